@@ -1,0 +1,339 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Disk probe: queue time (request created -> issued) and service time
+ * (issued -> completed) of every block request, per disk, op and stage.
+ *
+ * Fast path: one program at completion reads the timestamps the block layer
+ * already keeps in struct request; no in-flight map. Where those are missing,
+ * user space sets track_starts and attaches insert/issue programs that keep
+ * start times in an LRU map. Each hook comes in three flavours (tp_btf,
+ * raw_tp, classic tracepoint); user space loads exactly one.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "histogram.bpf.h"
+#include "maps.bpf.h"
+#include "disk.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Knobs, set by user space before load. */
+const volatile bool want_queue = true;
+const volatile bool want_service = true;
+const volatile bool want_flags = false;
+const volatile bool track_starts = false;     /* insert/issue hooks keep start times */
+const volatile bool use_kernel_times = true;  /* read rq->start_time_ns, io_start_time_ns */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct disk_hist_key);
+	__type(value, struct hist);
+} disk_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct disk_inflight_key);
+	__type(value, struct disk_start);
+} disk_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DISK_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} disk_counters SEC(".maps");
+
+static const struct hist empty_hist;
+
+/* REQ_OP_* values have been stable since Linux 4.10 (REQ_OP_BITS = 8). */
+#define REQ_OP_MASK 0xff
+
+static __always_inline __u8 op_of(__u32 cmd_flags)
+{
+	switch (cmd_flags & REQ_OP_MASK) {
+	case 0: /* REQ_OP_READ */
+		return DISK_OP_READ;
+	case 1: /* REQ_OP_WRITE */
+		return DISK_OP_WRITE;
+	case 2: /* REQ_OP_FLUSH */
+		return DISK_OP_FLUSH;
+	case 3: /* REQ_OP_DISCARD */
+	case 5: /* REQ_OP_SECURE_ERASE */
+		return DISK_OP_DISCARD;
+	default:
+		return DISK_OP_OTHER;
+	}
+}
+
+static __always_inline __u8 flags_of(__u32 cmd_flags)
+{
+	__u8 flags = 0;
+
+	if (cmd_flags & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_SYNC)))
+		flags |= DISK_FLAG_SYNC;
+	if (cmd_flags & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_FUA)))
+		flags |= DISK_FLAG_FUA;
+	if (cmd_flags & (1U << bpf_core_enum_value(enum req_flag_bits, __REQ_PREFLUSH)))
+		flags |= DISK_FLAG_PREFLUSH;
+	return flags;
+}
+
+static __always_inline void record(struct disk_hist_key *key, __u64 ns, __u64 epoch)
+{
+	struct hist *h = map_lookup_or_init(&disk_hists, key, &empty_hist);
+
+	if (!h) {
+		counter_inc(&disk_counters, DISK_HIST_FULL);
+		return;
+	}
+	hist_record(h, ns, epoch);
+}
+
+/* Record both stages of one finished request; 0 means "time unknown". */
+static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
+					   __u64 created, __u64 issued, __u64 done,
+					   bool empty_preflush)
+{
+	struct disk_hist_key key = { .dev = dev, .op = op, .flags = flags };
+	__u64 epoch;
+
+	if (!issued || issued > done) {
+		/* The flush machinery ends a data-less preflush write unissued:
+		 * its flush is a request of its own, measured as op=flush. */
+		counter_inc(&disk_counters, empty_preflush ? DISK_PREFLUSH_UNISSUED : DISK_UNTIMED);
+		return;
+	}
+	epoch = hist_current_epoch();
+	if (want_service) {
+		key.stage = DISK_STAGE_SERVICE;
+		record(&key, done - issued, epoch);
+	}
+	if (want_queue && created && created <= issued) {
+		key.stage = DISK_STAGE_QUEUE;
+		record(&key, issued - created, epoch);
+	}
+}
+
+static __always_inline void keep_start(struct disk_inflight_key *key, bool issue)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct disk_start fresh = {};
+	struct disk_start *start;
+
+	start = bpf_map_lookup_elem(&disk_inflight, key);
+	if (!start) {
+		if (bpf_map_update_elem(&disk_inflight, key, &fresh, BPF_NOEXIST) &&
+		    !(start = bpf_map_lookup_elem(&disk_inflight, key))) {
+			counter_inc(&disk_counters, DISK_INFLIGHT_FULL);
+			return;
+		}
+		start = bpf_map_lookup_elem(&disk_inflight, key);
+		if (!start) {
+			counter_inc(&disk_counters, DISK_INFLIGHT_FULL);
+			return;
+		}
+	}
+	if (issue)
+		start->issue_ns = now;
+	else
+		start->insert_ns = now;
+}
+
+/* Pop what keep_start stored; zeroes when nothing was kept. */
+static __always_inline struct disk_start take_start(struct disk_inflight_key *key)
+{
+	struct disk_start found = {};
+	struct disk_start *start = bpf_map_lookup_elem(&disk_inflight, key);
+
+	if (start) {
+		found = *start;
+		bpf_map_delete_elem(&disk_inflight, key);
+	}
+	return found;
+}
+
+/* ---- tp_btf and raw_tp: the request itself is at hand ---- */
+
+static __always_inline int on_rq_start(struct request *rq, bool issue)
+{
+	struct disk_inflight_key key = { .id = (__u64)rq };
+
+	if (track_starts)
+		keep_start(&key, issue);
+	return 0;
+}
+
+static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_bytes)
+{
+	__u64 done = bpf_ktime_get_ns();
+	__u64 created = 0, issued = 0;
+	bool empty_preflush;
+	__u32 cmd_flags;
+
+	/* A partial completion leaves the request in flight: wait for the last. */
+	if (nr_bytes < BPF_CORE_READ(rq, __data_len)) {
+		counter_inc(&disk_counters, DISK_PARTIAL);
+		return 0;
+	}
+	if (use_kernel_times && request_has_timestamps()) {
+		created = BPF_CORE_READ(rq, start_time_ns);
+		issued = BPF_CORE_READ(rq, io_start_time_ns);
+	}
+	if (track_starts) {
+		struct disk_inflight_key key = { .id = (__u64)rq };
+		struct disk_start kept = take_start(&key);
+
+		if (!created)
+			created = kept.insert_ns;
+		if (!issued)
+			issued = kept.issue_ns;
+	}
+	cmd_flags = BPF_CORE_READ(rq, cmd_flags);
+	empty_preflush = !nr_bytes && (flags_of(cmd_flags) & DISK_FLAG_PREFLUSH);
+	record_request(request_devt(rq), op_of(cmd_flags),
+		       want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
+		       empty_preflush);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_insert")
+int disk_insert_btf(__u64 *ctx)
+{
+	return on_rq_start(block_rq_arg(ctx), false);
+}
+
+SEC("tp_btf/block_rq_issue")
+int disk_issue_btf(__u64 *ctx)
+{
+	return on_rq_start(block_rq_arg(ctx), true);
+}
+
+SEC("tp_btf/block_rq_complete")
+int disk_complete_btf(__u64 *ctx)
+{
+	return on_rq_complete((struct request *)ctx[0], (unsigned int)ctx[2]);
+}
+
+SEC("raw_tp/block_rq_insert")
+int disk_insert_raw(__u64 *ctx)
+{
+	return on_rq_start(block_rq_arg(ctx), false);
+}
+
+SEC("raw_tp/block_rq_issue")
+int disk_issue_raw(__u64 *ctx)
+{
+	return on_rq_start(block_rq_arg(ctx), true);
+}
+
+SEC("raw_tp/block_rq_complete")
+int disk_complete_raw(__u64 *ctx)
+{
+	return on_rq_complete((struct request *)ctx[0], (unsigned int)ctx[2]);
+}
+
+/* ---- classic tracepoints: only dev, sector and rwbs are at hand ---- */
+
+struct rwbs_decoded {
+	__u8 op;
+	__u8 flags;
+};
+
+/* Parse blk_fill_rwbs(): [F=preflush] op-letter [F=fua] [A] [S=sync] ... */
+static __always_inline struct rwbs_decoded decode_rwbs(const char *rwbs)
+{
+	struct rwbs_decoded d = { .op = DISK_OP_OTHER };
+	int i = 0;
+	char c;
+
+	if (rwbs[0] == 'F' && (rwbs[1] == 'W' || rwbs[1] == 'R' || rwbs[1] == 'D' ||
+			       rwbs[1] == 'F' || rwbs[1] == 'N')) {
+		d.flags |= DISK_FLAG_PREFLUSH;
+		i = 1;
+	}
+	c = rwbs[i & 1];
+	if (c == 'R')
+		d.op = DISK_OP_READ;
+	else if (c == 'W')
+		d.op = DISK_OP_WRITE;
+	else if (c == 'F')
+		d.op = DISK_OP_FLUSH;
+	else if (c == 'D')
+		d.op = DISK_OP_DISCARD;
+#pragma unroll
+	for (int j = 1; j < 7; j++) {
+		if (j <= i)
+			continue;
+		c = rwbs[j];
+		if (c == 0)
+			break;
+		if (c == 'F')
+			d.flags |= DISK_FLAG_FUA;
+		else if (c == 'S')
+			d.flags |= DISK_FLAG_SYNC;
+	}
+	return d;
+}
+
+/*
+ * Without the request pointer, a request is known by disk, op and sector.
+ * A flush shows sector 0 at issue and ~0 at completion: fold both to 0.
+ */
+static __always_inline struct disk_inflight_key classic_key(__u32 dev, __u8 op, __u64 sector)
+{
+	struct disk_inflight_key key = {
+		.id = ((__u64)dev << 8) | op,
+		.sector = sector == ~0ULL ? 0 : sector,
+	};
+	return key;
+}
+
+static __always_inline int on_classic_start(struct trace_event_raw_block_rq *ctx, bool issue)
+{
+	char rwbs[8];
+	struct rwbs_decoded d;
+	struct disk_inflight_key key;
+
+	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
+	d = decode_rwbs(rwbs);
+	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, BPF_CORE_READ(ctx, sector));
+	keep_start(&key, issue);
+	return 0;
+}
+
+SEC("tracepoint/block/block_rq_insert")
+int disk_insert_tp(struct trace_event_raw_block_rq *ctx)
+{
+	return on_classic_start(ctx, false);
+}
+
+SEC("tracepoint/block/block_rq_issue")
+int disk_issue_tp(struct trace_event_raw_block_rq *ctx)
+{
+	return on_classic_start(ctx, true);
+}
+
+SEC("tracepoint/block/block_rq_complete")
+int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
+{
+	__u64 done = bpf_ktime_get_ns();
+	char rwbs[8];
+	struct rwbs_decoded d;
+	struct disk_inflight_key key;
+	struct disk_start kept;
+	__u32 dev = BPF_CORE_READ(ctx, dev);
+
+	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
+	d = decode_rwbs(rwbs);
+	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
+	kept = take_start(&key);
+	record_request(dev, d.op, want_flags ? d.flags : 0, kept.insert_ns, kept.issue_ns, done,
+		       d.op == DISK_OP_WRITE && (d.flags & DISK_FLAG_PREFLUSH) &&
+		       !BPF_CORE_READ(ctx, nr_sector));
+	return 0;
+}

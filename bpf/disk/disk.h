@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Types the disk probe shares with user space (bpf2go turns them into Go). */
+#ifndef DISK_H
+#define DISK_H
+
+#include "histogram.h"
+
+enum disk_op {
+	DISK_OP_READ,
+	DISK_OP_WRITE,
+	DISK_OP_FLUSH,
+	DISK_OP_DISCARD,
+	DISK_OP_OTHER,
+};
+
+enum disk_stage {
+	DISK_STAGE_QUEUE,   /* request created (or inserted) -> issued to the driver */
+	DISK_STAGE_SERVICE, /* issued -> completed */
+};
+
+enum disk_flag {
+	DISK_FLAG_SYNC = 1,
+	DISK_FLAG_FUA = 2,
+	DISK_FLAG_PREFLUSH = 4,
+};
+
+struct disk_hist_key {
+	__u32 dev; /* kernel dev_t of the whole disk: MAJOR << 20 | MINOR */
+	__u8 op;
+	__u8 stage;
+	__u8 flags;
+	__u8 pad;
+};
+
+/* Start times the probe keeps itself, only where the kernel's are missing. */
+struct disk_start {
+	__u64 insert_ns;
+	__u64 issue_ns;
+};
+
+/* The request pointer (tp_btf, raw_tp), or dev/op and sector (classic tracepoints). */
+struct disk_inflight_key {
+	__u64 id;
+	__u64 sector;
+};
+
+enum disk_counter {
+	DISK_UNTIMED,       /* completions with no issue time: nothing recorded */
+	DISK_PREFLUSH_UNISSUED, /* data-less preflush writes ended unissued (expected) */
+	DISK_PARTIAL,       /* partial completions skipped (the request goes on) */
+	DISK_INFLIGHT_FULL, /* start times not kept: in-flight map full */
+	DISK_HIST_FULL,     /* samples lost: histogram map full */
+	DISK_COUNTERS,
+};
+
+#endif /* DISK_H */

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one home of kernel-version differences. Each block names the kernel
+ * change it papers over; probes call the accessors and never test versions.
+ */
+#ifndef CORE_FIXES_BPF_H
+#define CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/*
+ * Linux 5.11 (commit a54895fa057c, "block: remove the request_queue to
+ * argument request based tracepoints") dropped the leading
+ * `struct request_queue *` from block_rq_insert and block_rq_issue.
+ * The BTF typedef of the tracepoint's prototype tells which one runs.
+ */
+typedef void (*btf_trace_block_rq_issue___single_arg)(void *, struct request *);
+
+static __always_inline bool block_rq_tracepoints_lack_queue_arg(void)
+{
+	return bpf_core_type_matches(btf_trace_block_rq_issue___single_arg);
+}
+
+/* The request argument of block_rq_insert/issue in a tp_btf or raw_tp context. */
+static __always_inline struct request *block_rq_arg(__u64 *ctx)
+{
+	return (struct request *)ctx[block_rq_tracepoints_lack_queue_arg() ? 0 : 1];
+}
+
+/*
+ * Linux 5.15/5.17 (commits d152c682f03c, "block: add an explicit ->disk
+ * backpointer to the request_queue", and f3fa33acca9f, "block: remove the
+ * ->rq_disk field in struct request"): the disk moved from rq->rq_disk to
+ * rq->q->disk.
+ */
+struct request___with_rq_disk {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct gendisk *request_disk(struct request *rq)
+{
+	struct request___with_rq_disk *old = (void *)rq;
+
+	if (bpf_core_field_exists(old->rq_disk))
+		return BPF_CORE_READ(old, rq_disk);
+	return BPF_CORE_READ(rq, q, disk);
+}
+
+/* Kernel-internal dev_t of the request's whole disk (MAJOR << 20 | MINOR). */
+static __always_inline __u32 request_devt(struct request *rq)
+{
+	struct gendisk *disk = request_disk(rq);
+
+	if (!disk)
+		return 0;
+	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+}
+
+/*
+ * Linux 4.17 (commit 522a777566f5, "block: consolidate struct request
+ * timestamp fields") gave struct request start_time_ns and io_start_time_ns.
+ */
+static __always_inline bool request_has_timestamps(void)
+{
+	return bpf_core_field_exists(((struct request *)0)->io_start_time_ns);
+}
+
+#endif /* CORE_FIXES_BPF_H */

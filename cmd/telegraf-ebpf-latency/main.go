@@ -1,0 +1,60 @@
+// Command telegraf-ebpf-latency runs the ebpf_latency input under telegraf's
+// execd shim: it prints metrics in influx line protocol on stdout, gathering
+// once per line on stdin (signal = "STDIN") or every -poll_interval.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/influxdata/telegraf/plugins/common/shim"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	configFile := flag.String("config", "", "plugin config file (default: the embedded sample config)")
+	pollInterval := flag.Duration("poll_interval", time.Second, "how often to gather")
+	pollDisabled := flag.Bool("poll_interval_disabled", false, "gather only when a line arrives on stdin (execd signal = \"STDIN\")")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+
+	if *showVersion {
+		fmt.Println("telegraf-ebpf-latency", version)
+		return
+	}
+	if err := run(*configFile, *pollInterval, *pollDisabled); err != nil {
+		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(configFile string, pollInterval time.Duration, pollDisabled bool) error {
+	config := []byte((&ebpf_latency.EbpfLatency{}).SampleConfig())
+	if configFile != "" {
+		var err error
+		if config, err = os.ReadFile(configFile); err != nil {
+			return fmt.Errorf("reading config: %w", err)
+		}
+	}
+	plugin, err := ebpf_latency.Parse(config)
+	if err != nil {
+		if configFile != "" {
+			return fmt.Errorf("%s: %w", configFile, err)
+		}
+		return err
+	}
+	if pollDisabled {
+		pollInterval = shim.PollIntervalDisabled
+	}
+	s := shim.New()
+	if err := s.AddInput(plugin); err != nil {
+		return err
+	}
+	return s.Run(pollInterval)
+}

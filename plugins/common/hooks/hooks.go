@@ -1,0 +1,72 @@
+// Package hooks attaches a probe through the first hook flavour that works.
+//
+// A probe's object carries each program in several flavours (tp_btf, raw_tp,
+// classic tracepoint). A probe lists its flavours best first; Attach walks the
+// list, drops the other flavours' programs before load (so a program the
+// kernel would refuse never reaches the verifier), loads, attaches, and
+// reports the winner and why each earlier flavour lost.
+package hooks
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is a hook flavour.
+type Kind int
+
+// The flavours, best first: tp_btf reads typed arguments directly; raw_tp
+// needs probe-read helpers; classic tracepoints pass only the formatted record.
+const (
+	TPBTF Kind = iota
+	RawTP
+	Tracepoint
+)
+
+var kindNames = []string{"tp_btf", "raw_tp", "tracepoint"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// ParseKind reads a flavour name as written in the config.
+func ParseKind(name string) (Kind, error) {
+	for i, n := range kindNames {
+		if n == name {
+			return Kind(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown hook %q (want %s)", name, strings.Join(kindNames, ", "))
+}
+
+// Hook binds one program of the object to one kernel event.
+type Hook struct {
+	Program string // program name in the CollectionSpec
+	Group   string // tracepoint group, e.g. "block"
+	Event   string // tracepoint name, e.g. "block_rq_complete"
+}
+
+// Flavour is one way to attach a whole probe: all of its hooks, or none.
+type Flavour struct {
+	Kind  Kind
+	Hooks []Hook
+}
+
+// Attempt records why a flavour was passed over.
+type Attempt struct {
+	Kind Kind
+	Err  error
+}
+
+func (a Attempt) String() string { return fmt.Sprintf("%s: %v", a.Kind, a.Err) }
+
+func describeAttempts(attempts []Attempt) string {
+	parts := make([]string, len(attempts))
+	for i, a := range attempts {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, "; ")
+}

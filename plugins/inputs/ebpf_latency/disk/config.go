@@ -1,0 +1,97 @@
+package disk
+
+import (
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+)
+
+// Config is the [inputs.ebpf_latency.disk] table.
+type Config struct {
+	// Devices are globs on kernel device names ("sd*", "nvme0n1"); empty means all.
+	Devices []string `toml:"devices"`
+	// Stages to measure: "queue" (created -> issued) and/or "service" (issued -> done).
+	Stages []string `toml:"stages"`
+	// Flags adds tag `flags` (sync, fua, preflush): synchronous commits are
+	// exactly the sync/FUA writes.
+	Flags bool `toml:"flags"`
+	// Hook pins the hook flavour: "auto" (best that works), "tp_btf",
+	// "raw_tp" or "tracepoint".
+	Hook string `toml:"hook"`
+	// StartTimes chooses where start times come from: "auto", "kernel" (the
+	// block layer's own request timestamps, cheapest) or "probe" (extra
+	// insert/issue hooks keep them).
+	StartTimes string `toml:"start_times"`
+}
+
+// Stage and start-time names, as written in the config.
+const (
+	StageQueue   = "queue"
+	StageService = "service"
+
+	StartTimesAuto   = "auto"
+	StartTimesKernel = "kernel"
+	StartTimesProbe  = "probe"
+)
+
+// DefaultConfig measures both stages of every device through the best hook.
+func DefaultConfig() *Config {
+	return &Config{
+		Stages:     []string{StageQueue, StageService},
+		Hook:       "auto",
+		StartTimes: StartTimesAuto,
+	}
+}
+
+// Validate checks every key; errors name the key and the bad value.
+func (c *Config) Validate() error {
+	for _, g := range c.Devices {
+		if _, err := path.Match(g, ""); err != nil {
+			return fmt.Errorf("devices: bad glob %q: %v", g, err)
+		}
+	}
+	if len(c.Stages) == 0 {
+		return fmt.Errorf("stages: empty list (want %q and/or %q)", StageQueue, StageService)
+	}
+	for _, s := range c.Stages {
+		if s != StageQueue && s != StageService {
+			return fmt.Errorf("stages: unknown stage %q (want %q or %q)", s, StageQueue, StageService)
+		}
+	}
+	if c.Hook != "auto" {
+		if _, err := hooks.ParseKind(c.Hook); err != nil {
+			return fmt.Errorf("hook: %v or \"auto\"", err)
+		}
+	}
+	if !slices.Contains([]string{StartTimesAuto, StartTimesKernel, StartTimesProbe}, c.StartTimes) {
+		return fmt.Errorf("start_times: unknown value %q (want %q, %q or %q)",
+			c.StartTimes, StartTimesAuto, StartTimesKernel, StartTimesProbe)
+	}
+	return nil
+}
+
+func (c *Config) wantStage(s string) bool { return slices.Contains(c.Stages, s) }
+
+// pinnedHook is the flavour the config pins, or nil for auto.
+func (c *Config) pinnedHook() *hooks.Kind {
+	if c.Hook == "auto" {
+		return nil
+	}
+	k, _ := hooks.ParseKind(c.Hook)
+	return &k
+}
+
+// wantDevice matches a device name against the globs (validated already).
+func (c *Config) wantDevice(name string) bool {
+	if len(c.Devices) == 0 {
+		return true
+	}
+	for _, g := range c.Devices {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}

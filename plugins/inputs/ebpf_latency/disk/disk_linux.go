@@ -1,0 +1,226 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/influxdata/telegraf"
+
+	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// flavours lists the hook chain, best first. The insert/issue programs only
+// load when the probe keeps its own start times.
+var flavours = []hooks.Flavour{
+	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
+		{Program: diskbpf.DiskProgDiskCompleteBtf, Group: "block", Event: "block_rq_complete"},
+		{Program: diskbpf.DiskProgDiskInsertBtf, Group: "block", Event: "block_rq_insert"},
+		{Program: diskbpf.DiskProgDiskIssueBtf, Group: "block", Event: "block_rq_issue"},
+	}},
+	{Kind: hooks.RawTP, Hooks: []hooks.Hook{
+		{Program: diskbpf.DiskProgDiskCompleteRaw, Group: "block", Event: "block_rq_complete"},
+		{Program: diskbpf.DiskProgDiskInsertRaw, Group: "block", Event: "block_rq_insert"},
+		{Program: diskbpf.DiskProgDiskIssueRaw, Group: "block", Event: "block_rq_issue"},
+	}},
+	{Kind: hooks.Tracepoint, Hooks: []hooks.Hook{
+		{Program: diskbpf.DiskProgDiskCompleteTp, Group: "block", Event: "block_rq_complete"},
+		{Program: diskbpf.DiskProgDiskInsertTp, Group: "block", Event: "block_rq_insert"},
+		{Program: diskbpf.DiskProgDiskIssueTp, Group: "block", Event: "block_rq_issue"},
+	}},
+}
+
+type diskProbe struct {
+	cfg     *Config
+	log     telegraf.Logger
+	att     *hooks.Attached
+	reader  *histogram.Reader
+	emitter *histogram.Emitter
+	devices *deviceNames
+	// startTimes says where start times come from: "kernel", "probe" or "kernel+probe".
+	startTimes    string
+	warnedUntimed bool
+}
+
+func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
+	return &diskProbe{cfg: cfg, log: log}
+}
+
+func (p *diskProbe) Start() error {
+	spec, err := diskbpf.LoadDisk()
+	if err != nil {
+		return fmt.Errorf("reading the embedded disk object: %w", err)
+	}
+	kernelTimes, probeTimes, err := p.chooseStartTimes()
+	if err != nil {
+		return err
+	}
+	att, err := hooks.Attach(spec, flavours, hooks.Options{
+		Pin: p.cfg.pinnedHook(),
+		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
+			// Classic tracepoints carry no request pointer: start times can
+			// only come from our own insert/issue hooks there.
+			track := probeTimes || kind == hooks.Tracepoint
+			if track {
+				p.startTimes = "probe"
+				if kernelTimes && kind != hooks.Tracepoint {
+					p.startTimes = "kernel+probe"
+				}
+			} else {
+				p.startTimes = "kernel"
+			}
+			return setKnobs(spec, map[string]bool{
+				diskbpf.DiskVarWantQueue:      p.cfg.wantStage(StageQueue),
+				diskbpf.DiskVarWantService:    p.cfg.wantStage(StageService),
+				diskbpf.DiskVarWantFlags:      p.cfg.Flags,
+				diskbpf.DiskVarTrackStarts:    track,
+				diskbpf.DiskVarUseKernelTimes: kernelTimes && kind != hooks.Tracepoint,
+			})
+		},
+		Skip: p.skippedPrograms(probeTimes),
+	})
+	if err != nil {
+		return err
+	}
+	reader, err := histogram.NewReader(att.Collection, diskbpf.DiskMapDiskHists)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader = att, reader
+	p.emitter = histogram.NewEmitter()
+	p.devices = newDeviceNames()
+	for _, a := range att.Passed {
+		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
+	}
+	p.log.Infof("disk: attached through %s, start times from %s", att.Kind, p.startTimes)
+	return nil
+}
+
+// skippedPrograms drops the insert/issue hooks when the kernel's request
+// timestamps suffice; classic tracepoints always need them.
+func (p *diskProbe) skippedPrograms(probeTimes bool) map[string]bool {
+	if probeTimes {
+		return nil
+	}
+	return map[string]bool{
+		diskbpf.DiskProgDiskInsertBtf: true, diskbpf.DiskProgDiskIssueBtf: true,
+		diskbpf.DiskProgDiskInsertRaw: true, diskbpf.DiskProgDiskIssueRaw: true,
+	}
+}
+
+// chooseStartTimes decides between the block layer's request timestamps and
+// the probe's own insert/issue hooks.
+func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error) {
+	hasFields := requestHasTimestamps()
+	switch p.cfg.StartTimes {
+	case StartTimesKernel:
+		if !hasFields {
+			return false, false, errors.New("start_times = \"kernel\": this kernel's struct request has no io_start_time_ns (Linux 4.17+); use \"auto\" or \"probe\"")
+		}
+		return true, false, nil
+	case StartTimesProbe:
+		return false, true, nil
+	}
+	// auto: the kernel's timestamps where struct request has them, else ours.
+	// Completions that still lack one are counted (untimed_completions) and
+	// warned about once by Gather.
+	return hasFields, !hasFields, nil
+}
+
+func requestHasTimestamps() bool {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return false
+	}
+	var rq *btf.Struct
+	if err := spec.TypeByName("request", &rq); err != nil {
+		return false
+	}
+	for _, m := range rq.Members {
+		if m.Name == "io_start_time_ns" {
+			return true
+		}
+	}
+	return false
+}
+
+func setKnobs(spec *ebpf.CollectionSpec, knobs map[string]bool) error {
+	for name, v := range knobs {
+		vs, ok := spec.Variables[name]
+		if !ok {
+			return fmt.Errorf("object lacks knob %s", name)
+		}
+		if err := vs.Set(v); err != nil {
+			return fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
+	if p.att == nil {
+		return nil
+	}
+	p.warnUntimed()
+	now := time.Now()
+	return histogram.ReadAll(p.reader, func(k *diskbpf.DiskDiskHistKey, iv *histogram.Interval) {
+		name := p.devices.name(k.Dev)
+		if !p.cfg.wantDevice(name) {
+			return
+		}
+		tags := map[string]string{"device": name, "op": opName(k.Op), "stage": stageName(k.Stage)}
+		if p.cfg.Flags {
+			tags["flags"] = flagsName(k.Flags)
+		}
+		id := fmt.Sprintf("%d/%d/%d/%d", k.Dev, k.Op, k.Stage, k.Flags)
+		p.emitter.Emit(acc, Measurement, id, tags, iv, now)
+	})
+}
+
+// warnUntimed says once when completions arrive without a start time the
+// probe could use: the remedy is start_times = "probe".
+func (p *diskProbe) warnUntimed() {
+	if p.warnedUntimed || p.startTimes != "kernel" {
+		return
+	}
+	if n := p.Status().Counters["untimed_completions"]; n > 0 {
+		p.warnedUntimed = true
+		p.log.Warnf("disk: %d completions carried no kernel issue timestamp and were not measured; set start_times = \"probe\" in [inputs.ebpf_latency.disk]", n)
+	}
+}
+
+func (p *diskProbe) Status() probe.Status {
+	st := probe.Status{Counters: map[string]uint64{}}
+	if p.att == nil {
+		return st
+	}
+	st.Hook = p.att.Kind.String()
+	counters := p.att.Collection.Maps[diskbpf.DiskMapDiskCounters]
+	for i, name := range counterNames {
+		var perCPU []uint64
+		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
+			continue
+		}
+		var sum uint64
+		for _, v := range perCPU {
+			sum += v
+		}
+		st.Counters[name] = sum
+	}
+	return st
+}
+
+func (p *diskProbe) Stop() error {
+	if p.att == nil {
+		return nil
+	}
+	err := p.att.Close()
+	p.att = nil
+	return err
+}

@@ -1,0 +1,129 @@
+// Package ebpf_latency is the telegraf input that runs the eBPF latency
+// probes and emits their histograms.
+package ebpf_latency
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/inputs"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+//go:embed sample.conf
+var sampleConfig string
+
+// EbpfLatency runs the configured probes.
+type EbpfLatency struct {
+	Probes []string `toml:"probes"`
+	// Configs holds each probe's table, [inputs.ebpf_latency.<probe>].
+	Configs map[string]probe.Config `toml:"-"`
+
+	Log telegraf.Logger `toml:"-"`
+
+	running map[string]probe.Probe
+	failed  map[string]error
+}
+
+// SampleConfig is the embedded default configuration.
+func (*EbpfLatency) SampleConfig() string { return sampleConfig }
+
+// Init validates the configuration; it loads nothing.
+func (e *EbpfLatency) Init() error {
+	if len(e.Probes) == 0 {
+		return fmt.Errorf("probes: empty list (want some of %s)", quoted(probe.Names()))
+	}
+	for i, name := range e.Probes {
+		if _, ok := probe.Lookup(name); !ok {
+			return fmt.Errorf("probes: unknown probe %q (want one of %s)", name, quoted(probe.Names()))
+		}
+		if slices.Index(e.Probes, name) != i {
+			return fmt.Errorf("probes: %q listed twice", name)
+		}
+	}
+	if e.Configs == nil {
+		e.Configs = map[string]probe.Config{}
+	}
+	for _, name := range e.Probes {
+		if _, ok := e.Configs[name]; !ok {
+			def, _ := probe.Lookup(name)
+			e.Configs[name] = def.NewConfig()
+		}
+	}
+	for name, cfg := range e.Configs {
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("%s.%s.%v", tablePrefix, name, err)
+		}
+	}
+	return nil
+}
+
+// Start attaches every probe it can. A probe that fails is logged once and
+// reported as down in the self-metrics; the others keep running. Only when
+// none starts does Start fail.
+func (e *EbpfLatency) Start(telegraf.Accumulator) error {
+	if err := kernel.CheckPrerequisites(); err != nil {
+		return err
+	}
+	e.running = map[string]probe.Probe{}
+	e.failed = map[string]error{}
+	var reasons []string
+	for _, name := range e.Probes {
+		def, _ := probe.Lookup(name)
+		p := def.New(e.Configs[name], e.Log)
+		if err := p.Start(); err != nil {
+			e.failed[name] = err
+			e.Log.Errorf("probe %s not started: %v", name, err)
+			reasons = append(reasons, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		e.running[name] = p
+	}
+	if len(e.running) == 0 {
+		return errors.New("no probe could start: " + strings.Join(reasons, "; "))
+	}
+	return nil
+}
+
+// Gather emits every running probe's histograms and the self-metrics.
+func (e *EbpfLatency) Gather(acc telegraf.Accumulator) error {
+	for _, name := range e.Probes {
+		if p, ok := e.running[name]; ok {
+			if err := p.Gather(acc); err != nil {
+				acc.AddError(fmt.Errorf("probe %s: %w", name, err))
+			}
+		}
+	}
+	e.gatherSelf(acc)
+	return nil
+}
+
+// Stop detaches every probe; safe to call more than once.
+func (e *EbpfLatency) Stop() {
+	for name, p := range e.running {
+		if err := p.Stop(); err != nil {
+			e.Log.Errorf("probe %s: stopping: %v", name, err)
+		}
+	}
+	e.running = nil
+}
+
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func init() {
+	inputs.Add("ebpf_latency", func() telegraf.Input {
+		return &EbpfLatency{}
+	})
+}

@@ -1,0 +1,64 @@
+// Package probe is the contract between the ebpf_latency plugin and its
+// probes. A probe registers a Definition from its package's init; the plugin
+// decodes the probe's config table, builds it, and runs it in isolation: one
+// probe failing to start leaves the others running.
+package probe
+
+import (
+	"sort"
+
+	"github.com/influxdata/telegraf"
+)
+
+// Config is one probe's table, [inputs.ebpf_latency.<name>].
+type Config interface {
+	// Validate names the offending key and value in its error, e.g.
+	// `stages: unknown stage "queu"`; the caller prefixes the table path.
+	Validate() error
+}
+
+// Probe is one running measurement.
+type Probe interface {
+	// Start loads and attaches the eBPF programs.
+	Start() error
+	// Gather emits the probe's metrics since Start (cumulative histograms).
+	Gather(acc telegraf.Accumulator) error
+	// Status feeds the self-metrics: which hook won, and health counters.
+	Status() Status
+	// Stop detaches and frees everything Start created. Safe to call twice.
+	Stop() error
+}
+
+// Status is a probe's self-report.
+type Status struct {
+	Hook     string            // flavour that attached, e.g. "tp_btf"
+	Counters map[string]uint64 // field name -> cumulative count
+}
+
+// Definition registers a probe under the name used in `probes`.
+type Definition struct {
+	Name      string
+	NewConfig func() Config // defaults; decoded in place from the table
+	New       func(cfg Config, log telegraf.Logger) Probe
+}
+
+var registry = map[string]Definition{}
+
+// Register adds a probe; called from the probe package's init.
+func Register(d Definition) { registry[d.Name] = d }
+
+// Lookup finds a registered probe.
+func Lookup(name string) (Definition, bool) {
+	d, ok := registry[name]
+	return d, ok
+}
+
+// Names lists registered probes, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,44 @@
+# telegraf-ebpf-latency. Targets that load eBPF programs need root.
+GO        ?= go
+BIN       := bin/telegraf-ebpf-latency
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+TELEGRAF_VERSION := v1.37.2
+# A real telegraf for the end-to-end test, built with only the plugins it needs.
+TELEGRAF  := $(CURDIR)/.cache/bin/telegraf
+TELEGRAF_TAGS := custom,inputs.execd,outputs.file
+# Test runs fail instead of skipping when they cannot load eBPF (CI sets 1).
+EBPF_LATENCY_REQUIRE_PRIVILEGED ?= 0
+
+.PHONY: all build generate test run lint telegraf deps clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/telegraf-ebpf-latency
+
+# Rebuild the committed bpf2go objects (Debian: apt-get install clang-19 llvm-19 libbpf-dev bpftool).
+generate:
+	BPF2GO_CC=clang-19 BPF2GO_STRIP=llvm-strip-19 $(GO) generate ./bpf/...
+
+# Run the plugin on its embedded default config, printing line protocol every 10 s.
+run: build
+	./$(BIN) -poll_interval 10s
+
+test: telegraf
+	EBPF_LATENCY_TELEGRAF=$(TELEGRAF) EBPF_LATENCY_REQUIRE_PRIVILEGED=$(EBPF_LATENCY_REQUIRE_PRIVILEGED) \
+		$(GO) test -count=1 -p 1 ./...
+
+telegraf: $(TELEGRAF)
+$(TELEGRAF):
+	GOBIN=$(dir $(TELEGRAF)) $(GO) install -tags "$(TELEGRAF_TAGS)" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+# Debian packages the tests need: FUSE for the latency-injecting backing file.
+deps:
+	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,95 @@
+package histogram
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBounds(t *testing.T) {
+	tests := []struct {
+		slot  int
+		bound float64
+		label string
+	}{
+		{0, 1e-6, "0.000001"},
+		{1, 2e-6, "0.000002"},
+		{10, 1.024e-3, "0.001024"},
+		{20, 1.048576, "1.048576"},
+		{Slots - 2, 1073.741824, "1073.741824"},
+		{Slots - 1, math.Inf(1), "+Inf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			require.InDelta(t, tt.bound, UpperBound(tt.slot), tt.bound*1e-12)
+			require.Equal(t, tt.label, BoundLabel(tt.slot))
+		})
+	}
+}
+
+func TestMergeKeepsOnlyThisIntervalsMax(t *testing.T) {
+	var a, b Value
+	a.Slots[3], b.Slots[3], b.Slots[5] = 2, 1, 4
+	a.SumNs, b.SumNs = 100, 200
+	a.MaxNs, a.MaxEpoch = 9000, 6 // a stale max from a quieter interval
+	b.MaxNs, b.MaxEpoch = 5000, 7
+	iv := Merge([]Value{a, b}, 7)
+	require.Equal(t, uint64(3), iv.Slots[3])
+	require.Equal(t, uint64(4), iv.Slots[5])
+	require.Equal(t, uint64(7), iv.Count())
+	require.Equal(t, uint64(300), iv.SumNs)
+	require.Equal(t, uint64(5000), iv.MaxNs)
+}
+
+func TestEmitLayout(t *testing.T) {
+	var acc testutil.Accumulator
+	e := NewEmitter()
+	now := time.Unix(1700000000, 0)
+	tags := map[string]string{"device": "sda"}
+
+	iv := Interval{SumNs: 3_500_000, MaxNs: 2_000_000}
+	iv.Slots[10], iv.Slots[11] = 1, 1 // 1 ms-ish and 2 ms-ish
+	iv.Slots[Slots-1] = 1             // one beyond the last finite bound
+	e.Emit(&acc, "m", "sda", tags, &iv, now)
+
+	require.Equal(t, uint64(4), acc.NMetrics(), "two finite buckets, +Inf, summary")
+	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.001024"}, FieldBucket, uint64(1)))
+	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.002048"}, FieldBucket, uint64(2)))
+	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "+Inf"}, FieldBucket, uint64(3)))
+	require.True(t, acc.HasPoint("m", tags, FieldCount, uint64(3)))
+	require.True(t, acc.HasPoint("m", tags, FieldSum, 0.0035))
+	require.True(t, acc.HasPoint("m", tags, FieldMax, 0.002))
+}
+
+// A bound once emitted stays, so rate() and heatmaps see stable buckets;
+// the range also fills the gaps between populated slots.
+func TestEmitKeepsBucketsStable(t *testing.T) {
+	e := NewEmitter()
+	now := time.Unix(1700000000, 0)
+	tags := map[string]string{"device": "sda"}
+
+	first := Interval{}
+	first.Slots[4], first.Slots[8] = 1, 1
+	var acc testutil.Accumulator
+	e.Emit(&acc, "m", "sda", tags, &first, now)
+	require.Equal(t, uint64(5+1+1), acc.NMetrics(), "slots 4..8, +Inf, summary")
+
+	second := first
+	second.Slots[2] = 1 // a faster sample widens the range downwards
+	acc.ClearMetrics()
+	e.Emit(&acc, "m", "sda", tags, &second, now)
+	require.Equal(t, uint64(7+1+1), acc.NMetrics(), "slots 2..8, +Inf, summary")
+	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.000004"}, FieldBucket, uint64(1)))
+	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.000032"}, FieldBucket, uint64(2)))
+}
+
+func TestEmitEmptySeries(t *testing.T) {
+	var acc testutil.Accumulator
+	e := NewEmitter()
+	e.Emit(&acc, "m", "x", map[string]string{}, &Interval{}, time.Unix(1, 0))
+	require.Equal(t, uint64(2), acc.NMetrics(), "+Inf and summary only")
+	require.True(t, acc.HasPoint("m", map[string]string{"le": "+Inf"}, FieldBucket, uint64(0)))
+}

@@ -103,8 +103,9 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 	__u64 epoch;
 
 	if (!issued || issued > done) {
-		/* The flush machinery ends a data-less preflush write unissued:
-		 * its flush is a request of its own, measured as op=flush. */
+		/* The flush machinery ends a data-less preflush write unissued
+		 * (and strips its PREFLUSH flag): its flush is a request of its
+		 * own, measured as op=flush. */
 		counter_inc(&disk_counters, empty_preflush ? DISK_PREFLUSH_UNISSUED : DISK_UNTIMED);
 		return;
 	}
@@ -194,7 +195,7 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 			issued = kept.issue_ns;
 	}
 	cmd_flags = BPF_CORE_READ(rq, cmd_flags);
-	empty_preflush = !nr_bytes && (flags_of(cmd_flags) & DISK_FLAG_PREFLUSH);
+	empty_preflush = !nr_bytes && op_of(cmd_flags) == DISK_OP_WRITE;
 	record_request(request_devt(rq), op_of(cmd_flags),
 		       want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
 		       empty_preflush);
@@ -204,13 +205,13 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 SEC("tp_btf/block_rq_insert")
 int disk_insert_btf(__u64 *ctx)
 {
-	return on_rq_start(block_rq_arg(ctx), false);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, false);
 }
 
 SEC("tp_btf/block_rq_issue")
 int disk_issue_btf(__u64 *ctx)
 {
-	return on_rq_start(block_rq_arg(ctx), true);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, true);
 }
 
 SEC("tp_btf/block_rq_complete")
@@ -222,13 +223,13 @@ int disk_complete_btf(__u64 *ctx)
 SEC("raw_tp/block_rq_insert")
 int disk_insert_raw(__u64 *ctx)
 {
-	return on_rq_start(block_rq_arg(ctx), false);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, false);
 }
 
 SEC("raw_tp/block_rq_issue")
 int disk_issue_raw(__u64 *ctx)
 {
-	return on_rq_start(block_rq_arg(ctx), true);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, true);
 }
 
 SEC("raw_tp/block_rq_complete")
@@ -333,7 +334,6 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
 	kept = take_start(&key);
 	record_request(dev, d.op, want_flags ? d.flags : 0, kept.insert_ns, kept.issue_ns, done,
-		       d.op == DISK_OP_WRITE && (d.flags & DISK_FLAG_PREFLUSH) &&
-		       !BPF_CORE_READ(ctx, nr_sector));
+		       d.op == DISK_OP_WRITE && !BPF_CORE_READ(ctx, nr_sector));
 	return 0;
 }

@@ -46,24 +46,25 @@ type DiskHist struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	DiskMapDiskCounters     = "disk_counters"
-	DiskMapDiskHists        = "disk_hists"
-	DiskMapDiskInflight     = "disk_inflight"
-	DiskMapHistEpoch        = "hist_epoch"
-	DiskProgDiskCompleteBtf = "disk_complete_btf"
-	DiskProgDiskCompleteRaw = "disk_complete_raw"
-	DiskProgDiskCompleteTp  = "disk_complete_tp"
-	DiskProgDiskInsertBtf   = "disk_insert_btf"
-	DiskProgDiskInsertRaw   = "disk_insert_raw"
-	DiskProgDiskInsertTp    = "disk_insert_tp"
-	DiskProgDiskIssueBtf    = "disk_issue_btf"
-	DiskProgDiskIssueRaw    = "disk_issue_raw"
-	DiskProgDiskIssueTp     = "disk_issue_tp"
-	DiskVarTrackStarts      = "track_starts"
-	DiskVarUseKernelTimes   = "use_kernel_times"
-	DiskVarWantFlags        = "want_flags"
-	DiskVarWantQueue        = "want_queue"
-	DiskVarWantService      = "want_service"
+	DiskMapDiskCounters         = "disk_counters"
+	DiskMapDiskHists            = "disk_hists"
+	DiskMapDiskInflight         = "disk_inflight"
+	DiskMapHistEpoch            = "hist_epoch"
+	DiskProgDiskCompleteBtf     = "disk_complete_btf"
+	DiskProgDiskCompleteRaw     = "disk_complete_raw"
+	DiskProgDiskCompleteTp      = "disk_complete_tp"
+	DiskProgDiskInsertBtf       = "disk_insert_btf"
+	DiskProgDiskInsertRaw       = "disk_insert_raw"
+	DiskProgDiskInsertTp        = "disk_insert_tp"
+	DiskProgDiskIssueBtf        = "disk_issue_btf"
+	DiskProgDiskIssueRaw        = "disk_issue_raw"
+	DiskProgDiskIssueTp         = "disk_issue_tp"
+	DiskVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
+	DiskVarTrackStarts          = "track_starts"
+	DiskVarUseKernelTimes       = "use_kernel_times"
+	DiskVarWantFlags            = "want_flags"
+	DiskVarWantQueue            = "want_queue"
+	DiskVarWantService          = "want_service"
 )
 
 // LoadDisk returns the embedded CollectionSpec for Disk.
@@ -133,11 +134,12 @@ type DiskMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type DiskVariableSpecs struct {
-	TrackStarts    *ebpf.VariableSpec `ebpf:"track_starts"`
-	UseKernelTimes *ebpf.VariableSpec `ebpf:"use_kernel_times"`
-	WantFlags      *ebpf.VariableSpec `ebpf:"want_flags"`
-	WantQueue      *ebpf.VariableSpec `ebpf:"want_queue"`
-	WantService    *ebpf.VariableSpec `ebpf:"want_service"`
+	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
+	TrackStarts          *ebpf.VariableSpec `ebpf:"track_starts"`
+	UseKernelTimes       *ebpf.VariableSpec `ebpf:"use_kernel_times"`
+	WantFlags            *ebpf.VariableSpec `ebpf:"want_flags"`
+	WantQueue            *ebpf.VariableSpec `ebpf:"want_queue"`
+	WantService          *ebpf.VariableSpec `ebpf:"want_service"`
 }
 
 // DiskObjects contains all objects after they have been loaded into the kernel.
@@ -179,11 +181,12 @@ func (m *DiskMaps) Close() error {
 //
 // It can be passed to LoadDiskObjects or ebpf.CollectionSpec.LoadAndAssign.
 type DiskVariables struct {
-	TrackStarts    *ebpf.Variable `ebpf:"track_starts"`
-	UseKernelTimes *ebpf.Variable `ebpf:"use_kernel_times"`
-	WantFlags      *ebpf.Variable `ebpf:"want_flags"`
-	WantQueue      *ebpf.Variable `ebpf:"want_queue"`
-	WantService    *ebpf.Variable `ebpf:"want_service"`
+	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
+	TrackStarts          *ebpf.Variable `ebpf:"track_starts"`
+	UseKernelTimes       *ebpf.Variable `ebpf:"use_kernel_times"`
+	WantFlags            *ebpf.Variable `ebpf:"want_flags"`
+	WantQueue            *ebpf.Variable `ebpf:"want_queue"`
+	WantService          *ebpf.Variable `ebpf:"want_service"`
 }
 
 // DiskPrograms contains all programs after they have been loaded into the kernel.

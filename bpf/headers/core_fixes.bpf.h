@@ -12,20 +12,18 @@
  * Linux 5.11 (commit a54895fa057c, "block: remove the request_queue to
  * argument request based tracepoints") dropped the leading
  * `struct request_queue *` from block_rq_insert and block_rq_issue.
- * The BTF typedef of the tracepoint's prototype tells which one runs.
+ * User space reads the tracepoint's prototype from kernel BTF and sets this
+ * before load; being frozen .rodata, the verifier then prunes the branch not
+ * taken, which it must: tp_btf and raw_tp refuse ctx reads past the last
+ * argument even in dead code.
  */
-typedef void (*btf_trace_block_rq_issue___single_arg)(void *, struct request *);
+const volatile bool block_rq_tp_has_queue_arg = false;
 
-static __always_inline bool block_rq_tracepoints_lack_queue_arg(void)
-{
-	return bpf_core_type_matches(btf_trace_block_rq_issue___single_arg);
-}
-
-/* The request argument of block_rq_insert/issue in a tp_btf or raw_tp context. */
-static __always_inline struct request *block_rq_arg(__u64 *ctx)
-{
-	return (struct request *)ctx[block_rq_tracepoints_lack_queue_arg() ? 0 : 1];
-}
+/* Call fn with the request argument of block_rq_insert/issue (tp_btf, raw_tp). */
+#define WITH_BLOCK_RQ_ARG(ctx, fn, ...)					\
+	(block_rq_tp_has_queue_arg ?					\
+		 fn((struct request *)(ctx)[1], ##__VA_ARGS__) :	\
+		 fn((struct request *)(ctx)[0], ##__VA_ARGS__))
 
 /*
  * Linux 5.15/5.17 (commits d152c682f03c, "block: add an explicit ->disk

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
 	"github.com/influxdata/telegraf"
 
 	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
@@ -60,6 +60,11 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		return err
 	}
+	// Before 5.11, block_rq_insert/issue passed the queue before the request.
+	issueArgs, err := kernel.TracepointArgs("block_rq_issue")
+	if err != nil {
+		issueArgs = 1 // tp_btf and raw_tp will fail to load; tracepoints remain
+	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
@@ -75,11 +80,12 @@ func (p *diskProbe) Start() error {
 				p.startTimes = "kernel"
 			}
 			return setKnobs(spec, map[string]bool{
-				diskbpf.DiskVarWantQueue:      p.cfg.wantStage(StageQueue),
-				diskbpf.DiskVarWantService:    p.cfg.wantStage(StageService),
-				diskbpf.DiskVarWantFlags:      p.cfg.Flags,
-				diskbpf.DiskVarTrackStarts:    track,
-				diskbpf.DiskVarUseKernelTimes: kernelTimes && kind != hooks.Tracepoint,
+				diskbpf.DiskVarWantQueue:            p.cfg.wantStage(StageQueue),
+				diskbpf.DiskVarWantService:          p.cfg.wantStage(StageService),
+				diskbpf.DiskVarWantFlags:            p.cfg.Flags,
+				diskbpf.DiskVarTrackStarts:          track,
+				diskbpf.DiskVarUseKernelTimes:       kernelTimes && kind != hooks.Tracepoint,
+				diskbpf.DiskVarBlockRqTpHasQueueArg: issueArgs == 2,
 			})
 		},
 		Skip: p.skippedPrograms(probeTimes),
@@ -117,7 +123,7 @@ func (p *diskProbe) skippedPrograms(probeTimes bool) map[string]bool {
 // chooseStartTimes decides between the block layer's request timestamps and
 // the probe's own insert/issue hooks.
 func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error) {
-	hasFields := requestHasTimestamps()
+	hasFields := kernel.StructHasMember("request", "io_start_time_ns")
 	switch p.cfg.StartTimes {
 	case StartTimesKernel:
 		if !hasFields {
@@ -131,23 +137,6 @@ func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error)
 	// Completions that still lack one are counted (untimed_completions) and
 	// warned about once by Gather.
 	return hasFields, !hasFields, nil
-}
-
-func requestHasTimestamps() bool {
-	spec, err := btf.LoadKernelSpec()
-	if err != nil {
-		return false
-	}
-	var rq *btf.Struct
-	if err := spec.TypeByName("request", &rq); err != nil {
-		return false
-	}
-	for _, m := range rq.Members {
-		if m.Name == "io_start_time_ns" {
-			return true
-		}
-	}
-	return false
 }
 
 func setKnobs(spec *ebpf.CollectionSpec, knobs map[string]bool) error {

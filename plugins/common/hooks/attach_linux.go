@@ -79,7 +79,7 @@ func attachFlavour(spec *ebpf.CollectionSpec, fl Flavour, opts Options) (*Attach
 	}
 	att := &Attached{Kind: fl.Kind, Collection: coll}
 	for _, h := range fl.Hooks {
-		if opts.Skip[h.Program] {
+		if opts.Skip[h.Program] || fl.Kind == Uprobe {
 			continue
 		}
 		l, err := attachOne(coll.Programs[h.Program], fl.Kind, h)
@@ -103,9 +103,14 @@ func attachOne(prog *ebpf.Program, kind Kind, h Hook) (link.Link, error) {
 		return link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.Event, Program: prog})
 	case Tracepoint:
 		return link.Tracepoint(h.Group, h.Event, prog, nil)
+	case SockOps:
+		return link.AttachCgroup(link.CgroupOptions{Path: h.Cgroup, Attach: ebpf.AttachCGroupSockOps, Program: prog})
 	}
 	return nil, fmt.Errorf("unknown hook kind %v", kind)
 }
+
+// Keep hands a link the probe attached itself (uprobes) to Close.
+func (a *Attached) Keep(l link.Link) { a.links = append(a.links, l) }
 
 // Close detaches every link, then frees programs and maps.
 func (a *Attached) Close() error {

@@ -15,15 +15,20 @@ import (
 // Kind is a hook flavour.
 type Kind int
 
-// The flavours, best first: tp_btf reads typed arguments directly; raw_tp
-// needs probe-read helpers; classic tracepoints pass only the formatted record.
+// The tracing flavours, best first: tp_btf reads typed arguments directly;
+// raw_tp needs probe-read helpers; classic tracepoints pass only the
+// formatted record. SockOps programs attach to a cgroup v2 directory.
+// Uprobe programs are loaded here but attached by their probe, one link per
+// configured function, so that one bad function fails alone (Attached.Keep).
 const (
 	TPBTF Kind = iota
 	RawTP
 	Tracepoint
+	SockOps
+	Uprobe
 )
 
-var kindNames = []string{"tp_btf", "raw_tp", "tracepoint"}
+var kindNames = []string{"tp_btf", "raw_tp", "tracepoint", "sock_ops", "uprobe"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -47,6 +52,7 @@ type Hook struct {
 	Program string // program name in the CollectionSpec
 	Group   string // tracepoint group, e.g. "block"
 	Event   string // tracepoint name, e.g. "block_rq_complete"
+	Cgroup  string // cgroup v2 directory (SockOps)
 }
 
 // Flavour is one way to attach a whole probe: all of its hooks, or none.

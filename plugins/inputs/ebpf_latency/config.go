@@ -38,9 +38,9 @@ func Parse(data []byte) (*EbpfLatency, error) {
 			}
 			continue
 		}
-		def, ok := probe.Lookup(key)
+		def, ok := probe.ForTable(key)
 		if !ok {
-			return nil, fmt.Errorf("%s: unknown key (probe tables: %s)", path, quoted(probe.Names()))
+			return nil, fmt.Errorf("%s: unknown key (want probes or a probe table: %s)", path, quoted(probe.Tables()))
 		}
 		cfg := def.NewConfig()
 		if err := md.PrimitiveDecode(prim, cfg); err != nil {

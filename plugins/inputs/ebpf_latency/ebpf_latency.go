@@ -22,7 +22,7 @@ var sampleConfig string
 // EbpfLatency runs the configured probes.
 type EbpfLatency struct {
 	Probes []string `toml:"probes"`
-	// Configs holds each probe's table, [inputs.ebpf_latency.<probe>].
+	// Configs holds the probe tables by key, [inputs.ebpf_latency.<key>].
 	Configs map[string]probe.Config `toml:"-"`
 
 	Log telegraf.Logger `toml:"-"`
@@ -51,14 +51,18 @@ func (e *EbpfLatency) Init() error {
 		e.Configs = map[string]probe.Config{}
 	}
 	for _, name := range e.Probes {
-		if _, ok := e.Configs[name]; !ok {
-			def, _ := probe.Lookup(name)
-			e.Configs[name] = def.NewConfig()
+		def, _ := probe.Lookup(name)
+		if _, ok := e.Configs[def.ConfigKey()]; !ok {
+			e.Configs[def.ConfigKey()] = def.NewConfig()
 		}
 	}
-	for name, cfg := range e.Configs {
+	for key, cfg := range e.Configs {
 		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("%s.%s.%v", tablePrefix, name, err)
+			sep := "."
+			if strings.HasPrefix(err.Error(), "[") {
+				sep = "" // an array of tables: functions[2].symbol
+			}
+			return fmt.Errorf("%s.%s%s%v", tablePrefix, key, sep, err)
 		}
 	}
 	return nil
@@ -76,7 +80,7 @@ func (e *EbpfLatency) Start(telegraf.Accumulator) error {
 	var reasons []string
 	for _, name := range e.Probes {
 		def, _ := probe.Lookup(name)
-		p := def.New(e.Configs[name], e.Log)
+		p := def.New(e.Configs[def.ConfigKey()], e.Log)
 		if err := p.Start(); err != nil {
 			e.failed[name] = err
 			e.Log.Errorf("probe %s not started: %v", name, err)

@@ -13,7 +13,8 @@ import (
 // Config is one probe's table, [inputs.ebpf_latency.<name>].
 type Config interface {
 	// Validate names the offending key and value in its error, e.g.
-	// `stages: unknown stage "queu"`; the caller prefixes the table path.
+	// `stages: unknown stage "queu"` (or `[2].symbol: ...` for an array of
+	// tables); the caller prefixes the table path.
 	Validate() error
 }
 
@@ -37,9 +38,23 @@ type Status struct {
 
 // Definition registers a probe under the name used in `probes`.
 type Definition struct {
-	Name      string
-	NewConfig func() Config // defaults; decoded in place from the table
+	Name string
+	// Table is the probe's config key under [inputs.ebpf_latency]; probes
+	// that share one (tcp_rtt, tcp_connect, ... under "tcp") share one
+	// config value. Empty means Name.
+	Table string
+	// NewConfig returns the table's defaults; the TOML value is decoded
+	// into it in place, so a pointer to a slice serves an array of tables.
+	NewConfig func() Config
 	New       func(cfg Config, log telegraf.Logger) Probe
+}
+
+// ConfigKey is the probe's table name under [inputs.ebpf_latency].
+func (d Definition) ConfigKey() string {
+	if d.Table != "" {
+		return d.Table
+	}
+	return d.Name
 }
 
 var registry = map[string]Definition{}
@@ -51,6 +66,30 @@ func Register(d Definition) { registry[d.Name] = d }
 func Lookup(name string) (Definition, bool) {
 	d, ok := registry[name]
 	return d, ok
+}
+
+// ForTable finds a probe whose config lives under key.
+func ForTable(key string) (Definition, bool) {
+	for _, name := range Names() {
+		if d := registry[name]; d.ConfigKey() == key {
+			return d, true
+		}
+	}
+	return Definition{}, false
+}
+
+// Tables lists the config keys of all registered probes, sorted.
+func Tables() []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, name := range Names() {
+		if k := registry[name].ConfigKey(); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Names lists registered probes, sorted.

@@ -4,8 +4,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -18,11 +20,22 @@ import (
 var version = "dev"
 
 func main() {
+	// One line for a bad flag too, like every other startup error.
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
+	flag.CommandLine.SetOutput(io.Discard)
 	configFile := flag.String("config", "", "plugin config file (default: the embedded sample config)")
 	pollInterval := flag.Duration("poll_interval", time.Second, "how often to gather")
 	pollDisabled := flag.Bool("poll_interval_disabled", false, "gather only when a line arrives on stdin (execd signal = \"STDIN\")")
 	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
+	if err := flag.CommandLine.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			flag.CommandLine.SetOutput(os.Stdout)
+			flag.PrintDefaults()
+			return
+		}
+		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %v (see -help)\n", err)
+		os.Exit(2)
+	}
 
 	if *showVersion {
 		fmt.Println("telegraf-ebpf-latency", version)

@@ -47,6 +47,21 @@ func ParseKind(name string) (Kind, error) {
 	return 0, fmt.Errorf("unknown hook %q (want %s)", name, strings.Join(kindNames, ", "))
 }
 
+// ParsePin reads a config `hook` value: "auto" (nil) or one of offered.
+func ParsePin(name string, offered ...Kind) (*Kind, error) {
+	if name == "auto" {
+		return nil, nil
+	}
+	names := []string{`"auto"`}
+	for _, k := range offered {
+		if k.String() == name {
+			return &k, nil
+		}
+		names = append(names, fmt.Sprintf("%q", k.String()))
+	}
+	return nil, fmt.Errorf("unknown hook %q (want %s)", name, strings.Join(names, ", "))
+}
+
 // Hook binds one program of the object to one kernel event.
 type Hook struct {
 	Program string // program name in the CollectionSpec

@@ -3,6 +3,8 @@ package ebpf_latency
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -34,7 +36,7 @@ func Parse(data []byte) (*EbpfLatency, error) {
 		path := tablePrefix + "." + key
 		if key == "probes" {
 			if err := md.PrimitiveDecode(prim, &e.Probes); err != nil {
-				return nil, fmt.Errorf("%s: %v", path, typeError(err))
+				return nil, typeError(path, err, data)
 			}
 			continue
 		}
@@ -44,7 +46,7 @@ func Parse(data []byte) (*EbpfLatency, error) {
 		}
 		cfg := def.NewConfig()
 		if err := md.PrimitiveDecode(prim, cfg); err != nil {
-			return nil, fmt.Errorf("%s: %v", path, typeError(err))
+			return nil, typeError(path, err, data)
 		}
 		e.Configs[key] = cfg
 	}
@@ -57,13 +59,48 @@ func Parse(data []byte) (*EbpfLatency, error) {
 	return e, nil
 }
 
-// typeError trims the TOML library's wording to the part an operator needs.
-func typeError(err error) string {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		return pe.Message
+// typeError rewrites the TOML library's type mismatch as
+// `key: wrong type: "sda" is a string, want a list`, quoting the value as
+// written on its line.
+func typeError(path string, err error, data []byte) error {
+	m := mismatch.FindStringSubmatch(err.Error())
+	if m == nil {
+		return fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "toml: "))
 	}
-	return strings.TrimPrefix(err.Error(), "toml: ")
+	line, _ := strconv.Atoi(m[1])
+	return fmt.Errorf("%s: wrong type: %s is %s, want %s", m[2], valueOnLine(data, line), kindName(m[3]), kindName(m[4]))
+}
+
+// mismatch matches the library's text: line, last key, TOML type, Go kind.
+var mismatch = regexp.MustCompile(`line (\d+) \(last key "([^"]+)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)`)
+
+// kindName names the library's TOML types and Go kinds the way a config reader would.
+func kindName(kind string) string {
+	switch kind {
+	case "slice", "array":
+		return "a list"
+	case "bool", "boolean":
+		return "true or false"
+	case "int64", "integer":
+		return "an integer"
+	case "float64", "float":
+		return "a number"
+	case "struct", "map", "table":
+		return "a table"
+	}
+	return "a " + kind
+}
+
+// valueOnLine is the text after '=' on line n (1-based), for error messages.
+func valueOnLine(data []byte, n int) string {
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return "the value"
+	}
+	if _, v, ok := strings.Cut(lines[n-1], "="); ok {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(lines[n-1])
 }
 
 func oneLine(err error) error {

@@ -37,14 +37,14 @@ func (*EbpfLatency) SampleConfig() string { return sampleConfig }
 // Init validates the configuration; it loads nothing.
 func (e *EbpfLatency) Init() error {
 	if len(e.Probes) == 0 {
-		return fmt.Errorf("probes: empty list (want some of %s)", quoted(probe.Names()))
+		return fmt.Errorf("%s.probes: empty list (want some of %s)", tablePrefix, quoted(probe.Names()))
 	}
 	for i, name := range e.Probes {
 		if _, ok := probe.Lookup(name); !ok {
-			return fmt.Errorf("probes: unknown probe %q (want one of %s)", name, quoted(probe.Names()))
+			return fmt.Errorf("%s.probes: unknown probe %q (want one of %s)", tablePrefix, name, quoted(probe.Names()))
 		}
 		if slices.Index(e.Probes, name) != i {
-			return fmt.Errorf("probes: %q listed twice", name)
+			return fmt.Errorf("%s.probes: %q listed twice", tablePrefix, name)
 		}
 	}
 	if e.Configs == nil {
@@ -83,7 +83,6 @@ func (e *EbpfLatency) Start(telegraf.Accumulator) error {
 		p := def.New(e.Configs[def.ConfigKey()], e.Log)
 		if err := p.Start(); err != nil {
 			e.failed[name] = err
-			e.Log.Errorf("probe %s not started: %v", name, err)
 			reasons = append(reasons, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
@@ -91,6 +90,10 @@ func (e *EbpfLatency) Start(telegraf.Accumulator) error {
 	}
 	if len(e.running) == 0 {
 		return errors.New("no probe could start: " + strings.Join(reasons, "; "))
+	}
+	// Said once here; the self-metrics keep saying it (up=0).
+	for _, r := range reasons {
+		e.Log.Errorf("probe %s", r)
 	}
 	return nil
 }

@@ -60,10 +60,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("stages: unknown stage %q (want %q or %q)", s, StageQueue, StageService)
 		}
 	}
-	if c.Hook != "auto" {
-		if _, err := hooks.ParseKind(c.Hook); err != nil {
-			return fmt.Errorf("hook: %v or \"auto\"", err)
-		}
+	if _, err := hooks.ParsePin(c.Hook, offeredHooks...); err != nil {
+		return fmt.Errorf("hook: %v", err)
 	}
 	if !slices.Contains([]string{StartTimesAuto, StartTimesKernel, StartTimesProbe}, c.StartTimes) {
 		return fmt.Errorf("start_times: unknown value %q (want %q, %q or %q)",
@@ -74,13 +72,13 @@ func (c *Config) Validate() error {
 
 func (c *Config) wantStage(s string) bool { return slices.Contains(c.Stages, s) }
 
+// offeredHooks are the flavours the disk object carries, best first.
+var offeredHooks = []hooks.Kind{hooks.TPBTF, hooks.RawTP, hooks.Tracepoint}
+
 // pinnedHook is the flavour the config pins, or nil for auto.
 func (c *Config) pinnedHook() *hooks.Kind {
-	if c.Hook == "auto" {
-		return nil
-	}
-	k, _ := hooks.ParseKind(c.Hook)
-	return &k
+	k, _ := hooks.ParsePin(c.Hook, offeredHooks...)
+	return k
 }
 
 // wantDevice matches a device name against the globs (validated already).

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// testVersion is linked into the test binary the way the Makefile sets version.
+const testVersion = "v0.0.0-test"
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the command once for all tests of this package.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "telegraf-ebpf-latency-test"); buildErr != nil {
+			return
+		}
+		bin := filepath.Join(buildDir, "telegraf-ebpf-latency")
+		out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", bin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "telegraf-ebpf-latency")
+}
+
+// result is one finished run of the binary.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runBinary(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// cmd.Stdin stays nil (/dev/null): a config accepted by mistake reaches
+	// EOF and exits instead of hanging.
+	cmd.WaitDelay = time.Second
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("%v still running after 20s; stderr: %s", args, stderr.String())
+	}
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func TestConfigErrors(t *testing.T) {
+	binary(t) // build before the subtests, so that a build failure fails once
+	const table = "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  [inputs.ebpf_latency.disk]\n"
+	tests := []struct {
+		name   string
+		config string // written to a file passed with -config; "" means no file
+		want   []string
+		wantRE string
+	}{
+		{
+			name:   "unknown probe",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\", \"nope\"]\n",
+			want:   []string{"inputs.ebpf_latency.probes", `"nope"`},
+		},
+		{
+			name:   "typo key",
+			config: table + "    devics = [\"sda\"]\n",
+			want:   []string{"inputs.ebpf_latency.disk.devics"},
+		},
+		{
+			name:   "unknown top-level key",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  interval = \"10s\"\n",
+			want:   []string{"inputs.ebpf_latency.interval"},
+		},
+		{
+			name:   "bad glob",
+			config: table + "    devices = [\"[sd\"]\n",
+			want:   []string{"inputs.ebpf_latency.disk.devices", `"[sd"`},
+		},
+		{
+			name:   "unknown stage",
+			config: table + "    stages = [\"queu\"]\n",
+			want:   []string{"inputs.ebpf_latency.disk.stages", `"queu"`},
+		},
+		{
+			name:   "empty stages",
+			config: table + "    stages = []\n",
+			want:   []string{"inputs.ebpf_latency.disk.stages", "empty"},
+		},
+		{
+			name:   "wrong type",
+			config: "[[inputs.ebpf_latency]]\n  probes = \"disk\"\n",
+			want:   []string{"inputs.ebpf_latency.probes", `"disk"`, "want a list"},
+		},
+		{
+			name:   "wrong type in probe table",
+			config: table + "    devices = \"sda\"\n",
+			want:   []string{"inputs.ebpf_latency.disk.devices", `"sda"`, "want a list"},
+		},
+		{
+			name:   "bad hook",
+			config: table + "    hook = \"kprobe\"\n",
+			want:   []string{"inputs.ebpf_latency.disk.hook", `"kprobe"`},
+		},
+		{
+			name:   "bad start_times",
+			config: table + "    start_times = \"sometimes\"\n",
+			want:   []string{"inputs.ebpf_latency.disk.start_times", `"sometimes"`},
+		},
+		{
+			name:   "empty probes",
+			config: "[[inputs.ebpf_latency]]\n  probes = []\n",
+			want:   []string{"probes", "empty"},
+		},
+		{
+			name:   "duplicate probe",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\", \"disk\"]\n",
+			want:   []string{"probes", `"disk"`},
+		},
+		{
+			name:   "no plugin table",
+			config: "[agent]\n",
+			want:   []string{"[[inputs.ebpf_latency]]"},
+		},
+		{
+			name:   "TOML syntax error",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  [inputs.ebpf_latency.disk]\n    hook = tp_btf\n",
+			wantRE: `line 4\b`,
+		},
+		{
+			name: "missing config file",
+			want: []string{"does-not-exist.conf", "no such file"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "does-not-exist.conf")
+			if tt.config != "" {
+				path = filepath.Join(dir, "plugin.conf")
+				require.NoError(t, os.WriteFile(path, []byte(tt.config), 0o600))
+			}
+			r := runBinary(t, "-config", path)
+			require.Equal(t, 1, r.code, "exit code; stderr: %q", r.stderr)
+			require.Empty(t, r.stdout, "nothing on stdout")
+
+			line, ok := strings.CutSuffix(r.stderr, "\n")
+			require.True(t, ok, "stderr ends with a newline: %q", r.stderr)
+			require.NotContains(t, line, "\n", "stderr is one line")
+			require.True(t, strings.HasPrefix(line, "telegraf-ebpf-latency: "), "stderr prefix: %q", line)
+			require.Greater(t, len(line), len("telegraf-ebpf-latency: "), "stderr has a message")
+			require.NotContains(t, line, "goroutine")
+			require.NotContains(t, line, "panic")
+			for _, s := range tt.want {
+				require.Contains(t, line, s)
+			}
+			if tt.wantRE != "" {
+				require.Regexp(t, tt.wantRE, line)
+			}
+			t.Logf("stderr: %s", line)
+		})
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	r := runBinary(t, "-version")
+	require.Equal(t, 0, r.code, "stderr: %q", r.stderr)
+	require.Equal(t, "telegraf-ebpf-latency "+testVersion+"\n", r.stdout)
+	require.Regexp(t, `^telegraf-ebpf-latency \S+\n$`, r.stdout)
+	require.Empty(t, r.stderr)
+}
+
+// TestStdinEOFStops runs the command as telegraf's execd does with signal =
+// "STDIN": one newline, one gather; stdin closing stops it cleanly.
+func TestStdinEOFStops(t *testing.T) {
+	if os.Geteuid() != 0 {
+		const reason = "needs root: loads eBPF programs"
+		if os.Getenv("EBPF_LATENCY_REQUIRE_PRIVILEGED") == "1" {
+			t.Fatal(reason)
+		}
+		t.Skip(reason)
+	}
+	cmd := exec.Command(binary(t), "-poll_interval_disabled")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	// Our own pipe, read to EOF by the goroutine below, so that cmd.Wait
+	// does not race with the reads.
+	stdoutR, stdoutW, err := os.Pipe()
+	require.NoError(t, err)
+	defer stdoutR.Close()
+	var stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = stdoutW, &stderr
+	require.NoError(t, cmd.Start())
+	stdoutW.Close()
+
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("stderr:\n%s", stderr.String())
+		}
+	})
+
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdoutR)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+
+	start := time.Now()
+	_, err = stdin.Write([]byte("\n"))
+	require.NoError(t, err)
+	self := regexp.MustCompile(`^ebpf_latency_probe,`)
+	timeout := time.After(20 * time.Second)
+wait:
+	for {
+		select {
+		case line, ok := <-lines:
+			require.True(t, ok, "stdout closed before an ebpf_latency_probe line")
+			if self.MatchString(line) {
+				require.Contains(t, line, "up=1i", "the disk probe runs")
+				t.Logf("first self-metric after %v: %s", time.Since(start).Round(time.Millisecond), line)
+				break wait
+			}
+		case <-timeout:
+			t.Fatal("no ebpf_latency_probe line on stdout within 20s")
+		}
+	}
+
+	require.NoError(t, stdin.Close())
+	closed := time.Now()
+	go func() {
+		for range lines { // drain the rest so the process never blocks on stdout
+		}
+	}()
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		require.NoError(t, err, "exit status after stdin EOF")
+		t.Logf("exited %v after stdin closed", time.Since(closed).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after stdin closed")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the exec copier and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

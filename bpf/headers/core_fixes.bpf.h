@@ -63,4 +63,77 @@ static __always_inline bool request_has_timestamps(void)
 	return bpf_core_field_exists(((struct request *)0)->io_start_time_ns);
 }
 
+/*
+ * Linux 5.14 (commit 2f064a59a11f, "sched: Change task_struct::state")
+ * renamed task_struct::state (long) to __state (unsigned int).
+ */
+struct task_struct___pre_5_14 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	struct task_struct___pre_5_14 *old = (void *)t;
+
+	if (bpf_core_field_exists(old->state))
+		return (unsigned int)BPF_CORE_READ(old, state);
+	return BPF_CORE_READ(t, __state);
+}
+
+/*
+ * Linux 5.6 (commit bf9765145b85, "sock: Make sk_protocol a 16-bit value")
+ * turned sk->sk_protocol from an 8-bit bitfield into a plain __u16; the
+ * probed bitfield read handles both.
+ */
+static __always_inline __u16 sk_protocol_of(struct sock *sk)
+{
+	return (__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+}
+
+/*
+ * tcp:tcp_retransmit_skb's classic record was the shared tcp_event_sk_skb
+ * class until it got a class of its own (with an `err` field) in Linux 6.1x.
+ * Both start with skbaddr, skaddr.
+ */
+struct trace_event_raw_tcp_event_sk_skb {
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_tcp_retransmit_skb {
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+static __always_inline void retransmit_record_ptrs(void *ctx, struct sock **sk, struct sk_buff **skb)
+{
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb)) {
+		struct trace_event_raw_tcp_retransmit_skb *r = ctx;
+
+		*sk = (struct sock *)BPF_CORE_READ(r, skaddr);
+		*skb = (struct sk_buff *)BPF_CORE_READ(r, skbaddr);
+	} else {
+		struct trace_event_raw_tcp_event_sk_skb *r = ctx;
+
+		*sk = (struct sock *)BPF_CORE_READ(r, skaddr);
+		*skb = (struct sk_buff *)BPF_CORE_READ(r, skbaddr);
+	}
+}
+
+/*
+ * Linux 6.10 (Philo Lu, "bpf: add mrtt and srtt as BPF_SOCK_OPS_RTT_CB
+ * args") passes BPF_SOCK_OPS_RTT_CB the measured RTT sample (args[0], us)
+ * and the updated smoothed RTT (args[1], us << 3, never 0 once set).
+ * Before, both are 0 and only ctx->srtt_us, the smoothed RTT before this
+ * sample, is at hand. Returns microseconds.
+ */
+static __always_inline __u32 sock_ops_rtt_us(struct bpf_sock_ops *skops)
+{
+	__u32 mrtt = skops->args[0], srtt = skops->args[1];
+
+	if (mrtt || srtt)
+		return mrtt;
+	return skops->srtt_us >> 3;
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -85,4 +85,131 @@ struct trace_event_raw_block_rq_completion {
 	char rwbs[8];
 } __attribute__((preserve_access_index));
 
+/* arch/x86/include/asm/ptrace.h; on arm64 `sp` sits in an anonymous
+ * member of the same name, which CO-RE finds too. The context of uprobe
+ * programs: the traced thread's user registers. */
+struct pt_regs {
+	unsigned long sp;
+} __attribute__((preserve_access_index));
+
+/* include/linux/sched.h. __state is `state` before 5.14: read it only
+ * through task_state() in core_fixes.bpf.h. */
+#define TASK_RUNNING 0x0000
+
+struct task_struct {
+	int pid;
+	char comm[16];
+	unsigned int __state;
+} __attribute__((preserve_access_index));
+
+/* ---- TCP (tcp_rtt, tcp_connect, tcp_retransmits) ---- */
+
+/* include/uapi/linux/bpf.h */
+enum {
+	BPF_MAP_TYPE_LPM_TRIE = 11,
+};
+#define BPF_F_NO_PREALLOC 1
+#define BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB 4
+#define BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB 5
+#define BPF_SOCK_OPS_RTT_CB 12
+#define BPF_SOCK_OPS_RTT_CB_FLAG 8
+#define TCP_BPF_SOCK_OPS_CB_FLAGS 1008 /* bpf_setsockopt, Linux 6.12+ */
+
+/* include/linux/socket.h, include/uapi/linux/in.h, include/net/tcp_states.h */
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define SOL_TCP 6
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+/* include/uapi/linux/in6.h */
+struct in6_addr {
+	__u8 s6_addr[16];
+};
+
+/* include/net/sock.h. Fields sit in anonymous unions in the kernel; CO-RE
+ * finds them by name. sk_protocol was a bitfield before 5.6: read it only
+ * through sk_protocol_of() in core_fixes.bpf.h. */
+struct sock_common {
+	__be32 skc_daddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	struct in6_addr skc_v6_daddr;
+} __attribute__((preserve_access_index));
+
+struct net_device {
+	int ifindex;
+} __attribute__((preserve_access_index));
+
+struct dst_entry {
+	struct net_device *dev;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+	struct dst_entry *sk_dst_cache;
+	__u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+/* include/linux/tcp.h */
+struct tcp_sock {
+	__u32 srtt_us; /* smoothed RTT << 3, in microseconds */
+	__u8 bpf_sock_ops_cb_flags;
+} __attribute__((preserve_access_index));
+
+/* include/linux/skbuff.h, include/net/tcp.h: TCP's view of skb->cb */
+struct sk_buff {
+	char cb[48];
+} __attribute__((preserve_access_index));
+
+struct tcp_skb_cb {
+	__u16 tcp_gso_segs;
+} __attribute__((preserve_access_index));
+
+/* include/uapi/linux/bpf.h: the sock_ops context (the verifier rewrites
+ * these reads; CO-RE keeps the offsets right). */
+struct bpf_sock;
+
+struct bpf_sock_ops {
+	__u32 op;
+	__u32 args[4];
+	__u32 family;
+	__u32 remote_ip4;
+	__u32 remote_ip6[4];
+	__u32 remote_port; /* network byte order */
+	__u32 local_port;  /* host byte order */
+	__u32 srtt_us;
+	__u32 bpf_sock_ops_cb_flags;
+	struct bpf_sock *sk;
+} __attribute__((preserve_access_index));
+
+/* include/linux/bpf.h, net/ipv4/tcp_ipv4.c: the iter/tcp context */
+struct bpf_iter_meta;
+
+struct bpf_iter__tcp {
+	struct bpf_iter_meta *meta;
+	struct sock_common *sk_common;
+} __attribute__((preserve_access_index));
+
+/* include/trace/events/sock.h, tcp.h: classic tracepoint records */
+struct trace_event_raw_inet_sock_set_state {
+	struct trace_entry ent;
+	const void *skaddr;
+	int oldstate;
+	int newstate;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_tcp_probe {
+	struct trace_entry ent;
+	__u8 daddr[28]; /* struct sockaddr_in or sockaddr_in6 */
+	__u16 sport;
+	__u16 dport;
+	__u32 srtt; /* microseconds */
+} __attribute__((preserve_access_index));
+
 #endif /* KERNEL_TYPES_H */

@@ -16,64 +16,30 @@ const (
 	TagBound    = "le"
 )
 
-// Emitter remembers, per series, which buckets it has emitted, so a bound
-// once shown is shown at every later gather: rate() and heatmaps misread
-// buckets that come and go.
-type Emitter struct {
-	shown map[string]*bucketRange
-}
+// Emitter writes series in the one bucket layout every series of every
+// host shares: all finite bounds and +Inf, always. Prometheus aggregates
+// histograms with sum by (le); a bound missing from one series (or one host)
+// would silently drop its samples from that bucket, and buckets that come
+// and go confuse rate() and heatmaps.
+type Emitter struct{}
 
-// bucketRange is the finite slots [lo, hi] a series has emitted so far.
-type bucketRange struct{ lo, hi int }
+// NewEmitter returns an Emitter.
+func NewEmitter() *Emitter { return &Emitter{} }
 
-// NewEmitter returns an Emitter with no series yet.
-func NewEmitter() *Emitter {
-	return &Emitter{shown: make(map[string]*bucketRange)}
-}
-
-// Series is the number of series the Emitter has seen.
-func (e *Emitter) Series() int { return len(e.shown) }
-
-// Emit writes one series: a line per bucket (tag le, cumulative count) from
-// the lowest to the highest finite slot ever populated, the +Inf line, then a
-// line without le carrying sum, count and the interval's max.
+// Emit writes one series: a line per bound (tag le, cumulative count), then
+// a line without le carrying sum, count and the interval's max. The id is
+// reserved for per-series state; the layout needs none.
 func (e *Emitter) Emit(acc telegraf.Accumulator, measurement, id string, tags map[string]string, iv *Interval, now time.Time) {
-	r := e.extend(id, iv)
 	var cumulative uint64
-	for s := 0; s < Slots-1; s++ {
+	for s := 0; s < Slots; s++ {
 		cumulative += iv.Slots[s]
-		if r == nil || s < r.lo || s > r.hi {
-			continue
-		}
 		acc.AddFields(measurement, map[string]any{FieldBucket: cumulative}, withBound(tags, BoundLabel(s)), now)
 	}
-	cumulative += iv.Slots[Slots-1]
-	acc.AddFields(measurement, map[string]any{FieldBucket: cumulative}, withBound(tags, "+Inf"), now)
 	acc.AddFields(measurement, map[string]any{
 		FieldSum:   float64(iv.SumNs) / 1e9,
 		FieldCount: cumulative,
 		FieldMax:   float64(iv.MaxNs) / 1e9,
 	}, tags, now)
-}
-
-// extend widens the series' range to cover every populated finite slot.
-func (e *Emitter) extend(id string, iv *Interval) *bucketRange {
-	r := e.shown[id]
-	for s := 0; s < Slots-1; s++ {
-		if iv.Slots[s] == 0 {
-			continue
-		}
-		if r == nil {
-			r = &bucketRange{lo: s, hi: s}
-			e.shown[id] = r
-		}
-		r.lo = min(r.lo, s)
-		r.hi = max(r.hi, s)
-	}
-	if r == nil {
-		e.shown[id] = nil
-	}
-	return r
 }
 
 func withBound(tags map[string]string, le string) map[string]string {

@@ -55,41 +55,39 @@ func TestEmitLayout(t *testing.T) {
 	iv.Slots[Slots-1] = 1             // one beyond the last finite bound
 	e.Emit(&acc, "m", "sda", tags, &iv, now)
 
-	require.Equal(t, uint64(4), acc.NMetrics(), "two finite buckets, +Inf, summary")
-	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.001024"}, FieldBucket, uint64(1)))
-	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.002048"}, FieldBucket, uint64(2)))
-	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "+Inf"}, FieldBucket, uint64(3)))
+	require.Equal(t, uint64(Slots+1), acc.NMetrics(), "every bound, +Inf included, then the summary")
+	bucket := func(le string) map[string]string { return map[string]string{"device": "sda", "le": le} }
+	require.True(t, acc.HasPoint("m", bucket("0.000001"), FieldBucket, uint64(0)))
+	require.True(t, acc.HasPoint("m", bucket("0.000512"), FieldBucket, uint64(0)))
+	require.True(t, acc.HasPoint("m", bucket("0.001024"), FieldBucket, uint64(1)))
+	require.True(t, acc.HasPoint("m", bucket("0.002048"), FieldBucket, uint64(2)))
+	require.True(t, acc.HasPoint("m", bucket("1073.741824"), FieldBucket, uint64(2)))
+	require.True(t, acc.HasPoint("m", bucket("+Inf"), FieldBucket, uint64(3)))
 	require.True(t, acc.HasPoint("m", tags, FieldCount, uint64(3)))
 	require.True(t, acc.HasPoint("m", tags, FieldSum, 0.0035))
 	require.True(t, acc.HasPoint("m", tags, FieldMax, 0.002))
 }
 
-// A bound once emitted stays, so rate() and heatmaps see stable buckets;
-// the range also fills the gaps between populated slots.
-func TestEmitKeepsBucketsStable(t *testing.T) {
+// Every series carries the same bounds, populated or not, so sum by (le)
+// across series and hosts stays exact.
+func TestEmitSameBoundsForEverySeries(t *testing.T) {
 	e := NewEmitter()
 	now := time.Unix(1700000000, 0)
-	tags := map[string]string{"device": "sda"}
-
-	first := Interval{}
-	first.Slots[4], first.Slots[8] = 1, 1
-	var acc testutil.Accumulator
-	e.Emit(&acc, "m", "sda", tags, &first, now)
-	require.Equal(t, uint64(5+1+1), acc.NMetrics(), "slots 4..8, +Inf, summary")
-
-	second := first
-	second.Slots[2] = 1 // a faster sample widens the range downwards
-	acc.ClearMetrics()
-	e.Emit(&acc, "m", "sda", tags, &second, now)
-	require.Equal(t, uint64(7+1+1), acc.NMetrics(), "slots 2..8, +Inf, summary")
-	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.000004"}, FieldBucket, uint64(1)))
-	require.True(t, acc.HasPoint("m", map[string]string{"device": "sda", "le": "0.000032"}, FieldBucket, uint64(2)))
-}
-
-func TestEmitEmptySeries(t *testing.T) {
-	var acc testutil.Accumulator
-	e := NewEmitter()
-	e.Emit(&acc, "m", "x", map[string]string{}, &Interval{}, time.Unix(1, 0))
-	require.Equal(t, uint64(2), acc.NMetrics(), "+Inf and summary only")
-	require.True(t, acc.HasPoint("m", map[string]string{"le": "+Inf"}, FieldBucket, uint64(0)))
+	bounds := func(iv Interval) []string {
+		var acc testutil.Accumulator
+		e.Emit(&acc, "m", "x", map[string]string{}, &iv, now)
+		var les []string
+		for _, m := range acc.GetTelegrafMetrics() {
+			if le, ok := m.GetTag(TagBound); ok {
+				les = append(les, le)
+			}
+		}
+		return les
+	}
+	var fast, slow Interval
+	fast.Slots[2] = 5
+	slow.Slots[25] = 1
+	require.Equal(t, bounds(fast), bounds(slow))
+	require.Equal(t, bounds(fast), bounds(Interval{}))
+	require.Len(t, bounds(fast), Slots)
 }

@@ -4,4 +4,5 @@ package ebpf_latency
 // Adding a probe means adding its package and one line here.
 import (
 	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/disk"
+	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/func"
 )

@@ -1,0 +1,145 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Func probe: latency of user-space functions named in the config, by a
+ * uprobe at entry and a uretprobe at return, one histogram per function.
+ *
+ * A function is known by an index: the attach cookie user space gives each
+ * of its links (Linux 5.15+), or, before that, the slot of one of
+ * FUNC_SLOTS program pairs with the index built in. User space loads one
+ * set or the other.
+ *
+ * Nesting: only the outermost call of a function in a thread is timed. The
+ * user stack pointer kept at entry tells a nested call (deeper stack) from
+ * a stale entry whose return never came (same or shallower stack); no depth
+ * counter, so a lost return cannot wedge a thread. Recursion deeper than the
+ * kernel's uretprobe limit (64) is therefore harmless too.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "histogram.bpf.h"
+#include "maps.bpf.h"
+#include "func.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FUNC_MAX);
+	__type(key, struct func_hist_key);
+	__type(value, struct hist);
+} func_hists SEC(".maps");
+
+/* Threads inside a measured function; LRU so lost returns age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct func_start_key);
+	__type(value, struct func_start);
+} func_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FUNC_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} func_counters SEC(".maps");
+
+static const struct hist empty_hist;
+
+static __always_inline int on_entry(struct pt_regs *ctx, __u32 fn)
+{
+	struct func_start_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .fn = fn };
+	struct func_start start = { .sp = ctx->sp };
+	struct func_start *kept = bpf_map_lookup_elem(&func_starts, &key);
+
+	if (kept) {
+		/* The stack grows down: a deeper entry is a call nested in the
+		 * timed one; any other means the timed one's return was lost. */
+		if (start.sp < kept->sp) {
+			counter_inc(&func_counters, FUNC_NESTED);
+			return 0;
+		}
+		counter_inc(&func_counters, FUNC_STALE);
+	}
+	start.ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&func_starts, &key, &start, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct func_start_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .fn = fn };
+	struct func_hist_key hkey = { .fn = fn };
+	struct func_start *kept = bpf_map_lookup_elem(&func_starts, &key);
+	struct hist *h;
+	__u64 ns;
+
+	if (!kept) {
+		counter_inc(&func_counters, FUNC_UNMATCHED);
+		return 0;
+	}
+	/* After its return a call's stack pointer is at or above where it
+	 * was at entry (x86 pops the return address); a nested call's is
+	 * below the outer call's entry. */
+	if (ctx->sp < kept->sp)
+		return 0;
+	ns = now - kept->ns;
+	bpf_map_delete_elem(&func_starts, &key);
+
+	h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
+	if (!h) {
+		counter_inc(&func_counters, FUNC_HIST_FULL);
+		return 0;
+	}
+	hist_record(h, ns, hist_current_epoch());
+	return 0;
+}
+
+/* ---- Linux 5.15+: one program pair for every function, told apart by cookie ---- */
+
+SEC("uprobe")
+int func_entry(struct pt_regs *ctx)
+{
+	return on_entry(ctx, (__u32)bpf_get_attach_cookie(ctx));
+}
+
+SEC("uretprobe")
+int func_return(struct pt_regs *ctx)
+{
+	return on_return(ctx, (__u32)bpf_get_attach_cookie(ctx));
+}
+
+/* ---- older kernels: a program pair per slot, the index built in ---- */
+
+#define FUNC_SLOT_PAIR(n)					\
+	SEC("uprobe")						\
+	int func_entry_##n(struct pt_regs *ctx)			\
+	{							\
+		return on_entry(ctx, n);			\
+	}							\
+	SEC("uretprobe")					\
+	int func_return_##n(struct pt_regs *ctx)		\
+	{							\
+		return on_return(ctx, n);			\
+	}
+
+FUNC_SLOT_PAIR(0)
+FUNC_SLOT_PAIR(1)
+FUNC_SLOT_PAIR(2)
+FUNC_SLOT_PAIR(3)
+FUNC_SLOT_PAIR(4)
+FUNC_SLOT_PAIR(5)
+FUNC_SLOT_PAIR(6)
+FUNC_SLOT_PAIR(7)
+FUNC_SLOT_PAIR(8)
+FUNC_SLOT_PAIR(9)
+FUNC_SLOT_PAIR(10)
+FUNC_SLOT_PAIR(11)
+FUNC_SLOT_PAIR(12)
+FUNC_SLOT_PAIR(13)
+FUNC_SLOT_PAIR(14)
+FUNC_SLOT_PAIR(15)

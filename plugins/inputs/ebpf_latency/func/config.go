@@ -1,0 +1,108 @@
+package funcprobe
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Function is one [[inputs.ebpf_latency.functions]] table.
+type Function struct {
+	// Binary is the absolute path of the executable or shared library.
+	Binary string `toml:"binary"`
+	// Symbol is the function's name in the ELF symbol table or dynsym.
+	Symbol string `toml:"symbol"`
+	// PID limits the probe to one process; 0 means every process.
+	PID int `toml:"pid"`
+	// Name replaces Symbol in tag `function`.
+	Name string `toml:"name"`
+	// GoBinaryOK accepts a Go binary despite the uretprobe hazard.
+	GoBinaryOK bool `toml:"go_binary_ok"`
+}
+
+// Config is the array of function tables.
+type Config []Function
+
+// MaxFunctions bounds the series (FUNC_MAX in bpf/func/func.h).
+const MaxFunctions = 256
+
+// DefaultConfig has no functions: the user must name some.
+func DefaultConfig() *Config { return &Config{} }
+
+// Validate checks every entry; errors read `[i].key: message` (i from 0).
+func (c *Config) Validate() error {
+	if len(*c) == 0 {
+		return errors.New("[]: no functions configured (add [[inputs.ebpf_latency.functions]] tables with binary and symbol)")
+	}
+	if len(*c) > MaxFunctions {
+		return fmt.Errorf("[%d]: %d functions configured, at most %d are supported", MaxFunctions, len(*c), MaxFunctions)
+	}
+	type ident struct {
+		binary, symbol string
+		pid            int
+	}
+	seen := map[ident]int{}
+	tags := map[[2]string]int{}
+	for i, f := range *c {
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("[%d].%w", i, err)
+		}
+		id := ident{filepath.Clean(f.Binary), f.Symbol, f.PID}
+		if j, ok := seen[id]; ok {
+			return fmt.Errorf("[%d]: binary %q, symbol %q, pid %d: duplicate of [%d]", i, f.Binary, f.Symbol, f.PID, j)
+		}
+		seen[id] = i
+		// Two entries with one tag set would merge into one series.
+		tag := [2]string{f.binaryTag(), f.functionTag()}
+		if j, ok := tags[tag]; ok {
+			return fmt.Errorf("[%d].name: binary %q and function %q are already the tags of [%d]; set a distinct name",
+				i, tag[0], tag[1], j)
+		}
+		tags[tag] = i
+	}
+	return nil
+}
+
+func (f *Function) validate() error {
+	if f.Binary == "" {
+		return errors.New("binary: missing (want the absolute path of an executable or shared library)")
+	}
+	if !filepath.IsAbs(f.Binary) {
+		return fmt.Errorf("binary: %q is not an absolute path", f.Binary)
+	}
+	st, err := os.Stat(f.Binary)
+	if err != nil {
+		return fmt.Errorf("binary: %q: %v", f.Binary, errors.Unwrap(err))
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("binary: %q is not a regular file", f.Binary)
+	}
+	if f.Symbol == "" {
+		return fmt.Errorf("symbol: missing (want a function name in %s)", f.Binary)
+	}
+	if f.PID < 0 {
+		return fmt.Errorf("pid: %d is negative (want a process ID, or 0 for every process)", f.PID)
+	}
+	if !f.GoBinaryOK {
+		goBin, err := isGoBinary(f.Binary)
+		if err != nil {
+			return fmt.Errorf("binary: %q: %v", f.Binary, err)
+		}
+		if goBin {
+			return fmt.Errorf("binary: %q is a Go program: Go moves goroutine stacks, and a uretprobe's rewritten return address then crashes it; set go_binary_ok = true only if you accept that risk", f.Binary)
+		}
+	}
+	return nil
+}
+
+// binaryTag is tag `binary`: the file's base name.
+func (f *Function) binaryTag() string { return filepath.Base(f.Binary) }
+
+// functionTag is tag `function`: the alias, else the symbol.
+func (f *Function) functionTag() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.Symbol
+}

@@ -1,0 +1,72 @@
+package funcprobe
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestValidate(t *testing.T) {
+	self, err := os.Executable() // the test binary: a Go program
+	require.NoError(t, err)
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(text, []byte("not a program\n"), 0o644))
+	missing := filepath.Join(dir, "missing")
+	const libc = "/bin/sh" // any C program on every test machine
+
+	tests := []struct {
+		name string
+		cfg  Config
+		err  string // "" means valid
+	}{
+		{"one function", Config{{Binary: libc, Symbol: "main"}}, ""},
+		{"no functions", Config{}, `[]: no functions configured`},
+		{"relative path", Config{{Binary: libc, Symbol: "a"}, {Binary: "bin/app", Symbol: "flush"}},
+			`[1].binary: "bin/app" is not an absolute path`},
+		{"missing binary key", Config{{Symbol: "flush"}}, `[0].binary: missing`},
+		{"binary does not exist", Config{{Binary: missing, Symbol: "flush"}},
+			`[0].binary: "` + missing + `": no such file or directory`},
+		{"binary is a directory", Config{{Binary: dir, Symbol: "flush"}}, `[0].binary: "` + dir + `" is not a regular file`},
+		{"binary is not ELF", Config{{Binary: text, Symbol: "flush"}},
+			`[0].binary: "` + text + `": not an ELF executable or shared library`},
+		{"empty symbol", Config{{Binary: libc}}, `[0].symbol: missing`},
+		{"negative pid", Config{{Binary: libc, Symbol: "main", PID: -1}}, `[0].pid: -1 is negative`},
+		{"duplicate", Config{{Binary: libc, Symbol: "main", PID: 3}, {Binary: libc, Symbol: "main", PID: 3, Name: "again"}},
+			`[1]: binary "/bin/sh", symbol "main", pid 3: duplicate of [0]`},
+		{"same function, two pids, one tag set", Config{{Binary: libc, Symbol: "main", PID: 3}, {Binary: libc, Symbol: "main", PID: 4}},
+			`[1].name: binary "sh" and function "main" are already the tags of [0]; set a distinct name`},
+		{"same function, two pids, named apart", Config{{Binary: libc, Symbol: "main", PID: 3}, {Binary: libc, Symbol: "main", PID: 4, Name: "main_4"}}, ""},
+		{"Go binary refused", Config{{Binary: self, Symbol: "main.main"}},
+			`[0].binary: "` + self + `" is a Go program: Go moves goroutine stacks`},
+		{"Go binary accepted", Config{{Binary: self, Symbol: "main.main", GoBinaryOK: true}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if tt.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.err)
+		})
+	}
+}
+
+func TestTooManyFunctions(t *testing.T) {
+	cfg := make(Config, MaxFunctions+1)
+	require.ErrorContains(t, cfg.Validate(), "257 functions configured, at most 256 are supported")
+}
+
+func TestGoBinaryDetection(t *testing.T) {
+	self, err := os.Executable()
+	require.NoError(t, err)
+	goBin, err := isGoBinary(self)
+	require.NoError(t, err)
+	require.True(t, goBin, "the test binary is a Go program")
+	goBin, err = isGoBinary("/bin/sh")
+	require.NoError(t, err)
+	require.False(t, goBin, "/bin/sh is not")
+}

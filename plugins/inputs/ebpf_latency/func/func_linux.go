@@ -1,0 +1,122 @@
+package funcprobe
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+type funcProbe struct {
+	cfg      Config
+	log      telegraf.Logger
+	flavours []hooks.Flavour // tests narrow the chain to prove the fallback
+	att      *hooks.Attached
+	reader   *histogram.Reader
+	emitter  *histogram.Emitter
+	attached int
+	failed   int
+}
+
+func newProbe(cfg Config, log telegraf.Logger) probe.Probe {
+	return &funcProbe{cfg: cfg, log: log, flavours: flavours}
+}
+
+// Start loads the programs, then links each function on its own: one that
+// fails is logged and counted, and the others run. Only when none attaches
+// does Start fail.
+func (p *funcProbe) Start() error {
+	spec, err := funcbpf.LoadFunc()
+	if err != nil {
+		return fmt.Errorf("reading the embedded func object: %w", err)
+	}
+	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg))})
+	if err != nil {
+		return err
+	}
+	for _, a := range att.Passed {
+		p.log.Warnf("func: no attach cookies (%v); fell back to one program pair per function, at most %d functions", a.Err, slots)
+	}
+	pair := pairFor(att)
+	p.attached, p.failed = 0, 0
+	var reasons []string
+	for i, f := range p.cfg {
+		links, err := attachFunction(att.Collection, pair, i, f)
+		if err != nil {
+			p.failed++
+			p.log.Errorf("func: not measured: %v", err)
+			reasons = append(reasons, err.Error())
+			continue
+		}
+		for _, l := range links {
+			att.Keep(l)
+		}
+		p.attached++
+	}
+	if p.attached == 0 {
+		att.Close()
+		return fmt.Errorf("no function could be attached: %s", strings.Join(reasons, "; "))
+	}
+	reader, err := histogram.NewReader(att.Collection, funcbpf.FuncMapFuncHists)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader, p.emitter = att, reader, histogram.NewEmitter()
+	p.log.Infof("func: %d of %d functions attached", p.attached, len(p.cfg))
+	return nil
+}
+
+func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
+	if p.att == nil {
+		return nil
+	}
+	now := time.Now()
+	return histogram.ReadAll(p.reader, func(k *funcbpf.FuncFuncHistKey, iv *histogram.Interval) {
+		if int(k.Fn) >= len(p.cfg) {
+			return
+		}
+		f := &p.cfg[k.Fn]
+		tags := map[string]string{TagBinary: f.binaryTag(), TagFunction: f.functionTag()}
+		p.emitter.Emit(acc, Measurement, strconv.Itoa(int(k.Fn)), tags, iv, now)
+	})
+}
+
+func (p *funcProbe) Status() probe.Status {
+	st := probe.Status{Counters: map[string]uint64{}}
+	if p.att == nil {
+		return st
+	}
+	st.Hook = p.att.Kind.String()
+	st.Counters[counterAttached] = uint64(p.attached)
+	st.Counters[counterFailed] = uint64(p.failed)
+	counters := p.att.Collection.Maps[funcbpf.FuncMapFuncCounters]
+	for i, name := range counterNames {
+		var perCPU []uint64
+		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
+			continue
+		}
+		var sum uint64
+		for _, v := range perCPU {
+			sum += v
+		}
+		st.Counters[name] = sum
+	}
+	return st
+}
+
+func (p *funcProbe) Stop() error {
+	if p.att == nil {
+		return nil
+	}
+	err := p.att.Close()
+	p.att = nil
+	return err
+}

@@ -1,0 +1,282 @@
+package funcprobe
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// startProbe validates cfg and runs a func probe through the given hook
+// chain (nil: the real one) until the test ends.
+func startProbe(t *testing.T, cfg Config, chain []hooks.Flavour, log telegraf.Logger) *funcProbe {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	return runProbe(t, cfg, chain, log)
+}
+
+// runProbe is startProbe for a config validated earlier.
+func runProbe(t *testing.T, cfg Config, chain []hooks.Flavour, log telegraf.Logger) *funcProbe {
+	t.Helper()
+	require.NoError(t, kernel.CheckPrerequisites())
+	p := newProbe(cfg, log).(*funcProbe)
+	if chain != nil {
+		p.flavours = chain
+	}
+	require.NoError(t, p.Start())
+	t.Cleanup(func() { require.NoError(t, p.Stop()) })
+	return p
+}
+
+// series holds one series' lines from one gather.
+type series struct {
+	count   uint64
+	sum     float64
+	max     float64
+	buckets map[string]uint64 // le -> cumulative count
+}
+
+func gatherSeries(t *testing.T, p *funcProbe, binary, function string) series {
+	t.Helper()
+	var acc testutil.Accumulator
+	require.NoError(t, p.Gather(&acc))
+	s := series{buckets: map[string]uint64{}}
+	found := false
+	for _, m := range acc.GetTelegrafMetrics() {
+		require.Equal(t, Measurement, m.Name())
+		tags := m.Tags()
+		if tags[TagBinary] != binary || tags[TagFunction] != function {
+			continue
+		}
+		if le, ok := tags[histogram.TagBound]; ok {
+			v, _ := m.GetField(histogram.FieldBucket)
+			s.buckets[le] = v.(uint64)
+			continue
+		}
+		found = true
+		c, _ := m.GetField(histogram.FieldCount)
+		sum, _ := m.GetField(histogram.FieldSum)
+		mx, _ := m.GetField(histogram.FieldMax)
+		s.count, s.sum, s.max = c.(uint64), sum.(float64), mx.(float64)
+	}
+	require.True(t, found, "no series binary=%s function=%s", binary, function)
+	require.Equal(t, s.count, s.buckets["+Inf"], "+Inf bucket equals count")
+	return s
+}
+
+// cumulative is the count at bound le; a bound below the series' lowest
+// emitted bucket holds nothing.
+func (s series) cumulative(t *testing.T, le string) uint64 {
+	t.Helper()
+	if c, ok := s.buckets[le]; ok {
+		return c
+	}
+	bound, err := strconv.ParseFloat(le, 64)
+	require.NoError(t, err)
+	for l := range s.buckets {
+		if b, err := strconv.ParseFloat(l, 64); err == nil && b < bound {
+			t.Fatalf("le=%s not emitted though le=%s is", le, l)
+		}
+	}
+	return 0
+}
+
+// 30 calls of 2 ms and 10 of 20 ms, through both program sets: attach
+// cookies, and the per-slot fallback older kernels get.
+func TestDelaysLandInTheirBuckets(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	for _, tt := range []struct {
+		name  string
+		chain []hooks.Flavour
+	}{{"cookies", nil}, {"slots", []hooks.Flavour{withSlots}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startProbe(t, Config{{Binary: bin, Symbol: "do_work"}}, tt.chain, testutil.Logger{})
+			require.Equal(t, "uprobe", p.Status().Hook)
+			startWorker(t, bin, "work", "30", "2", "10", "20").run(t)
+
+			s := gatherSeries(t, p, "worker", "do_work")
+			require.Equal(t, uint64(40), s.count)
+			require.Zero(t, s.cumulative(t, "0.001024"), "no call faster than its sleep")
+			require.Equal(t, uint64(30), s.cumulative(t, "0.004096"), "2 ms calls in (1.024, 4.096] ms")
+			require.Equal(t, uint64(30), s.cumulative(t, "0.016384"), "20 ms calls above 16.384 ms")
+			require.Equal(t, uint64(40), s.cumulative(t, "0.032768"), "20 ms calls in (16.384, 32.768] ms")
+			require.GreaterOrEqual(t, s.sum, 30*0.002+10*0.020)
+			require.GreaterOrEqual(t, s.max, 0.020)
+
+			st := p.Status().Counters
+			require.Equal(t, uint64(1), st[counterAttached])
+			require.Zero(t, st[counterFailed])
+			for _, c := range counterNames {
+				require.Zero(t, st[c], c)
+			}
+		})
+	}
+}
+
+// libc's fsync, by the library's path, limited to one process: a second
+// process calling it at the same time is not seen.
+func TestSharedLibraryFilteredByPID(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	dir := t.TempDir()
+	const mine, others = 7, 5
+	w := startWorker(t, bin, "fsync", itoa(mine), filepath.Join(dir, "a"))
+	other := startWorker(t, bin, "fsync", itoa(others), filepath.Join(dir, "b"))
+	libc := libcOf(t, w.pid())
+	p := startProbe(t, Config{{Binary: libc, Symbol: "fsync", PID: w.pid(), Name: "libc_fsync"}}, nil, testutil.Logger{})
+
+	other.run(t)
+	w.run(t)
+	s := gatherSeries(t, p, filepath.Base(libc), "libc_fsync")
+	require.Equal(t, uint64(mine), s.count)
+}
+
+// A function that cannot attach is logged with its binary and symbol and
+// counted; the one that can still measures.
+func TestBadFunctionFailsAlone(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	dir := t.TempDir()
+	stripped := filepath.Join(dir, "stripped-worker")
+	out, err := exec.Command("strip", "--strip-all", "-o", stripped, bin).CombinedOutput()
+	require.NoError(t, err, "strip: %s", out)
+	gone := filepath.Join(dir, "gone-worker")
+	out, err = exec.Command("cp", bin, gone).CombinedOutput()
+	require.NoError(t, err, "cp: %s", out)
+	cfg := Config{
+		{Binary: bin, Symbol: "no_such_function"},
+		{Binary: bin, Symbol: "do_work"},
+		{Binary: stripped, Symbol: "do_work"},
+		{Binary: gone, Symbol: "do_work"},
+	}
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, os.Remove(gone)) // vanishes between config and start
+
+	var log testutil.CaptureLogger
+	p := runProbe(t, cfg, nil, &log)
+	errs := log.Errors()
+	require.Len(t, errs, 3, "one error per bad function: %q", errs)
+	for i, want := range [][2]string{{bin, "no_such_function"}, {stripped, "do_work"}, {gone, "do_work"}} {
+		require.Contains(t, errs[i], "binary "+want[0]+", symbol "+want[1]+")")
+	}
+	require.Contains(t, errs[0], "not found in the symbol table or dynamic symbols")
+	require.Contains(t, errs[1], "not found in the symbol table or dynamic symbols")
+	require.Contains(t, errs[2], "no such file or directory")
+	st := p.Status().Counters
+	require.Equal(t, uint64(1), st[counterAttached])
+	require.Equal(t, uint64(3), st[counterFailed])
+
+	startWorker(t, bin, "work", "5", "1").run(t)
+	require.Equal(t, uint64(5), gatherSeries(t, p, "worker", "do_work").count)
+}
+
+// With no function attached there is nothing to run: Start fails, saying why.
+func TestNoFunctionAttachedFailsStart(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	cfg := Config{{Binary: bin, Symbol: "no_such_function"}}
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, kernel.CheckPrerequisites())
+	p := newProbe(cfg, testutil.Logger{}).(*funcProbe)
+	err := p.Start()
+	require.ErrorContains(t, err, "no function could be attached: function 0 (binary "+bin+", symbol no_such_function)")
+	require.Nil(t, p.att)
+	require.NoError(t, p.Stop())
+}
+
+// Recursion times the outermost call only, also past the kernel's limit of
+// 64 nested uretprobes, where inner returns go unseen.
+func TestOnlyOutermostCallIsTimed(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	const calls = 3
+	for _, depth := range []int{5, 100} {
+		t.Run("depth "+itoa(depth), func(t *testing.T) {
+			p := startProbe(t, Config{{Binary: bin, Symbol: "nest"}}, nil, testutil.Logger{})
+			startWorker(t, bin, "nest", itoa(calls), itoa(depth), "2").run(t)
+			s := gatherSeries(t, p, "worker", "nest")
+			require.Equal(t, uint64(calls), s.count)
+			require.Zero(t, s.cumulative(t, "0.001024"), "each timed call spans the innermost sleep")
+			st := p.Status().Counters
+			require.Equal(t, uint64(calls*(depth-1)), st["nested_calls"])
+			require.Zero(t, st["stale_entries"])
+			require.Zero(t, st["unmatched_returns"])
+		})
+	}
+}
+
+// Start and Stop leave no program or map behind, however often they run.
+func TestStartStopLeavesNothing(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	cfg := Config{{Binary: bin, Symbol: "do_work"}, {Binary: bin, Symbol: "nest"}}
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, kernel.CheckPrerequisites())
+	for i := 0; i < 3; i++ {
+		p := newProbe(cfg, testutil.Logger{}).(*funcProbe)
+		require.NoError(t, p.Start())
+		progs, maps := objectIDs(t, p)
+		require.NotEmpty(t, progs)
+		require.NoError(t, p.Stop())
+		require.NoError(t, p.Stop(), "second Stop is a no-op")
+		for _, id := range progs {
+			// Links drop their program after an RCU grace period: wait for it.
+			require.Eventually(t, func() bool {
+				prog, err := ebpf.NewProgramFromID(id)
+				if err == nil {
+					prog.Close() // our own reference would keep it alive
+				}
+				return errors.Is(err, os.ErrNotExist)
+			}, 5*time.Second, 10*time.Millisecond, "program %d still loaded", id)
+		}
+		for _, id := range maps {
+			require.Eventually(t, func() bool {
+				runtime.GC() // the library unmaps .rodata's memory view from a GC cleanup
+				m, err := ebpf.NewMapFromID(id)
+				if err == nil {
+					m.Close()
+				}
+				return errors.Is(err, os.ErrNotExist)
+			}, 5*time.Second, 10*time.Millisecond, "map %d still exists", id)
+		}
+	}
+}
+
+// objectIDs lists the kernel IDs of a running probe's programs and maps.
+func objectIDs(t *testing.T, p *funcProbe) ([]ebpf.ProgramID, []ebpf.MapID) {
+	t.Helper()
+	var progs []ebpf.ProgramID
+	for _, prog := range p.att.Collection.Programs {
+		info, err := prog.Info()
+		require.NoError(t, err)
+		id, ok := info.ID()
+		require.True(t, ok)
+		progs = append(progs, id)
+	}
+	var maps []ebpf.MapID
+	for _, m := range p.att.Collection.Maps {
+		info, err := m.Info()
+		require.NoError(t, err)
+		id, ok := info.ID()
+		require.True(t, ok)
+		maps = append(maps, id)
+	}
+	return progs, maps
+}

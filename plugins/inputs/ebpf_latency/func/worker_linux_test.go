@@ -1,0 +1,84 @@
+package funcprobe
+
+import (
+	"bufio"
+	_ "embed"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+//go:embed testdata/worker.c
+var workerSource []byte
+
+// buildWorker compiles testdata/worker.c (-O0 -g: do_work stays a real,
+// named function) into the test's temporary directory.
+func buildWorker(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "worker.c")
+	require.NoError(t, os.WriteFile(src, workerSource, 0o644))
+	bin := filepath.Join(dir, "worker")
+	out, err := exec.Command("gcc", "-O0", "-g", "-Wall", "-o", bin, src).CombinedOutput()
+	require.NoError(t, err, "gcc: %s", out)
+	return bin
+}
+
+// worker is a started workload, blocked until run sends its line.
+type worker struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+func startWorker(t *testing.T, bin string, args ...string) *worker {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	w := &worker{cmd: cmd, stdin: stdin}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill() // by PID; a no-op once it has exited
+			cmd.Wait()
+		}
+	})
+	// Once it says ready, its libraries are mapped and it waits for us.
+	ready, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "worker %v", cmd.Args)
+	require.Equal(t, "ready\n", ready)
+	return w
+}
+
+func (w *worker) pid() int { return w.cmd.Process.Pid }
+
+// run releases the worker and waits for it to finish its mode.
+func (w *worker) run(t *testing.T) {
+	t.Helper()
+	_, err := io.WriteString(w.stdin, "go\n")
+	require.NoError(t, err)
+	require.NoError(t, w.stdin.Close())
+	require.NoError(t, w.cmd.Wait(), "worker %v", w.cmd.Args)
+}
+
+// libcOf finds the C library a running process mapped, as a path.
+func libcOf(t *testing.T, pid int) string {
+	t.Helper()
+	maps, err := os.ReadFile(filepath.Join("/proc", itoa(pid), "maps"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(maps), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 6 && strings.Contains(filepath.Base(f[5]), "libc.so") {
+			return f[5]
+		}
+	}
+	t.Fatalf("no libc in /proc/%d/maps", pid)
+	return ""
+}

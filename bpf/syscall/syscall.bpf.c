@@ -1,0 +1,239 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Syscall probe: latency of the configured syscalls, per syscall and task
+ * comm.
+ *
+ * sys_enter filters cheapest first (syscall number, TGID, comm), then stamps
+ * start time, number and comm into the thread's record in an LRU map;
+ * sys_exit turns a stamped record into a sample and marks it consumed. The
+ * record stays for the thread's next syscall (no allocation, no lock on the
+ * hot path); records of exited threads age out of the LRU. An exit without a
+ * stamp (attached mid-syscall, filtered out) records nothing. User space
+ * refuses exit and exit_group: a stamp never consumed could be taken by a
+ * later thread reusing the ID.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "histogram.bpf.h"
+#include "maps.bpf.h"
+#include "syscall.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* include/uapi/linux/bpf.h and errno values kernel_types.h does not carry. */
+#define SYSCALL_MAP_TYPE_LPM_TRIE 11
+#define SYSCALL_F_NO_PREALLOC 1
+#define SYSCALL_EEXIST 17
+
+/* Knobs, set by user space before load. */
+const volatile bool filter_pids = false;
+const volatile bool filter_comms = false;
+/* Some comm pattern is a general glob: unknown comms wait for user space. */
+const volatile bool comm_globs = false;
+
+/* Map sizes below are placeholders: user space sizes them from the config
+ * and fills the filters before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u8);
+} syscall_wanted SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} syscall_pids SEC(".maps");
+
+/* Exact names, prefixes and user-space verdicts for other globs. */
+struct {
+	__uint(type, SYSCALL_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, SYSCALL_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, struct syscall_comm_key);
+	__type(value, __u8);
+} syscall_comm_filter SEC(".maps");
+
+/* Comms that met no verdict yet; user space resolves them at each gather. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, char[SYSCALL_COMM_LEN]);
+	__type(value, __u8);
+} syscall_comm_pending SEC(".maps");
+
+/* The first max_comms comms seen; later ones fold into comm="other". */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[SYSCALL_COMM_LEN]);
+	__type(value, __u8);
+} syscall_comm_slots SEC(".maps");
+
+/* One per thread that made a timed syscall lately. */
+struct syscall_start {
+	__u64 ns; /* 0 once consumed by sys_exit */
+	__u32 nr;
+	__u32 pad;
+	char comm[SYSCALL_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct syscall_start);
+} syscall_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct syscall_hist_key);
+	__type(value, struct hist);
+} syscall_hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SYSCALL_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} syscall_counters SEC(".maps");
+
+static const struct hist empty_hist;
+
+/* SYSCALL_COMM_INCLUDE, SYSCALL_COMM_EXCLUDE, or 0 while unresolved. */
+static __always_inline int comm_verdict(char *comm)
+{
+	struct syscall_comm_key key = { .prefixlen = SYSCALL_COMM_LEN * 8 };
+	__u8 pending = 1;
+	__u8 *verdict;
+
+	__builtin_memcpy(key.comm, comm, SYSCALL_COMM_LEN);
+	verdict = bpf_map_lookup_elem(&syscall_comm_filter, &key);
+	if (verdict)
+		return *verdict;
+	if (!comm_globs)
+		return SYSCALL_COMM_EXCLUDE;
+	bpf_map_update_elem(&syscall_comm_pending, comm, &pending, BPF_NOEXIST);
+	return 0;
+}
+
+static __always_inline int on_enter(long id)
+{
+	struct syscall_start fresh = {};
+	struct syscall_start *start;
+	__u32 nr = (__u32)id;
+	char comm[SYSCALL_COMM_LEN];
+	__u64 pid_tgid;
+	__u8 *wanted;
+	int verdict;
+
+	if (id < 0 || id >= SYSCALL_SLOTS)
+		return 0;
+	wanted = bpf_map_lookup_elem(&syscall_wanted, &nr);
+	if (!wanted || !*wanted)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (filter_pids) {
+		__u32 tgid = pid_tgid >> 32;
+
+		if (!bpf_map_lookup_elem(&syscall_pids, &tgid))
+			return 0;
+	}
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (filter_comms) {
+		verdict = comm_verdict(comm);
+		if (verdict == SYSCALL_COMM_EXCLUDE)
+			return 0;
+		if (verdict != SYSCALL_COMM_INCLUDE) {
+			counter_inc(&syscall_counters, SYSCALL_COMM_UNRESOLVED);
+			return 0;
+		}
+	}
+	/* A thread's record is reused in place: no allocation, no lock. */
+	start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid);
+	if (!start) {
+		if (bpf_map_update_elem(&syscall_starts, &pid_tgid, &fresh, BPF_NOEXIST) ||
+		    !(start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid))) {
+			counter_inc(&syscall_counters, SYSCALL_START_DROPPED);
+			return 0;
+		}
+	}
+	start->nr = nr;
+	__builtin_memcpy(start->comm, comm, SYSCALL_COMM_LEN);
+	start->ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* Whether comm has (or now gets) one of the max_comms slots. */
+static __always_inline bool admit_comm(char *comm)
+{
+	__u8 one = 1;
+	long err;
+
+	if (bpf_map_lookup_elem(&syscall_comm_slots, comm))
+		return true;
+	/* EEXIST: another CPU admitted the same comm meanwhile. */
+	err = bpf_map_update_elem(&syscall_comm_slots, comm, &one, BPF_NOEXIST);
+	return !err || err == -SYSCALL_EEXIST;
+}
+
+static __always_inline int on_exit(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct syscall_hist_key key = {};
+	struct syscall_start *start;
+	struct hist *h;
+	__u64 ns;
+
+	start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid);
+	if (!start || !start->ns)
+		return 0;
+	ns = bpf_ktime_get_ns() - start->ns;
+	start->ns = 0; /* consumed: the record stays for the thread's next syscall */
+	key.nr = start->nr;
+	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
+
+	if (!admit_comm(key.comm)) {
+		__builtin_memset(key.comm, 0, SYSCALL_COMM_LEN);
+		counter_inc(&syscall_counters, SYSCALL_COMM_FOLDED);
+	}
+	h = map_lookup_or_init(&syscall_hists, &key, &empty_hist);
+	if (!h) {
+		counter_inc(&syscall_counters, SYSCALL_HIST_FULL);
+		return 0;
+	}
+	hist_record(h, ns, hist_current_epoch());
+	return 0;
+}
+
+/* sys_enter(struct pt_regs *regs, long id); sys_exit(struct pt_regs *regs, long ret) */
+
+SEC("tp_btf/sys_enter")
+int syscall_enter_btf(__u64 *ctx)
+{
+	return on_enter((long)ctx[1]);
+}
+
+SEC("tp_btf/sys_exit")
+int syscall_exit_btf(__u64 *ctx)
+{
+	return on_exit();
+}
+
+SEC("raw_tp/sys_enter")
+int syscall_enter_raw(__u64 *ctx)
+{
+	return on_enter((long)ctx[1]);
+}
+
+SEC("raw_tp/sys_exit")
+int syscall_exit_raw(__u64 *ctx)
+{
+	return on_exit();
+}

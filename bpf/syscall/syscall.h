@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Types the syscall probe shares with user space (bpf2go turns them into Go). */
+#ifndef SYSCALL_H
+#define SYSCALL_H
+
+#include "histogram.h"
+
+/* Syscall numbers below this are measurable; x32's (bit 30 set) never are. */
+#define SYSCALL_SLOTS 1024
+#define SYSCALL_COMM_LEN 16
+
+struct syscall_hist_key {
+	__u32 nr;
+	/* Task comm at entry; all zero for samples folded into comm="other". */
+	char comm[SYSCALL_COMM_LEN];
+};
+
+/* Key of the comm filter, an LPM trie: exact names match up to and
+ * including their NUL, `prefix*` patterns up to the prefix. */
+struct syscall_comm_key {
+	__u32 prefixlen; /* in bits */
+	char comm[SYSCALL_COMM_LEN];
+};
+
+enum syscall_verdict {
+	SYSCALL_COMM_EXCLUDE = 1,
+	SYSCALL_COMM_INCLUDE = 2,
+};
+
+enum syscall_counter {
+	SYSCALL_START_DROPPED,   /* entries not timed: start map update failed */
+	SYSCALL_COMM_UNRESOLVED, /* entries not timed: glob verdict for the comm not known yet */
+	SYSCALL_COMM_FOLDED,     /* samples recorded as comm="other": max_comms reached */
+	SYSCALL_HIST_FULL,       /* samples lost: histogram map full */
+	SYSCALL_COUNTERS,
+};
+
+#endif /* SYSCALL_H */

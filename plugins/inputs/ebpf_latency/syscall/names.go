@@ -1,0 +1,41 @@
+package syscall
+
+// Measurement is the syscall probe's metric name.
+const Measurement = "ebpf_syscall_latency"
+
+// Tag names and the comm value of folded samples.
+const (
+	TagSyscall = "syscall"
+	TagComm    = "comm"
+	CommOther  = "other"
+)
+
+// counterNames mirror enum syscall_counter in bpf/syscall/syscall.h.
+var counterNames = []string{"start_dropped", "comm_unresolved", "comm_folded", "hist_full"}
+
+// Verdicts mirror enum syscall_verdict.
+const (
+	verdictExclude uint8 = 1
+	verdictInclude uint8 = 2
+)
+
+// commString reads a NUL-padded kernel comm.
+func commString(comm [commLen]int8) string {
+	b := make([]byte, 0, commLen)
+	for _, c := range comm {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	return string(b)
+}
+
+// commBytes is the NUL-padded kernel form of name (at most 15 bytes kept).
+func commBytes(name string) [commLen]int8 {
+	var comm [commLen]int8
+	for i := 0; i < len(name) && i < commLen-1; i++ {
+		comm[i] = int8(name[i])
+	}
+	return comm
+}

@@ -1,0 +1,173 @@
+package syscall
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/influxdata/telegraf"
+
+	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// flavours lists the hook chain, best first. Exit attaches before entry, so
+// every start time kept has a program to consume it.
+var flavours = []hooks.Flavour{
+	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
+		{Program: syscallbpf.SyscallProgSyscallExitBtf, Group: "raw_syscalls", Event: "sys_exit"},
+		{Program: syscallbpf.SyscallProgSyscallEnterBtf, Group: "raw_syscalls", Event: "sys_enter"},
+	}},
+	{Kind: hooks.RawTP, Hooks: []hooks.Hook{
+		{Program: syscallbpf.SyscallProgSyscallExitRaw, Group: "raw_syscalls", Event: "sys_exit"},
+		{Program: syscallbpf.SyscallProgSyscallEnterRaw, Group: "raw_syscalls", Event: "sys_enter"},
+	}},
+}
+
+type syscallProbe struct {
+	cfg      *Config
+	log      telegraf.Logger
+	names    map[uint32]string // syscall number -> configured name
+	att      *hooks.Attached
+	reader   *histogram.Reader
+	emitter  *histogram.Emitter
+	verdicts *verdicts // nil unless some comm pattern is a general glob
+	warnFull bool
+}
+
+func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
+	return &syscallProbe{cfg: cfg, log: log}
+}
+
+func (p *syscallProbe) Start() error {
+	cp, err := parseComms(p.cfg.Comms)
+	if err != nil {
+		return fmt.Errorf("comms: %w", err)
+	}
+	spec, err := syscallbpf.LoadSyscall()
+	if err != nil {
+		return fmt.Errorf("reading the embedded syscall object: %w", err)
+	}
+	att, err := hooks.Attach(spec, flavours, hooks.Options{
+		Pin: p.pinnedHook(),
+		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
+			if err := setKnobs(spec, map[string]bool{
+				syscallbpf.SyscallVarFilterPids:  len(p.cfg.Pids) > 0,
+				syscallbpf.SyscallVarFilterComms: len(p.cfg.Comms) > 0,
+				syscallbpf.SyscallVarCommGlobs:   cp.needVerdicts(),
+			}); err != nil {
+				return err
+			}
+			return fillFilters(spec, p.cfg, cp)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	reader, err := histogram.NewReader(att.Collection, syscallbpf.SyscallMapSyscallHists)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader = att, reader
+	p.emitter = histogram.NewEmitter()
+	p.names = p.cfg.numbers()
+	if cp.needVerdicts() {
+		p.verdicts = &verdicts{
+			cp:      cp,
+			pending: att.Collection.Maps[syscallbpf.SyscallMapSyscallCommPending],
+			filter:  att.Collection.Maps[syscallbpf.SyscallMapSyscallCommFilter],
+		}
+	}
+	for _, a := range att.Passed {
+		p.log.Warnf("syscall: hook %s unavailable, fell back: %v", a.Kind, a.Err)
+	}
+	p.log.Infof("syscall: attached through %s, timing %d syscalls", att.Kind, len(p.names))
+	return nil
+}
+
+// pinnedHook is the flavour the config pins, or nil for auto.
+func (p *syscallProbe) pinnedHook() *hooks.Kind {
+	if p.cfg.Hook == HookAuto {
+		return nil
+	}
+	k, _ := hooks.ParseKind(p.cfg.Hook)
+	return &k
+}
+
+func setKnobs(spec *ebpf.CollectionSpec, knobs map[string]bool) error {
+	for name, v := range knobs {
+		vs, ok := spec.Variables[name]
+		if !ok {
+			return fmt.Errorf("object lacks knob %s", name)
+		}
+		if err := vs.Set(v); err != nil {
+			return fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
+	if p.att == nil {
+		return nil
+	}
+	if p.verdicts != nil {
+		if err := p.verdicts.resolve(); err != nil {
+			acc.AddError(fmt.Errorf("syscall: %w", err))
+		}
+		if p.verdicts.full > 0 && !p.warnFull {
+			p.warnFull = true
+			p.log.Warnf("syscall: the comm verdict cache (%d comms) is full: syscalls of further comms are not timed (comm_unresolved); prefer exact names or `prefix*` in comms", verdictCache)
+		}
+	}
+	now := time.Now()
+	return histogram.ReadAll(p.reader, func(k *syscallbpf.SyscallSyscallHistKey, iv *histogram.Interval) {
+		comm := commString(k.Comm)
+		if k.Comm == ([commLen]int8{}) {
+			comm = CommOther
+		}
+		name, ok := p.names[k.Nr]
+		if !ok {
+			name = fmt.Sprintf("nr%d", k.Nr)
+		}
+		tags := map[string]string{TagSyscall: name, TagComm: comm}
+		id := fmt.Sprintf("%d/%x", k.Nr, k.Comm)
+		p.emitter.Emit(acc, Measurement, id, tags, iv, now)
+	})
+}
+
+func (p *syscallProbe) Status() probe.Status {
+	st := probe.Status{Counters: map[string]uint64{}}
+	if p.att == nil {
+		return st
+	}
+	st.Hook = p.att.Kind.String()
+	counters := p.att.Collection.Maps[syscallbpf.SyscallMapSyscallCounters]
+	for i, name := range counterNames {
+		var perCPU []uint64
+		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
+			continue
+		}
+		var sum uint64
+		for _, v := range perCPU {
+			sum += v
+		}
+		st.Counters[name] = sum
+	}
+	if p.verdicts != nil {
+		st.Counters["verdicts_full"] = p.verdicts.full
+	}
+	return st
+}
+
+func (p *syscallProbe) Stop() error {
+	if p.att == nil {
+		return nil
+	}
+	err := p.att.Close()
+	p.att, p.verdicts = nil, nil
+	return err
+}

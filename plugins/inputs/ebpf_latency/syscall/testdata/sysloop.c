@@ -1,0 +1,72 @@
+//go:build ignore
+
+// The constraint above keeps the go tool from treating this file as cgo
+// source; the tests compile it with gcc.
+
+// sysloop: makes a known number of syscalls on command, so the syscall
+// probe's tests can count them. Usage: sysloop COMM FILE
+// It names itself COMM, then reads commands from stdin, one per line, and
+// answers each with "ok" once done:
+//   name COMM        prctl(PR_SET_NAME)
+//   fdatasync N      N fdatasync(2) on FILE
+//   sleep N MS       N clock_nanosleep(2) of MS milliseconds each
+//   getpid N         N raw getpid(2)
+// It exits at end of input.
+#define _GNU_SOURCE
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+int main(int argc, char *argv[])
+{
+	char line[128], arg[64];
+	long n, ms;
+	int fd;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s COMM FILE\n", argv[0]);
+		return 2;
+	}
+	if (prctl(PR_SET_NAME, argv[1]) != 0)
+		die("prctl");
+	fd = open(argv[2], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("open");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "name %63s", arg) == 1) {
+			if (prctl(PR_SET_NAME, arg) != 0)
+				die("prctl");
+		} else if (sscanf(line, "fdatasync %ld", &n) == 1) {
+			for (long i = 0; i < n; i++)
+				if (fdatasync(fd) != 0)
+					die("fdatasync");
+		} else if (sscanf(line, "sleep %ld %ld", &n, &ms) == 2) {
+			struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+			for (long i = 0; i < n; i++)
+				if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL) != 0)
+					die("clock_nanosleep");
+		} else if (sscanf(line, "getpid %ld", &n) == 1) {
+			for (long i = 0; i < n; i++)
+				syscall(SYS_getpid);
+		} else {
+			fprintf(stderr, "sysloop: bad command %s", line);
+			return 2;
+		}
+		printf("ok\n");
+	}
+	return 0;
+}

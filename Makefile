@@ -36,9 +36,10 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-# Debian packages the tests need: FUSE for the latency-injecting backing file.
+# Debian packages the tests need: FUSE for the latency-injecting backing file,
+# iproute2 for the network namespaces of the TCP tests.
 deps:
-	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev
+	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2
 
 clean:
 	rm -rf bin .cache

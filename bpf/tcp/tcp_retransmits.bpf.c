@@ -1,0 +1,75 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * tcp_retransmits: retransmitted segments per peer, from
+ * tcp:tcp_retransmit_skb. The tracepoint fires once per skb; a GSO skb
+ * carries tcp_gso_segs segments, and that many are counted.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "histogram.bpf.h"
+#include "maps.bpf.h"
+#include "tcp.h"
+#include "tcp_peer.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096); /* user space sizes it */
+	__type(key, struct tcp_key);
+	__type(value, __u64);
+} tcp_retrans_segs SEC(".maps");
+
+static const __u64 zero;
+
+/* Segments in skb: TCP_SKB_CB(skb)->tcp_gso_segs, at least 1. */
+static __always_inline __u64 skb_segments(struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)&skb->cb[0];
+	__u16 segs = BPF_CORE_READ(cb, tcp_gso_segs);
+
+	return segs ? segs : 1;
+}
+
+static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_conn c;
+	struct tcp_key key;
+	__u64 *n;
+
+	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
+		return 0;
+	make_key(&key, &c, guess_listen_port(c.lport, c.rport), TCP_DIR_NONE);
+	n = map_lookup_or_init(&tcp_retrans_segs, &key, &zero);
+	if (!n) {
+		counter_inc(&tcp_counters, TCP_SERIES_FULL);
+		return 0;
+	}
+	*n += skb_segments(skb);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int tcp_retrans_btf(__u64 *ctx)
+{
+	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1]);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int tcp_retrans_raw(__u64 *ctx)
+{
+	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1]);
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int tcp_retrans_tp(void *ctx)
+{
+	struct sock *sk;
+	struct sk_buff *skb;
+
+	retransmit_record_ptrs(ctx, &sk, &skb);
+	return on_retransmit(sk, skb);
+}

@@ -1,0 +1,191 @@
+package tcp
+
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/influxdata/telegraf"
+
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// Map and knob names every TCP object shares (tcp_peer.bpf.h); the
+// Connect* constants name them for all three objects.
+const (
+	mapGroups   = tcpbpf.ConnectMapTcpGroups
+	mapPeers    = tcpbpf.ConnectMapTcpPeers
+	mapCounters = tcpbpf.ConnectMapTcpCounters
+
+	varByPort       = tcpbpf.ConnectVarByPort
+	varByInterface  = tcpbpf.ConnectVarByInterface
+	varFilterPorts  = tcpbpf.ConnectVarFilterPorts
+	varWatchedPorts = tcpbpf.ConnectVarWatchedPorts
+)
+
+// tcpKey is struct tcp_key, identical in every TCP object.
+type tcpKey = tcpbpf.ConnectTcpKey
+
+// base is what the three probes share: the loaded object, its peer
+// tables, and turning keys into tags.
+type base struct {
+	name string
+	cfg  *Config
+	log  telegraf.Logger
+	att  *hooks.Attached
+	tags *tagger
+}
+
+// attach loads spec through the first flavour that works, after sizing
+// series maps and setting the shared knobs, then fills the peer groups.
+func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *hooks.Kind, seriesMaps ...string) error {
+	prefixes, err := b.cfg.groupPrefixes()
+	if err != nil {
+		return err
+	}
+	att, err := hooks.Attach(spec, flavours, hooks.Options{
+		Pin: pin,
+		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
+			return prepareSpec(spec, b.cfg, len(prefixes), seriesMaps)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := fillGroups(att.Collection.Maps[mapGroups], prefixes); err != nil {
+		att.Close()
+		return err
+	}
+	for _, a := range att.Passed {
+		b.log.Warnf("%s: hook %s unavailable, fell back: %v", b.name, a.Kind, a.Err)
+	}
+	b.att = att
+	b.tags = newTagger(b.cfg)
+	return nil
+}
+
+// prepareSpec sizes the maps from the config and sets the shared knobs.
+func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMaps []string) error {
+	sizes := map[string]uint32{mapGroups: uint32(max(prefixes, 1)), mapPeers: uint32(cfg.MaxPeers)}
+	for _, name := range seriesMaps {
+		sizes[name] = seriesLimit(cfg, prefixes)
+	}
+	for name, n := range sizes {
+		m, ok := spec.Maps[name]
+		if !ok {
+			return fmt.Errorf("object lacks map %s", name)
+		}
+		m.MaxEntries = n
+	}
+	return setVars(spec, map[string]any{
+		varByPort:      cfg.ByPort,
+		varByInterface: cfg.ByInterface,
+	}, portKnobs(cfg))
+}
+
+// portKnobs are the `ports` filter's knobs (tcp_ports.bpf.h).
+func portKnobs(cfg *Config) map[string]any {
+	var bits [1024]uint64
+	for _, p := range cfg.Ports {
+		bits[p>>6] |= 1 << (p & 63)
+	}
+	return map[string]any{varFilterPorts: len(cfg.Ports) > 0, varWatchedPorts: bits}
+}
+
+// seriesLimit bounds a series map: every peer, group and "other", times
+// what by_port, by_interface and the connect direction multiply. Series
+// beyond it are lost and counted (series_full).
+func seriesLimit(cfg *Config, prefixes int) uint32 {
+	n := (cfg.MaxPeers + prefixes + 1) * 2
+	if cfg.ByPort {
+		n *= 4
+	}
+	if cfg.ByInterface {
+		n *= 2
+	}
+	return uint32(min(max(n, 64), 1<<18))
+}
+
+func setVars(spec *ebpf.CollectionSpec, sets ...map[string]any) error {
+	for _, vars := range sets {
+		for name, v := range vars {
+			vs, ok := spec.Variables[name]
+			if !ok {
+				return fmt.Errorf("object lacks knob %s", name)
+			}
+			if err := vs.Set(v); err != nil {
+				return fmt.Errorf("setting %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// fillGroups writes the peer groups' prefixes into the LPM trie.
+func fillGroups(m *ebpf.Map, prefixes []groupPrefix) error {
+	for _, p := range prefixes {
+		key := tcpbpf.ConnectTcpPrefix{Prefixlen: uint32(p.bits), Addr: p.addr}
+		if err := m.Update(&key, uint32(p.group), ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("writing peer group prefix: %w", err)
+		}
+	}
+	return nil
+}
+
+// readCounters sums a per-CPU hash of tcp_key -> __u64 and passes each
+// series to fn.
+func readCounters(m *ebpf.Map, fn func(k *tcpKey, n uint64)) error {
+	var (
+		key    tcpKey
+		perCPU []uint64
+	)
+	it := m.Iterate()
+	for it.Next(&key, &perCPU) {
+		var sum uint64
+		for _, v := range perCPU {
+			sum += v
+		}
+		fn(&key, sum)
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", m.String(), err)
+	}
+	return nil
+}
+
+// sumArray reads a per-CPU array of counters into named fields.
+func sumArray(m *ebpf.Map, names []string, into map[string]uint64) {
+	for i, name := range names {
+		var perCPU []uint64
+		if err := m.Lookup(uint32(i), &perCPU); err != nil {
+			continue
+		}
+		var sum uint64
+		for _, v := range perCPU {
+			sum += v
+		}
+		into[name] += sum
+	}
+}
+
+// Status reports the hook and the shared health counters.
+func (b *base) Status() probe.Status {
+	st := probe.Status{Counters: map[string]uint64{}}
+	if b.att == nil {
+		return st
+	}
+	st.Hook = b.att.Kind.String()
+	sumArray(b.att.Collection.Maps[mapCounters], counterNames, st.Counters)
+	return st
+}
+
+// Stop detaches everything; safe to call twice.
+func (b *base) Stop() error {
+	if b.att == nil {
+		return nil
+	}
+	err := b.att.Close()
+	b.att = nil
+	return err
+}

@@ -1,0 +1,67 @@
+package tcp
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+var connectFlavours = []hooks.Flavour{
+	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectBtf, Group: "sock", Event: "inet_sock_set_state"}}},
+	{Kind: hooks.RawTP, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectRaw, Group: "sock", Event: "inet_sock_set_state"}}},
+	{Kind: hooks.Tracepoint, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectTp, Group: "sock", Event: "inet_sock_set_state"}}},
+}
+
+// connectProbe is tcp_connect: handshake latency and failed connects.
+type connectProbe struct {
+	base
+	reader  *histogram.Reader
+	emitter *histogram.Emitter
+}
+
+func newConnectProbe(cfg *Config, log telegraf.Logger) probe.Probe {
+	return &connectProbe{base: base{name: NameConnect, cfg: cfg, log: log}}
+}
+
+func (p *connectProbe) Start() error {
+	spec, err := tcpbpf.LoadConnect()
+	if err != nil {
+		return fmt.Errorf("reading the embedded tcp_connect object: %w", err)
+	}
+	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
+	if err := p.attach(spec, connectFlavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
+		return err
+	}
+	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.ConnectMapTcpConnectHists)
+	if err != nil {
+		p.Stop()
+		return err
+	}
+	p.reader, p.emitter = reader, histogram.NewEmitter()
+	p.log.Infof("%s: attached through %s", p.name, p.att.Kind)
+	return nil
+}
+
+func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
+	if p.att == nil {
+		return nil
+	}
+	now := time.Now()
+	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
+		tags := p.tags.tags(k)
+		tags["direction"] = directionNames[k.Direction%3]
+		p.emitter.Emit(acc, MeasurementConnect, seriesID(k), tags, iv, now)
+	})
+	if err != nil {
+		return err
+	}
+	return readCounters(p.att.Collection.Maps[tcpbpf.ConnectMapTcpConnectFailed], func(k *tcpKey, n uint64) {
+		acc.AddCounter(MeasurementFailures, map[string]any{FieldFailed: n}, p.tags.tags(k), now)
+	})
+}

@@ -1,0 +1,109 @@
+package tcp
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// rttFlavours lists tcp_rtt's hooks, best first: sock_ops on the cgroup v2
+// root (when one is mounted), then tcp:tcp_probe.
+func rttFlavours(cgroup string) []hooks.Flavour {
+	var fl []hooks.Flavour
+	if cgroup != "" {
+		// Event only names the target in messages.
+		fl = append(fl, hooks.Flavour{Kind: hooks.SockOps, Hooks: []hooks.Hook{{Program: tcpbpf.RttProgTcpRttSockops, Event: "cgroup " + cgroup, Cgroup: cgroup}}})
+	}
+	return append(fl,
+		hooks.Flavour{Kind: hooks.TPBTF, Hooks: []hooks.Hook{{Program: tcpbpf.RttProgTcpRttProbeBtf, Group: "tcp", Event: "tcp_probe"}}},
+		hooks.Flavour{Kind: hooks.RawTP, Hooks: []hooks.Hook{{Program: tcpbpf.RttProgTcpRttProbeRaw, Group: "tcp", Event: "tcp_probe"}}},
+		hooks.Flavour{Kind: hooks.Tracepoint, Hooks: []hooks.Hook{{Program: tcpbpf.RttProgTcpRttProbeTp, Group: "tcp", Event: "tcp_probe"}}},
+	)
+}
+
+// rttProbe is tcp_rtt: round-trip time per peer.
+type rttProbe struct {
+	base
+	reader  *histogram.Reader
+	emitter *histogram.Emitter
+	armed   map[string]uint64 // counts of the start-time arming of old connections
+	cgroup  string            // cgroup v2 directory for sock_ops; "" finds the mount
+}
+
+func newRTTProbe(cfg *Config, log telegraf.Logger) probe.Probe {
+	return &rttProbe{base: base{name: NameRTT, cfg: cfg, log: log}}
+}
+
+func (p *rttProbe) Start() error {
+	spec, err := tcpbpf.LoadRtt()
+	if err != nil {
+		return fmt.Errorf("reading the embedded tcp_rtt object: %w", err)
+	}
+	pin := p.cfg.pin(hooks.SockOps, hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
+	cgroup, cgErr := p.cgroup, error(nil)
+	if cgroup == "" {
+		cgroup, cgErr = kernel.Cgroup2Mount()
+	}
+	if cgErr != nil {
+		if pin != nil && *pin == hooks.SockOps {
+			return fmt.Errorf("hook = \"sock_ops\": %w", cgErr)
+		}
+		p.log.Warnf("%s: hook sock_ops unavailable, fell back: %v", p.name, cgErr)
+	}
+	if err := p.attach(spec, rttFlavours(cgroup), pin, tcpbpf.RttMapTcpRttHists); err != nil {
+		return err
+	}
+	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.RttMapTcpRttHists)
+	if err != nil {
+		p.Stop()
+		return err
+	}
+	p.reader, p.emitter = reader, histogram.NewEmitter()
+	p.armed = map[string]uint64{}
+	if p.att.Kind == hooks.SockOps {
+		p.armOld()
+	} else {
+		p.log.Warnf("%s: measuring through tcp:tcp_probe (%s): smoothed RTT at every received segment, costly on busy hosts", p.name, p.att.Kind)
+	}
+	p.log.Infof("%s: attached through %s", p.name, p.att.Kind)
+	return nil
+}
+
+// armOld arms connections established before the attach; where the kernel
+// cannot, it says so once: those connections go unmeasured until they
+// reconnect.
+func (p *rttProbe) armOld() {
+	armed, failed, err := armExisting(p.cfg)
+	p.armed[armCounterNames[0]], p.armed[armCounterNames[1]] = armed, failed
+	switch {
+	case err != nil:
+		p.log.Warnf("%s: connections older than the plugin are not measured until they reconnect: %v", p.name, err)
+	case failed > 0:
+		p.log.Warnf("%s: %d connections older than the plugin are not measured until they reconnect: this kernel cannot arm them (needs Linux 6.12+)", p.name, failed)
+	}
+}
+
+func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
+	if p.att == nil {
+		return nil
+	}
+	now := time.Now()
+	return histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
+		p.emitter.Emit(acc, MeasurementRTT, seriesID(k), p.tags.tags(k), iv, now)
+	})
+}
+
+func (p *rttProbe) Status() probe.Status {
+	st := p.base.Status()
+	for k, v := range p.armed {
+		st.Counters[k] = v
+	}
+	return st
+}

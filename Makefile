@@ -9,7 +9,7 @@ TELEGRAF_TAGS := custom,inputs.execd,outputs.file
 # Test runs fail instead of skipping when they cannot load eBPF (CI sets 1).
 EBPF_LATENCY_REQUIRE_PRIVILEGED ?= 0
 
-.PHONY: all build generate test run lint telegraf deps clean
+.PHONY: all build generate test run lint bench telegraf deps clean
 
 all: build
 
@@ -32,14 +32,23 @@ telegraf: $(TELEGRAF)
 $(TELEGRAF):
 	GOBIN=$(dir $(TELEGRAF)) $(GO) install -tags "$(TELEGRAF_TAGS)" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
 
+# Overhead table (root, BTF, Linux 5.8+; a few minutes on 2 cores): in-kernel
+# cost per event from BPF stats against empty-program floors and bpftrace,
+# wall clock beside it, plugin RSS; then the Gather benchmarks.
+# See docs/benchmarks.md.
+bench:
+	EBPF_LATENCY_BENCH=full $(GO) test -count=1 -run '^TestOverhead$$' -v -timeout 20m ./plugins/inputs/ebpf_latency/bench/
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkGather$$' -benchmem -timeout 20m ./plugins/inputs/ebpf_latency/bench/
+
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
 # Debian packages the tests need: FUSE for the latency-injecting backing file,
-# iproute2 for the network namespaces of the TCP tests.
+# iproute2 for the TCP tests' network namespaces, fio and bpftrace for the
+# overhead harness (make test smoke-runs it).
 deps:
-	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2
+	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace
 
 clean:
 	rm -rf bin .cache

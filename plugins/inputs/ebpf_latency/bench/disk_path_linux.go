@@ -1,0 +1,186 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/influxdata/telegraf/testutil"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/disk"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// Variant names the report and the targets refer to.
+const (
+	DiskBaseline      = "baseline: no programs"
+	DiskFloorBTF      = "floor: tp_btf complete"
+	DiskFloorBTF3     = "floor: tp_btf insert+issue+complete"
+	DiskFloorRaw      = "floor: raw_tp complete"
+	DiskFloorTP3      = "floor: tracepoint insert+issue+complete"
+	DiskDefault       = "disk: default (tp_btf, kernel start times)"
+	DiskFlags         = "disk: flags = true"
+	DiskProbeTimes    = `disk: start_times = "probe"`
+	DiskRawTP         = `disk: hook = "raw_tp"`
+	DiskTracepoint    = `disk: hook = "tracepoint"`
+	DiskBpftrace      = "bpftrace biolatency (tracepoints)"
+	diskImageBytes    = 128 << 20 // 32768 distinct 4 KiB blocks for fio
+	diskBpftraceEvent = "block_rq_comple"
+)
+
+// DiskPath reads 4 KiB blocks with O_DIRECT from a loop device over tmpfs:
+// a fast device, so the probe's share of each I/O is as large as it gets.
+var DiskPath = Path{
+	Name:        "disk",
+	Event:       "4 KiB O_DIRECT random read (fio psync, loop device over tmpfs)",
+	Scale:       1,
+	Setup:       setupDisk,
+	Alternative: DiskBpftrace,
+	Targets: func(rows []*Row) []Target {
+		return []Target{
+			ratioTarget(rows, "disk probe (default) in-kernel cost vs bpftrace", DiskDefault, DiskBpftrace, 0.25),
+			ratioTarget(rows, "disk probe (default) in-kernel cost vs floor", DiskDefault, DiskFloorBTF, 3),
+		}
+	},
+}
+
+type diskWorkload struct{ dev *testenv.LoopDevice }
+
+func (w *diskWorkload) Run(t testing.TB, n int) Result {
+	before := readsCompleted(t, w.dev.Name)
+	res := FioJob{Device: w.dev.Path, Size: diskImageBytes, N: n}.Run(t)
+	res.Counted = readsCompleted(t, w.dev.Name) - before
+	return res
+}
+
+// readsCompleted is the block layer's count of reads the device completed
+// (field 1 of /sys/block/<dev>/stat).
+func readsCompleted(t testing.TB, name string) uint64 {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("/sys/block", name, "stat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		t.Fatalf("/sys/block/%s/stat is empty", name)
+	}
+	n, err := strconv.ParseUint(f[0], 10, 64)
+	if err != nil {
+		t.Fatalf("/sys/block/%s/stat: %v", name, err)
+	}
+	return n
+}
+
+func (w *diskWorkload) Warm(t testing.TB) { testenv.IssueDirect(t, w.dev.Path, false, 4, 0) }
+
+func setupDisk(t testing.TB) (Workload, []Variant) {
+	img := filepath.Join(testenv.TmpfsDir(t), "disk.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, diskImageBytes); err != nil {
+		t.Fatal(err)
+	}
+	w := &diskWorkload{dev: testenv.NewLoopDevice(t, img)}
+
+	floor := func(kind hooks.Kind, events ...string) func(testing.TB) (*Running, error) {
+		return func(t testing.TB) (*Running, error) { return startFloor(t, diskFloors, kind, events...) }
+	}
+	probeWith := func(edit func(*disk.Config)) func(testing.TB) (*Running, error) {
+		return func(t testing.TB) (*Running, error) {
+			cfg := disk.DefaultConfig()
+			edit(cfg)
+			return startDiskProbe(t, cfg, w.dev.Name)
+		}
+	}
+	all := []string{"block_rq_insert", "block_rq_issue", "block_rq_complete"}
+	return w, []Variant{
+		{Name: DiskBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
+		{Name: DiskFloorBTF, Role: Floor, Start: floor(hooks.TPBTF, "block_rq_complete")},
+		{Name: DiskFloorBTF3, Role: Floor, Start: floor(hooks.TPBTF, all...)},
+		{Name: DiskFloorRaw, Role: Floor, Start: floor(hooks.RawTP, "block_rq_complete")},
+		{Name: DiskFloorTP3, Role: Floor, Start: floor(hooks.Tracepoint, all...)},
+		{Name: DiskDefault, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(*disk.Config) {})},
+		{Name: DiskFlags, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Flags = true })},
+		{Name: DiskProbeTimes, Role: Probe, Records: 1, Floor: DiskFloorBTF3, Start: probeWith(func(c *disk.Config) { c.StartTimes = disk.StartTimesProbe })},
+		{Name: DiskRawTP, Role: Probe, Records: 1, Floor: DiskFloorRaw, Start: probeWith(func(c *disk.Config) { c.Hook = "raw_tp" })},
+		{Name: DiskTracepoint, Role: Probe, Records: 1, Floor: DiskFloorTP3, Start: probeWith(func(c *disk.Config) { c.Hook = "tracepoint" })},
+		{Name: DiskBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
+			return startBpftrace(t, bpftraceBiolatency, []string{"block_rq_issue", diskBpftraceEvent}, diskBpftraceEvent)
+		}},
+	}
+}
+
+// startDiskProbe starts the disk probe through the registry, as the plugin
+// does, and finds its programs among the fds this process gained.
+func startDiskProbe(t testing.TB, cfg *disk.Config, device string) (*Running, error) {
+	def, ok := probe.Lookup(disk.Name)
+	if !ok {
+		return nil, fmt.Errorf("probe %q not registered", disk.Name)
+	}
+	// Only gathering filters devices: the kernel side sees every disk.
+	cfg.Devices = []string{device}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	before, err := OwnedProgramIDs("self")
+	if err != nil {
+		return nil, err
+	}
+	p := def.New(cfg, testutil.Logger{Name: "bench", Quiet: true})
+	if err := p.Start(); err != nil {
+		return nil, err
+	}
+	after, err := OwnedProgramIDs("self")
+	if err != nil {
+		_ = p.Stop()
+		return nil, err
+	}
+	progs, err := openNew(before, after, "disk_")
+	if err != nil {
+		_ = p.Stop()
+		return nil, err
+	}
+	run := newRunning(t, func() error {
+		closeAll(progs)
+		return p.Stop()
+	})
+	run.Programs = progs
+	for _, prog := range progs {
+		if strings.HasPrefix(progName(prog), "disk_complete") {
+			run.Events = append(run.Events, prog)
+		}
+	}
+	run.Recorded = func() (uint64, error) { return diskReads(p, device) }
+	run.Health = func() map[string]uint64 { return p.Status().Counters }
+	return run, nil
+}
+
+// diskReads is the service-stage read count the probe holds for device.
+func diskReads(p probe.Probe, device string) (uint64, error) {
+	var acc testutil.Accumulator
+	if err := p.Gather(&acc); err != nil {
+		return 0, err
+	}
+	for _, m := range acc.GetTelegrafMetrics() {
+		tags := m.Tags()
+		if m.Name() != disk.Measurement || tags["device"] != device || tags["op"] != "read" ||
+			tags["stage"] != disk.StageService {
+			continue
+		}
+		if _, isBucket := tags[histogram.TagBound]; isBucket {
+			continue
+		}
+		if c, ok := m.GetField(histogram.FieldCount); ok {
+			return c.(uint64), nil
+		}
+	}
+	return 0, nil // no read yet
+}

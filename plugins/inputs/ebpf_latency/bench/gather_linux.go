@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/influxdata/telegraf"
+
+	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+)
+
+// GatherFixture is a kernel per-CPU hash of n series in the disk probe's key
+// layout, filled from user space, read the way a probe's Gather reads it.
+type GatherFixture struct {
+	Series  int
+	coll    *ebpf.Collection
+	reader  *histogram.Reader
+	emitter *histogram.Emitter
+	names   map[uint32]string // stands in for a probe's device-name cache
+}
+
+// Slots the fixture's samples sit in: 16 µs to 256 µs.
+const gatherLo, gatherHi = 4, 8
+
+// NewGatherFixture creates and fills the maps; Close frees them.
+func NewGatherFixture(n int) (*GatherFixture, error) {
+	hists, err := ebpf.NewMap(&ebpf.MapSpec{
+		Name:       "bench_hists",
+		Type:       ebpf.PerCPUHash,
+		KeySize:    uint32(binary.Size(diskbpf.DiskDiskHistKey{})),
+		ValueSize:  uint32(binary.Size(histogram.Value{})),
+		MaxEntries: uint32(n),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating a %d-entry per-CPU hash: %w", n, err)
+	}
+	epoch, err := ebpf.NewMap(&ebpf.MapSpec{Name: "hist_epoch", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1})
+	if err != nil {
+		hists.Close()
+		return nil, err
+	}
+	f := &GatherFixture{
+		Series:  n,
+		coll:    &ebpf.Collection{Maps: map[string]*ebpf.Map{"bench_hists": hists, "hist_epoch": epoch}},
+		emitter: histogram.NewEmitter(),
+		names:   make(map[uint32]string, n),
+	}
+	if f.reader, err = histogram.NewReader(f.coll, "bench_hists"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.fill(hists); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// fill writes n distinct keys; every CPU holds a share of each series.
+func (f *GatherFixture) fill(hists *ebpf.Map) error {
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return err
+	}
+	perCPU := make([]histogram.Value, cpus)
+	for c := range perCPU {
+		for s := gatherLo; s <= gatherHi; s++ {
+			perCPU[c].Slots[s] = uint64(c + s)
+		}
+		perCPU[c].SumNs, perCPU[c].MaxNs = 1_000_000, 200_000
+	}
+	for i := 0; i < f.Series; i++ {
+		k := diskbpf.DiskDiskHistKey{Dev: uint32(i) >> 2, Op: uint8(i & 1), Stage: uint8(i >> 1 & 1)}
+		if err := hists.Update(&k, perCPU, ebpf.UpdateNoExist); err != nil {
+			return fmt.Errorf("filling key %d: %w", i, err)
+		}
+		f.names[k.Dev] = fmt.Sprintf("dev%d", k.Dev)
+	}
+	return nil
+}
+
+// Gather does what a probe's Gather does per series: name lookup, tag map,
+// series id, Emit. It returns the number of series read.
+func (f *GatherFixture) Gather(acc telegraf.Accumulator) (int, error) {
+	now := time.Now()
+	n := 0
+	err := histogram.ReadAll(f.reader, func(k *diskbpf.DiskDiskHistKey, iv *histogram.Interval) {
+		n++
+		tags := map[string]string{"device": f.names[k.Dev], "op": "read", "stage": "service"}
+		id := fmt.Sprintf("%d/%d/%d/%d", k.Dev, k.Op, k.Stage, k.Flags)
+		f.emitter.Emit(acc, "ebpf_disk_latency", id, tags, iv, now)
+	})
+	return n, err
+}
+
+// ReadOnly walks the map and merges per-CPU values without emitting: the
+// kernel-read share of Gather.
+func (f *GatherFixture) ReadOnly() (int, error) {
+	n := 0
+	err := histogram.ReadAll(f.reader, func(*diskbpf.DiskDiskHistKey, *histogram.Interval) { n++ })
+	return n, err
+}
+
+// Close frees the maps.
+func (f *GatherFixture) Close() {
+	if f.coll != nil {
+		f.coll.Close()
+		f.coll = nil
+	}
+}
+
+// Discard is an accumulator that drops everything: Gather's own cost only.
+// It counts lines, and series by their summary line.
+type Discard struct{ Lines, Series int }
+
+func (d *Discard) AddFields(_ string, fields map[string]any, _ map[string]string, _ ...time.Time) {
+	d.Lines++
+	if _, ok := fields[histogram.FieldCount]; ok {
+		d.Series++
+	}
+}
+func (d *Discard) AddGauge(string, map[string]any, map[string]string, ...time.Time)     { d.Lines++ }
+func (d *Discard) AddCounter(string, map[string]any, map[string]string, ...time.Time)   { d.Lines++ }
+func (d *Discard) AddSummary(string, map[string]any, map[string]string, ...time.Time)   { d.Lines++ }
+func (d *Discard) AddHistogram(string, map[string]any, map[string]string, ...time.Time) { d.Lines++ }
+func (d *Discard) AddMetric(telegraf.Metric)                                            { d.Lines++ }
+func (d *Discard) SetPrecision(time.Duration)                                           {}
+func (d *Discard) AddError(error)                                                       {}
+
+// WithTracking is not used by Gather.
+func (d *Discard) WithTracking(int) telegraf.TrackingAccumulator { return nil }

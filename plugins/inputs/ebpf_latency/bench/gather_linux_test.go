@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/testutil"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+// BenchmarkGather is one Gather as series grow: the full path into an
+// accumulator that discards (our cost), into testutil.Accumulator (adds
+// telegraf metric construction and its own locking and append, cleared each
+// iteration), and the kernel read alone.
+func BenchmarkGather(b *testing.B) {
+	testenv.RequirePrivileged(b)
+	for _, n := range []int{100, 1_000, 10_000, 100_000} {
+		f, err := NewGatherFixture(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("series=%d/discard", n), func(b *testing.B) { benchGather(b, f, &Discard{}) })
+		b.Run(fmt.Sprintf("series=%d/testutil", n), func(b *testing.B) {
+			benchGather(b, f, &clearing{&testutil.Accumulator{}})
+		})
+		b.Run(fmt.Sprintf("series=%d/read-only", n), func(b *testing.B) { benchReadOnly(b, f) })
+		f.Close()
+	}
+}
+
+// clearing empties its accumulator before each gather so it does not grow.
+type clearing struct{ *testutil.Accumulator }
+
+func benchGather(b *testing.B, f *GatherFixture, acc telegraf.Accumulator) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if c, ok := acc.(*clearing); ok {
+			c.ClearMetrics()
+		}
+		if n, err := f.Gather(acc); err != nil || n != f.Series {
+			b.Fatalf("gather: %d of %d series: %v", n, f.Series, err)
+		}
+	}
+}
+
+func benchReadOnly(b *testing.B, f *GatherFixture) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if n, err := f.ReadOnly(); err != nil || n != f.Series {
+			b.Fatalf("read: %d of %d series: %v", n, f.Series, err)
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/influxdata/telegraf/testutil"
+	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/syscall"
+)
+
+// Variant names of the syscall paths.
+const (
+	SysBaseline  = "baseline: no programs"
+	SysFloorBTF  = "floor: tp_btf sys_enter+sys_exit"
+	SysFloorRaw  = "floor: raw_tp sys_enter+sys_exit"
+	SysDefault   = "syscall: default (tp_btf)"
+	SysRawTP     = `syscall: hook = "raw_tp"`
+	SysComms     = `syscall: comms = ["bench-*"]`
+	SysBpftrace  = "bpftrace per-syscall tracepoints"
+	sysEventProg = "syscall_exit" // both flavours' exit programs
+	// sysComm names the workload's thread, so its samples are told apart.
+	sysComm = "bench-sys"
+)
+
+// The syscall probe's hooks fire on every syscall of the machine: what it
+// adds to a syscall it times and to one it ignores are two figures.
+var (
+	SyscallWatchedPath = Path{
+		Name:        "syscall (timed: pwrite64)",
+		Event:       "4 KiB pwrite64 to a tmpfs file, one thread",
+		Scale:       10,
+		Setup:       func(t testing.TB) (Workload, []Variant) { return setupSyscall(t, true) },
+		Alternative: SysBpftrace,
+		Targets: func(rows []*Row) []Target {
+			return []Target{ratioTarget(rows, "syscall probe (default) per timed syscall vs floor", SysDefault, SysFloorBTF, 2)}
+		},
+	}
+	SyscallUnwatchedPath = Path{
+		Name:  "syscall (not timed: getppid)",
+		Event: "getppid, one thread; per-syscall tracepoints never fire for it, so bpftrace has no row",
+		Scale: 10,
+		Setup: func(t testing.TB) (Workload, []Variant) { return setupSyscall(t, false) },
+		Targets: func(rows []*Row) []Target {
+			return []Target{ratioTarget(rows, "syscall probe (default) per untimed syscall vs floor", SysDefault, SysFloorBTF, 2)}
+		},
+	}
+)
+
+// bpftracePwrite is what a user would write to time pwrite64 per comm.
+const bpftracePwrite = `
+tracepoint:syscalls:sys_enter_pwrite64 { @start[tid] = nsecs; }
+tracepoint:syscalls:sys_exit_pwrite64 /@start[tid]/ {
+	@usecs[comm] = hist((nsecs - @start[tid]) / 1000);
+	delete(@start[tid]);
+}
+END { clear(@start); }
+`
+
+// syscallWorkload issues one syscall in a loop from a thread of its own,
+// named sysComm, that exits with the run.
+type syscallWorkload struct {
+	call func() error
+}
+
+func (w *syscallWorkload) Run(t testing.TB, n int) Result {
+	t.Helper()
+	var (
+		res Result
+		err error
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the renamed thread exits with this goroutine.
+		runtime.LockOSThread()
+		if err = setThreadComm(sysComm); err != nil {
+			return
+		}
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			if err = w.call(); err != nil {
+				return
+			}
+		}
+		res = Result{Ops: uint64(n), WallNs: float64(time.Since(start).Nanoseconds()) / float64(n)}
+	}()
+	<-done
+	if err != nil {
+		t.Fatalf("syscall workload: %v", err)
+	}
+	return res
+}
+
+func (w *syscallWorkload) Warm(t testing.TB) { w.Run(t, 16) }
+
+func setThreadComm(name string) error {
+	b := append([]byte(name), 0)
+	return unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
+}
+
+func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
+	w := &syscallWorkload{call: func() error { unix.Getppid(); return nil }}
+	if timed {
+		f, err := os.Create(filepath.Join(testenv.TmpfsDir(t), "pwrite"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		buf := make([]byte, 4096)
+		fd := int(f.Fd())
+		w.call = func() error {
+			_, err := unix.Pwrite(fd, buf, 0)
+			return err
+		}
+	}
+	var records uint64
+	if timed {
+		records = 1
+	}
+	floor := func(kind hooks.Kind) func(testing.TB) (*Running, error) {
+		return func(t testing.TB) (*Running, error) { return startFloor(t, sysFloors, kind, "sys_enter", "sys_exit") }
+	}
+	probeWith := func(edit func(*syscall.Config)) func(testing.TB) (*Running, error) {
+		return func(t testing.TB) (*Running, error) {
+			cfg := syscall.DefaultConfig()
+			edit(cfg)
+			return startSyscallProbe(t, cfg)
+		}
+	}
+	variants := []Variant{
+		{Name: SysBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
+		{Name: SysFloorBTF, Role: Floor, Start: floor(hooks.TPBTF)},
+		{Name: SysFloorRaw, Role: Floor, Start: floor(hooks.RawTP)},
+		{Name: SysDefault, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(*syscall.Config) {})},
+		{Name: SysRawTP, Role: Probe, Records: records, Floor: SysFloorRaw, Start: probeWith(func(c *syscall.Config) { c.Hook = syscall.HookRawTP })},
+		{Name: SysComms, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-*"} })},
+	}
+	if timed {
+		variants = append(variants, Variant{Name: SysBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
+			return startBpftrace(t, bpftracePwrite, []string{"sys_enter_pwrit", "sys_exit_pwrite"}, "sys_exit_pwrite")
+		}})
+	}
+	return w, variants
+}
+
+// startSyscallProbe starts the syscall probe through the registry and finds
+// its programs among the fds this process gained.
+func startSyscallProbe(t testing.TB, cfg *syscall.Config) (*Running, error) {
+	def, ok := probe.Lookup(syscall.Name)
+	if !ok {
+		return nil, fmt.Errorf("probe %q not registered", syscall.Name)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	before, err := OwnedProgramIDs("self")
+	if err != nil {
+		return nil, err
+	}
+	p := def.New(cfg, testutil.Logger{Name: "bench", Quiet: true})
+	if err := p.Start(); err != nil {
+		return nil, err
+	}
+	after, err := OwnedProgramIDs("self")
+	if err != nil {
+		_ = p.Stop()
+		return nil, err
+	}
+	progs, err := openNew(before, after, "syscall_")
+	if err != nil {
+		_ = p.Stop()
+		return nil, err
+	}
+	run := newRunning(t, func() error {
+		closeAll(progs)
+		return p.Stop()
+	})
+	run.Programs = progs
+	for _, prog := range progs {
+		if strings.HasPrefix(progName(prog), sysEventProg) {
+			run.Events = append(run.Events, prog)
+		}
+	}
+	run.Recorded = func() (uint64, error) { return commSamples(p, sysComm) }
+	run.Health = func() map[string]uint64 { return p.Status().Counters }
+	return run, nil
+}
+
+// commSamples counts the samples the syscall probe holds for comm, over
+// every syscall.
+func commSamples(p probe.Probe, comm string) (uint64, error) {
+	var acc testutil.Accumulator
+	if err := p.Gather(&acc); err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, m := range acc.GetTelegrafMetrics() {
+		tags := m.Tags()
+		if m.Name() != syscall.Measurement || tags[syscall.TagComm] != comm {
+			continue
+		}
+		if _, isBucket := tags[histogram.TagBound]; isBucket {
+			continue
+		}
+		if c, ok := m.GetField(histogram.FieldCount); ok {
+			n += c.(uint64)
+		}
+	}
+	return n, nil
+}

@@ -16,6 +16,7 @@ enum disk_op {
 enum disk_stage {
 	DISK_STAGE_QUEUE,   /* request created (or inserted) -> issued to the driver */
 	DISK_STAGE_SERVICE, /* issued -> completed */
+	DISK_STAGES,
 };
 
 enum disk_flag {
@@ -27,9 +28,13 @@ enum disk_flag {
 struct disk_hist_key {
 	__u32 dev; /* kernel dev_t of the whole disk: MAJOR << 20 | MINOR */
 	__u8 op;
-	__u8 stage;
 	__u8 flags;
-	__u8 pad;
+	__u8 pad[2];
+};
+
+/* Both stages of one series in one value: one map lookup per request. */
+struct disk_hists {
+	struct hist stage[DISK_STAGES];
 };
 
 /* Start times the probe keeps itself, only where the kernel's are missing. */

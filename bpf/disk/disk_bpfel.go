@@ -17,9 +17,13 @@ type DiskDiskHistKey struct {
 	_     structs.HostLayout
 	Dev   uint32
 	Op    uint8
-	Stage uint8
 	Flags uint8
-	Pad   uint8
+	Pad   [2]uint8
+}
+
+type DiskDiskHists struct {
+	_     structs.HostLayout
+	Stage [2]DiskHist
 }
 
 type DiskDiskInflightKey struct {

@@ -44,6 +44,16 @@ static __always_inline struct gendisk *request_disk(struct request *rq)
 	return BPF_CORE_READ(rq, q, disk);
 }
 
+/* request_disk for tp_btf programs: plain BTF-checked loads, no helpers. */
+static __always_inline struct gendisk *request_disk_btf(struct request *rq)
+{
+	struct request___with_rq_disk *old = (void *)rq;
+
+	if (bpf_core_field_exists(old->rq_disk))
+		return old->rq_disk;
+	return rq->q->disk;
+}
+
 /* Kernel-internal dev_t of the request's whole disk (MAJOR << 20 | MINOR). */
 static __always_inline __u32 request_devt(struct request *rq)
 {

@@ -21,32 +21,38 @@ const (
 // histograms with sum by (le); a bound missing from one series (or one host)
 // would silently drop its samples from that bucket, and buckets that come
 // and go confuse rate() and heatmaps.
-type Emitter struct{}
+type Emitter struct {
+	bucket, summary map[string]any // reused: accumulators copy fields
+}
 
 // NewEmitter returns an Emitter.
-func NewEmitter() *Emitter { return &Emitter{} }
+func NewEmitter() *Emitter {
+	return &Emitter{bucket: make(map[string]any, 1), summary: make(map[string]any, 3)}
+}
+
+// boundLabels are the le values, formatted once.
+var boundLabels = func() (labels [Slots]string) {
+	for s := range labels {
+		labels[s] = BoundLabel(s)
+	}
+	return labels
+}()
 
 // Emit writes one series: a line per bound (tag le, cumulative count), then
-// a line without le carrying sum, count and the interval's max. The id is
-// reserved for per-series state; the layout needs none.
-func (e *Emitter) Emit(acc telegraf.Accumulator, measurement, id string, tags map[string]string, iv *Interval, now time.Time) {
+// a line without le carrying sum, count and the interval's max. It borrows
+// tags, adding le while it writes and removing it before it returns; the
+// accumulators (telegraf's and testutil's) copy tags and fields per line.
+func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	var cumulative uint64
 	for s := 0; s < Slots; s++ {
 		cumulative += iv.Slots[s]
-		acc.AddFields(measurement, map[string]any{FieldBucket: cumulative}, withBound(tags, BoundLabel(s)), now)
+		tags[TagBound] = boundLabels[s]
+		e.bucket[FieldBucket] = cumulative
+		acc.AddFields(measurement, e.bucket, tags, now)
 	}
-	acc.AddFields(measurement, map[string]any{
-		FieldSum:   float64(iv.SumNs) / 1e9,
-		FieldCount: cumulative,
-		FieldMax:   float64(iv.MaxNs) / 1e9,
-	}, tags, now)
-}
-
-func withBound(tags map[string]string, le string) map[string]string {
-	t := make(map[string]string, len(tags)+1)
-	for k, v := range tags {
-		t[k] = v
-	}
-	t[TagBound] = le
-	return t
+	delete(tags, TagBound)
+	e.summary[FieldSum] = float64(iv.SumNs) / 1e9
+	e.summary[FieldCount] = cumulative
+	e.summary[FieldMax] = float64(iv.MaxNs) / 1e9
+	acc.AddFields(measurement, e.summary, tags, now)
 }

@@ -63,14 +63,18 @@ func (iv *Interval) Count() uint64 {
 func Merge(perCPU []Value, epoch uint64) Interval {
 	var iv Interval
 	for i := range perCPU {
-		v := &perCPU[i]
-		for s, c := range v.Slots {
-			iv.Slots[s] += c
-		}
-		iv.SumNs += v.SumNs
-		if v.MaxEpoch == epoch && v.MaxNs > iv.MaxNs {
-			iv.MaxNs = v.MaxNs
-		}
+		iv.Add(&perCPU[i], epoch)
 	}
 	return iv
+}
+
+// Add merges one CPU's value into iv (see Merge).
+func (iv *Interval) Add(v *Value, epoch uint64) {
+	for s, c := range v.Slots {
+		iv.Slots[s] += c
+	}
+	iv.SumNs += v.SumNs
+	if v.MaxEpoch == epoch && v.MaxNs > iv.MaxNs {
+		iv.MaxNs = v.MaxNs
+	}
 }

@@ -53,7 +53,7 @@ func TestEmitLayout(t *testing.T) {
 	iv := Interval{SumNs: 3_500_000, MaxNs: 2_000_000}
 	iv.Slots[10], iv.Slots[11] = 1, 1 // 1 ms-ish and 2 ms-ish
 	iv.Slots[Slots-1] = 1             // one beyond the last finite bound
-	e.Emit(&acc, "m", "sda", tags, &iv, now)
+	e.Emit(&acc, "m", tags, &iv, now)
 
 	require.Equal(t, uint64(Slots+1), acc.NMetrics(), "every bound, +Inf included, then the summary")
 	bucket := func(le string) map[string]string { return map[string]string{"device": "sda", "le": le} }
@@ -75,7 +75,7 @@ func TestEmitSameBoundsForEverySeries(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	bounds := func(iv Interval) []string {
 		var acc testutil.Accumulator
-		e.Emit(&acc, "m", "x", map[string]string{}, &iv, now)
+		e.Emit(&acc, "m", map[string]string{}, &iv, now)
 		var les []string
 		for _, m := range acc.GetTelegrafMetrics() {
 			if le, ok := m.GetTag(TagBound); ok {

@@ -8,12 +8,18 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
 
-	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 )
 
-// GatherFixture is a kernel per-CPU hash of n series in the disk probe's key
-// layout, filled from user space, read the way a probe's Gather reads it.
+// seriesKey is a typical probe key: a device or peer id and a few small tags.
+type seriesKey struct {
+	Dev              uint32
+	Op, Stage, Flags uint8
+	_                uint8
+}
+
+// GatherFixture is a kernel per-CPU hash of n series of one histogram each,
+// filled from user space, read the way a probe's Gather reads it.
 type GatherFixture struct {
 	Series  int
 	coll    *ebpf.Collection
@@ -30,7 +36,7 @@ func NewGatherFixture(n int) (*GatherFixture, error) {
 	hists, err := ebpf.NewMap(&ebpf.MapSpec{
 		Name:       "bench_hists",
 		Type:       ebpf.PerCPUHash,
-		KeySize:    uint32(binary.Size(diskbpf.DiskDiskHistKey{})),
+		KeySize:    uint32(binary.Size(seriesKey{})),
 		ValueSize:  uint32(binary.Size(histogram.Value{})),
 		MaxEntries: uint32(n),
 	})
@@ -73,7 +79,7 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 		perCPU[c].SumNs, perCPU[c].MaxNs = 1_000_000, 200_000
 	}
 	for i := 0; i < f.Series; i++ {
-		k := diskbpf.DiskDiskHistKey{Dev: uint32(i) >> 2, Op: uint8(i & 1), Stage: uint8(i >> 1 & 1)}
+		k := seriesKey{Dev: uint32(i) >> 2, Op: uint8(i & 1), Stage: uint8(i >> 1 & 1)}
 		if err := hists.Update(&k, perCPU, ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("filling key %d: %w", i, err)
 		}
@@ -87,11 +93,10 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 func (f *GatherFixture) Gather(acc telegraf.Accumulator) (int, error) {
 	now := time.Now()
 	n := 0
-	err := histogram.ReadAll(f.reader, func(k *diskbpf.DiskDiskHistKey, iv *histogram.Interval) {
+	err := histogram.ReadAll(f.reader, func(k *seriesKey, iv *histogram.Interval) {
 		n++
 		tags := map[string]string{"device": f.names[k.Dev], "op": "read", "stage": "service"}
-		id := fmt.Sprintf("%d/%d/%d/%d", k.Dev, k.Op, k.Stage, k.Flags)
-		f.emitter.Emit(acc, "ebpf_disk_latency", id, tags, iv, now)
+		f.emitter.Emit(acc, "ebpf_disk_latency", tags, iv, now)
 	})
 	return n, err
 }
@@ -100,7 +105,7 @@ func (f *GatherFixture) Gather(acc telegraf.Accumulator) (int, error) {
 // kernel-read share of Gather.
 func (f *GatherFixture) ReadOnly() (int, error) {
 	n := 0
-	err := histogram.ReadAll(f.reader, func(*diskbpf.DiskDiskHistKey, *histogram.Interval) { n++ })
+	err := histogram.ReadAll(f.reader, func(*seriesKey, *histogram.Interval) { n++ })
 	return n, err
 }
 

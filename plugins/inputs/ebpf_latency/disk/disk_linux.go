@@ -158,19 +158,30 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	p.warnUntimed()
 	now := time.Now()
-	return histogram.ReadAll(p.reader, func(k *diskbpf.DiskDiskHistKey, iv *histogram.Interval) {
+	return histogram.ReadValues(p.reader, func(k *diskbpf.DiskDiskHistKey, perCPU []stagedValue, epoch uint64) {
 		name := p.devices.name(k.Dev)
 		if !p.cfg.wantDevice(name) {
 			return
 		}
-		tags := map[string]string{"device": name, "op": opName(k.Op), "stage": stageName(k.Stage)}
-		if p.cfg.Flags {
-			tags["flags"] = flagsName(k.Flags)
+		for stage := range stageNames {
+			var iv histogram.Interval
+			for i := range perCPU {
+				iv.Add(&perCPU[i][stage], epoch)
+			}
+			if iv.Count() == 0 {
+				continue // a stage never measured here (e.g. queue without inserts)
+			}
+			tags := map[string]string{"device": name, "op": opName(k.Op), "stage": stageNames[stage]}
+			if p.cfg.Flags {
+				tags["flags"] = flagsName(k.Flags)
+			}
+			p.emitter.Emit(acc, Measurement, tags, &iv, now)
 		}
-		id := fmt.Sprintf("%d/%d/%d/%d", k.Dev, k.Op, k.Stage, k.Flags)
-		p.emitter.Emit(acc, Measurement, id, tags, iv, now)
 	})
 }
+
+// stagedValue mirrors struct disk_hists: one histogram per stage.
+type stagedValue [stages]histogram.Value
 
 // warnUntimed says once when completions arrive without a start time the
 // probe could use: the remedy is start_times = "probe".

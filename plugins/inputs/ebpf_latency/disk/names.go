@@ -13,6 +13,9 @@ var (
 	counterNames = []string{"untimed_completions", "preflush_unissued", "partial_completions", "inflight_full", "hist_full"}
 )
 
+// stages is DISK_STAGES.
+const stages = 2
+
 const (
 	flagSync     = 1
 	flagFUA      = 2

@@ -2,7 +2,6 @@ package funcprobe
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 		}
 		f := &p.cfg[k.Fn]
 		tags := map[string]string{TagBinary: f.binaryTag(), TagFunction: f.functionTag()}
-		p.emitter.Emit(acc, Measurement, strconv.Itoa(int(k.Fn)), tags, iv, now)
+		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
 }
 

@@ -134,8 +134,7 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 			name = fmt.Sprintf("nr%d", k.Nr)
 		}
 		tags := map[string]string{TagSyscall: name, TagComm: comm}
-		id := fmt.Sprintf("%d/%x", k.Nr, k.Comm)
-		p.emitter.Emit(acc, Measurement, id, tags, iv, now)
+		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
 }
 

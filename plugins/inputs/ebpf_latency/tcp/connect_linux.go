@@ -56,7 +56,7 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
 		tags := p.tags.tags(k)
 		tags["direction"] = directionNames[k.Direction%3]
-		p.emitter.Emit(acc, MeasurementConnect, seriesID(k), tags, iv, now)
+		p.emitter.Emit(acc, MeasurementConnect, tags, iv, now)
 	})
 	if err != nil {
 		return err

@@ -96,7 +96,7 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	return histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
-		p.emitter.Emit(acc, MeasurementRTT, seriesID(k), p.tags.tags(k), iv, now)
+		p.emitter.Emit(acc, MeasurementRTT, p.tags.tags(k), iv, now)
 	})
 }
 

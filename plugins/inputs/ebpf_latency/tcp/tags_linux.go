@@ -51,8 +51,3 @@ func (t *tagger) iface(ifindex uint32) string {
 	}
 	return strconv.Itoa(int(ifindex))
 }
-
-// seriesID keys the histogram emitter's memory of a series.
-func seriesID(k *tcpKey) string {
-	return fmt.Sprintf("%x/%d/%d/%d/%d/%d", k.Addr, k.Group, k.Ifindex, k.Port, k.Kind, k.Direction)
-}

@@ -5,6 +5,7 @@ package ebpf_latency
 import (
 	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/disk"
 	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/func"
+	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/runq"
 	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/syscall"
 	_ "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/tcp"
 )

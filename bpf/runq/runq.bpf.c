@@ -1,0 +1,201 @@
+//go:build ignore
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Run-queue probe: how long a runnable task waits for a CPU, from the moment
+ * it is queued (woken, newly created, or switched out while still runnable)
+ * until it is switched in. Enqueue times are kept per thread id in an LRU map.
+ * Each hook comes in two flavours (tp_btf, raw_tp); user space loads one.
+ */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "histogram.bpf.h"
+#include "maps.bpf.h"
+#include "runq.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * Comm globs, compiled by user space into one shift-and automaton over all
+ * patterns: bit j of the state means "a pattern prefix ending at token j
+ * matched". glob_chars[c] holds the tokens that accept byte c, glob_star the
+ * `*` tokens, glob_start each pattern's first bit (closed over a leading
+ * star), glob_accept each pattern's final bit. No filter: one series for all.
+ */
+const volatile bool comm_filter = false;
+const volatile __u64 glob_start = 0;
+const volatile __u64 glob_star = 0;
+const volatile __u64 glob_accept = 0;
+const volatile __u64 glob_chars[256] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65); /* max_comms + 1 for "other"; set by user space */
+	__type(key, struct runq_hist_key);
+	__type(value, struct hist);
+} runq_hists SEC(".maps");
+
+/* Enqueue time per thread id: bounded, and stale entries age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} runq_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RUNQ_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} runq_counters SEC(".maps");
+
+static const struct hist empty_hist;
+
+static __always_inline bool comm_wanted(const char *comm)
+{
+	__u64 star = glob_star, state = glob_start;
+
+#pragma unroll
+	for (int k = 0; k < RUNQ_COMM_LEN; k++) {
+		__u8 c = comm[k];
+
+		if (!c)
+			break;
+		/* An accept bit has no chars, so it never shifts into the next pattern. */
+		state = ((state & glob_chars[c]) << 1) | (state & star);
+		/* Stars come collapsed, so one step closes over skipping one. */
+		state |= (state & star) << 1;
+	}
+	return state & glob_accept;
+}
+
+/* The series of a wanted comm, or "other" once max_comms series exist. */
+static __always_inline struct hist *comm_hist(struct runq_hist_key *key)
+{
+	struct runq_hist_key other = { .series = RUNQ_SERIES_OTHER };
+	struct hist *h = bpf_map_lookup_elem(&runq_hists, key);
+
+	if (h)
+		return h;
+	/* "other" takes its slot before any comm can fill the map. */
+	if (!map_lookup_or_init(&runq_hists, &other, &empty_hist))
+		return NULL;
+	h = map_lookup_or_init(&runq_hists, key, &empty_hist);
+	if (h)
+		return h;
+	counter_inc(&runq_counters, RUNQ_COMM_FOLDED);
+	return bpf_map_lookup_elem(&runq_hists, &other);
+}
+
+static __always_inline void record(struct task_struct *t, __u64 ns)
+{
+	struct runq_hist_key key = {};
+	struct hist *h;
+
+	if (comm_filter) {
+		BPF_CORE_READ_STR_INTO(&key.comm, t, comm);
+		if (!comm_wanted(key.comm))
+			return;
+		key.series = RUNQ_SERIES_COMM;
+		h = comm_hist(&key);
+	} else {
+		h = map_lookup_or_init(&runq_hists, &key, &empty_hist);
+	}
+	if (!h) {
+		counter_inc(&runq_counters, RUNQ_HIST_FULL);
+		return;
+	}
+	hist_record(h, ns, hist_current_epoch());
+}
+
+static __always_inline void enqueue(struct task_struct *t)
+{
+	__u32 pid = BPF_CORE_READ(t, pid);
+	__u64 now;
+
+	/* Every CPU's idle task has pid 0, and idle never waits in a queue. */
+	if (!pid)
+		return;
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&runq_start, &pid, &now, BPF_ANY))
+		counter_inc(&runq_counters, RUNQ_START_DROPPED);
+}
+
+static __always_inline int on_wakeup(struct task_struct *t)
+{
+	enqueue(t);
+	return 0;
+}
+
+static __always_inline int on_switch(bool preempt, struct task_struct *prev,
+				     struct task_struct *next)
+{
+	__u32 pid;
+	__u64 *start, queued, now;
+
+	/* A preempted or still-runnable prev stays queued, with no wakeup to come. */
+	if (preempt || task_state(prev) == TASK_RUNNING)
+		enqueue(prev);
+
+	pid = BPF_CORE_READ(next, pid);
+	if (!pid)
+		return 0;
+	start = bpf_map_lookup_elem(&runq_start, &pid);
+	if (!start) {
+		counter_inc(&runq_counters, RUNQ_UNTIMED);
+		return 0;
+	}
+	queued = *start;
+	bpf_map_delete_elem(&runq_start, &pid);
+	now = bpf_ktime_get_ns();
+	if (queued > now) {
+		counter_inc(&runq_counters, RUNQ_UNTIMED);
+		return 0;
+	}
+	record(next, now - queued);
+	return 0;
+}
+
+/*
+ * sched_switch(bool preempt, prev, next[, unsigned int prev_state since 6.4]):
+ * the first three never moved. prev_state is not used: it is read before a
+ * pending signal puts prev back to TASK_RUNNING, so prev's own state is truer.
+ */
+
+SEC("tp_btf/sched_wakeup")
+int runq_wakeup_btf(__u64 *ctx)
+{
+	return on_wakeup((struct task_struct *)ctx[0]);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int runq_wakeup_new_btf(__u64 *ctx)
+{
+	return on_wakeup((struct task_struct *)ctx[0]);
+}
+
+SEC("tp_btf/sched_switch")
+int runq_switch_btf(__u64 *ctx)
+{
+	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+}
+
+SEC("raw_tp/sched_wakeup")
+int runq_wakeup_raw(__u64 *ctx)
+{
+	return on_wakeup((struct task_struct *)ctx[0]);
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int runq_wakeup_new_raw(__u64 *ctx)
+{
+	return on_wakeup((struct task_struct *)ctx[0]);
+}
+
+SEC("raw_tp/sched_switch")
+int runq_switch_raw(__u64 *ctx)
+{
+	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+}

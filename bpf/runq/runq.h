@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Types the runq probe shares with user space (bpf2go turns them into Go). */
+#ifndef RUNQ_H
+#define RUNQ_H
+
+#include "histogram.h"
+
+#define RUNQ_COMM_LEN 16     /* TASK_COMM_LEN */
+
+enum runq_series {
+	RUNQ_SERIES_ALL,   /* no comm filter: one series for every task */
+	RUNQ_SERIES_COMM,  /* one matching comm */
+	RUNQ_SERIES_OTHER, /* matching comms beyond max_comms, folded */
+};
+
+struct runq_hist_key {
+	char comm[RUNQ_COMM_LEN]; /* zero-padded; empty unless RUNQ_SERIES_COMM */
+	__u32 series;
+};
+
+enum runq_counter {
+	RUNQ_UNTIMED,       /* switch-ins with no enqueue time (queued before attach, or lost) */
+	RUNQ_START_DROPPED, /* enqueue times not kept: start map update failed */
+	RUNQ_COMM_FOLDED,   /* samples folded into comm="other" (max_comms reached) */
+	RUNQ_HIST_FULL,     /* samples lost: histogram map full */
+	RUNQ_COUNTERS,
+};
+
+#endif /* RUNQ_H */

@@ -1,0 +1,58 @@
+package runq
+
+import (
+	"fmt"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+)
+
+// Config is the [inputs.ebpf_latency.runq] table.
+type Config struct {
+	// Comms are globs or exact names of the tasks to measure, one series
+	// each; empty means one series for every task, without a comm tag.
+	Comms []string `toml:"comms"`
+	// MaxComms caps the comm series; later comms fold into comm="other".
+	MaxComms int `toml:"max_comms"`
+	// Hook pins the hook flavour: "auto" (best that works), "tp_btf" or "raw_tp".
+	Hook string `toml:"hook"`
+}
+
+// Bounds of max_comms: the histogram map holds one entry per series.
+const (
+	DefaultMaxComms = 64
+	maxMaxComms     = 4096
+)
+
+// DefaultConfig measures every task as one series through the best hook.
+func DefaultConfig() *Config {
+	return &Config{MaxComms: DefaultMaxComms, Hook: "auto"}
+}
+
+// offered are the flavours this probe has programs for, best first.
+var offered = []hooks.Kind{hooks.TPBTF, hooks.RawTP}
+
+// Validate checks every key; errors name the key and the bad value.
+func (c *Config) Validate() error {
+	if _, err := compileGlobs(c.Comms); err != nil {
+		return fmt.Errorf("comms: %v", err)
+	}
+	if c.MaxComms < 1 || c.MaxComms > maxMaxComms {
+		return fmt.Errorf("max_comms: %d out of range (want 1 to %d)", c.MaxComms, maxMaxComms)
+	}
+	if c.Hook != "auto" {
+		k, err := hooks.ParseKind(c.Hook)
+		if err != nil || (k != hooks.TPBTF && k != hooks.RawTP) {
+			return fmt.Errorf("hook: unknown hook %q (want \"auto\", %q or %q)", c.Hook, offered[0], offered[1])
+		}
+	}
+	return nil
+}
+
+// pinnedHook is the flavour the config pins, or nil for auto.
+func (c *Config) pinnedHook() *hooks.Kind {
+	if c.Hook == "auto" {
+		return nil
+	}
+	k, _ := hooks.ParseKind(c.Hook)
+	return &k
+}

@@ -1,0 +1,176 @@
+package runq
+
+import (
+	"errors"
+	"fmt"
+)
+
+// globStates is the width of the kernel's automaton (a __u64): every
+// pattern takes one bit per token plus one for its accept state.
+const globStates = 64
+
+// commLen is the longest comm the kernel keeps (TASK_COMM_LEN - 1).
+const commLen = 15
+
+// token is one step of a glob: `*`, or one byte out of a set.
+type token struct {
+	star  bool
+	bytes [256]bool
+}
+
+// parseGlob reads `*` (any run, '/' included), `?` (any byte), `[a-z]`,
+// `[!a-z]` or `[^a-z]` (a byte in or out of a class), `\x` (x itself).
+// Consecutive stars collapse: the kernel closes over one star per step.
+func parseGlob(p string) ([]token, error) {
+	if p == "" {
+		return nil, errors.New("empty pattern")
+	}
+	var toks []token
+	for i := 0; i < len(p); {
+		var t token
+		switch c := p[i]; c {
+		case '*':
+			i++
+			if len(toks) > 0 && toks[len(toks)-1].star {
+				continue
+			}
+			t.star = true
+		case '?':
+			i++
+			for b := 1; b < 256; b++ {
+				t.bytes[b] = true
+			}
+		case '[':
+			n, err := parseClass(p[i:], &t)
+			if err != nil {
+				return nil, err
+			}
+			i += n
+		case '\\':
+			if i+1 == len(p) {
+				return nil, errors.New("trailing backslash")
+			}
+			t.bytes[p[i+1]] = true
+			i += 2
+		default:
+			t.bytes[c] = true
+			i++
+		}
+		toks = append(toks, t)
+	}
+	fixed := 0
+	for _, t := range toks {
+		if !t.star {
+			fixed++
+		}
+	}
+	if fixed > commLen {
+		return nil, fmt.Errorf("needs %d bytes, but a comm has at most %d", fixed, commLen)
+	}
+	return toks, nil
+}
+
+// parseClass reads a bracket expression at the start of s into t and
+// returns its length.
+func parseClass(s string, t *token) (int, error) {
+	i, negate := 1, false
+	if i < len(s) && (s[i] == '!' || s[i] == '^') {
+		negate, i = true, i+1
+	}
+	var in [256]bool
+	for first := true; ; first = false {
+		if i >= len(s) {
+			return 0, errors.New("unclosed [")
+		}
+		if s[i] == ']' && !first {
+			i++
+			break
+		}
+		lo, n, err := classByte(s[i:])
+		if err != nil {
+			return 0, err
+		}
+		i += n
+		hi := lo
+		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' {
+			if hi, n, err = classByte(s[i+1:]); err != nil {
+				return 0, err
+			}
+			i += 1 + n
+			if hi < lo {
+				return 0, fmt.Errorf("bad range %c-%c", lo, hi)
+			}
+		}
+		for b := int(lo); b <= int(hi); b++ {
+			in[b] = true
+		}
+	}
+	for b := 1; b < 256; b++ {
+		t.bytes[b] = in[b] != negate
+	}
+	return i, nil
+}
+
+func classByte(s string) (byte, int, error) {
+	if s[0] == '\\' {
+		if len(s) < 2 {
+			return 0, 0, errors.New("unclosed [")
+		}
+		return s[1], 2, nil
+	}
+	return s[0], 1, nil
+}
+
+// automaton is the kernel's view of all patterns at once (see runq.bpf.c).
+type automaton struct {
+	start, star, accept uint64
+	chars               [256]uint64
+}
+
+// compileGlobs packs every pattern into one shift-and automaton.
+func compileGlobs(patterns []string) (*automaton, error) {
+	a := &automaton{}
+	base := 0
+	for _, p := range patterns {
+		toks, err := parseGlob(p)
+		if err != nil {
+			return nil, fmt.Errorf("bad glob %q: %v", p, err)
+		}
+		if base+len(toks)+1 > globStates {
+			return nil, fmt.Errorf("too long together at %q: each pattern costs one per byte, class or star, plus one, and all must fit in %d", p, globStates)
+		}
+		a.start |= 1 << base
+		if toks[0].star {
+			a.start |= 1 << (base + 1)
+		}
+		for j, t := range toks {
+			bit := uint64(1) << (base + j)
+			if t.star {
+				a.star |= bit
+				continue
+			}
+			for b, ok := range t.bytes {
+				if ok {
+					a.chars[b] |= bit
+				}
+			}
+		}
+		a.accept |= 1 << (base + len(toks))
+		base += len(toks) + 1
+	}
+	return a, nil
+}
+
+// match runs the automaton exactly as the kernel does; tests use it.
+func (a *automaton) match(comm string) bool {
+	state := a.start
+	for i := 0; i < len(comm) && i < commLen+1; i++ {
+		c := comm[i]
+		if c == 0 {
+			break
+		}
+		state = (state&a.chars[c])<<1 | state&a.star
+		state |= (state & a.star) << 1
+	}
+	return state&a.accept != 0
+}

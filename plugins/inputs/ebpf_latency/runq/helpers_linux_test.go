@@ -1,0 +1,182 @@
+package runq
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+)
+
+// helperBin is testdata/runqhelper.c, built by TestMain.
+var helperBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runqhelper-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin := filepath.Join(dir, "runqhelper")
+	out, err := exec.Command("gcc", "-O2", "-Wall", "-o", bin, "testdata/runqhelper.c").CombinedOutput()
+	if err == nil {
+		helperBin = bin
+	} else {
+		fmt.Fprintf(os.Stderr, "building runqhelper: %v\n%s", err, out)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func requireHelper(t *testing.T) {
+	t.Helper()
+	require.NotEmpty(t, helperBin, "gcc could not build testdata/runqhelper.c")
+}
+
+// testCPU is the last CPU this process may run on: hog, sleeper and
+// blocker share it, so they compete for it.
+func testCPU(t *testing.T) int {
+	t.Helper()
+	var set unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &set))
+	for cpu := 1023; cpu >= 0; cpu-- {
+		if set.IsSet(cpu) {
+			return cpu
+		}
+	}
+	t.Fatal("empty CPU affinity")
+	return 0
+}
+
+// startHog busy-loops on cpu until the test ends; it is killed by PID.
+// It returns once the hog is pinned and spinning.
+func startHog(t *testing.T, cpu int) {
+	t.Helper()
+	requireHelper(t)
+	cmd := exec.Command(helperBin, "hog", strconv.Itoa(cpu))
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+}
+
+// runHelper runs a sleep or block workload to its end and returns how often
+// it was switched out while named name.
+func runHelper(t *testing.T, mode string, cpu, n int, arg, name string) uint64 {
+	t.Helper()
+	requireHelper(t)
+	cmd := exec.Command(helperBin, mode, strconv.Itoa(cpu), strconv.Itoa(n), arg, name)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "runqhelper %s: %s", mode, stderr.String())
+	switches, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+	require.NoError(t, err)
+	return switches
+}
+
+// startProbe runs a runq probe; it stops at test end.
+func startProbe(t *testing.T, cfg *Config) *runqProbe {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, kernel.CheckPrerequisites())
+	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
+	require.NoError(t, p.Start())
+	t.Cleanup(func() { require.NoError(t, p.Stop()) })
+	t.Cleanup(func() { logHealthOnFailure(t, p) }) // runs before Stop
+	return p
+}
+
+// logHealthOnFailure tells a lost sample's likely cause: counters, and
+// runs the kernel skipped because the program was already active.
+func logHealthOnFailure(t *testing.T, p *runqProbe) {
+	if !t.Failed() || p.att == nil {
+		return
+	}
+	t.Logf("counters: %v", p.Status().Counters)
+	for name, prog := range p.att.Programs() {
+		if st, err := prog.Stats(); err == nil {
+			t.Logf("%s: recursion misses %d", name, st.RecursionMisses)
+		}
+	}
+}
+
+func gather(t *testing.T, p *runqProbe) *testutil.Accumulator {
+	t.Helper()
+	var acc testutil.Accumulator
+	require.NoError(t, p.Gather(&acc))
+	return &acc
+}
+
+// series holds one series' lines from one gather.
+type series struct {
+	count   uint64
+	sum     float64
+	max     float64
+	buckets map[string]uint64 // le -> cumulative count
+}
+
+// findSeries collects the series whose tags (le aside) are exactly tags.
+func findSeries(acc *testutil.Accumulator, tags map[string]string) (series, bool) {
+	s := series{buckets: map[string]uint64{}}
+	found := false
+	for _, m := range acc.GetTelegrafMetrics() {
+		if m.Name() != Measurement || !sameTags(m, tags) {
+			continue
+		}
+		if le, ok := m.GetTag(histogram.TagBound); ok {
+			v, _ := m.GetField(histogram.FieldBucket)
+			s.buckets[le] = v.(uint64)
+			continue
+		}
+		found = true
+		c, _ := m.GetField(histogram.FieldCount)
+		sum, _ := m.GetField(histogram.FieldSum)
+		mx, _ := m.GetField(histogram.FieldMax)
+		s.count, s.sum, s.max = c.(uint64), sum.(float64), mx.(float64)
+	}
+	return s, found
+}
+
+func sameTags(m telegraf.Metric, want map[string]string) bool {
+	got := m.Tags()
+	delete(got, histogram.TagBound)
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// commsSeen lists the comm tags of a gather ("" for a series without one).
+func commsSeen(acc *testutil.Accumulator) map[string]bool {
+	seen := map[string]bool{}
+	for _, m := range acc.GetTelegrafMetrics() {
+		if m.Name() == Measurement {
+			seen[m.Tags()[TagComm]] = true
+		}
+	}
+	return seen
+}

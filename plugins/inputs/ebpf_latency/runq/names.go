@@ -1,0 +1,20 @@
+package runq
+
+// Measurement is the runq probe's metric name.
+const Measurement = "ebpf_runq_latency"
+
+// TagComm is the task name tag, present only when comms are configured.
+const TagComm = "comm"
+
+// CommOther is the comm tag of samples folded past max_comms.
+const CommOther = "other"
+
+// Mirrors of enum runq_series and runq_counter in bpf/runq/runq.h
+// (bpf2go emits only types the object's BTF keeps).
+const (
+	seriesAll   = 0
+	seriesComm  = 1
+	seriesOther = 2
+)
+
+var counterNames = []string{"untimed_switches", "start_dropped", "comm_folded", "hist_full"}

@@ -1,0 +1,164 @@
+package runq
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/influxdata/telegraf"
+	"golang.org/x/sys/unix"
+
+	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// flavours lists the hook chain, best first. sched_switch comes first so
+// that no enqueue time is kept before switch-ins can consume it.
+var flavours = []hooks.Flavour{
+	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
+		{Program: runqbpf.RunqProgRunqSwitchBtf, Group: "sched", Event: "sched_switch"},
+		{Program: runqbpf.RunqProgRunqWakeupBtf, Group: "sched", Event: "sched_wakeup"},
+		{Program: runqbpf.RunqProgRunqWakeupNewBtf, Group: "sched", Event: "sched_wakeup_new"},
+	}},
+	{Kind: hooks.RawTP, Hooks: []hooks.Hook{
+		{Program: runqbpf.RunqProgRunqSwitchRaw, Group: "sched", Event: "sched_switch"},
+		{Program: runqbpf.RunqProgRunqWakeupRaw, Group: "sched", Event: "sched_wakeup"},
+		{Program: runqbpf.RunqProgRunqWakeupNewRaw, Group: "sched", Event: "sched_wakeup_new"},
+	}},
+}
+
+type runqProbe struct {
+	cfg     *Config
+	log     telegraf.Logger
+	att     *hooks.Attached
+	reader  *histogram.Reader
+	emitter *histogram.Emitter
+}
+
+func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
+	return &runqProbe{cfg: cfg, log: log}
+}
+
+func (p *runqProbe) Start() error {
+	spec, err := runqbpf.LoadRunq()
+	if err != nil {
+		return fmt.Errorf("reading the embedded runq object: %w", err)
+	}
+	globs, err := compileGlobs(p.cfg.Comms)
+	if err != nil {
+		return fmt.Errorf("comms: %w", err)
+	}
+	att, err := hooks.Attach(spec, flavours, hooks.Options{
+		Pin: p.cfg.pinnedHook(),
+		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
+			return p.prepare(spec, globs)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	reader, err := histogram.NewReader(att.Collection, runqbpf.RunqMapRunqHists)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader = att, reader
+	p.emitter = histogram.NewEmitter()
+	for _, a := range att.Passed {
+		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
+	}
+	p.log.Infof("runq: attached through %s", att.Kind)
+	return nil
+}
+
+// prepare sets the comm filter and sizes the histogram map: one series
+// without a filter, else max_comms plus "other".
+func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, globs *automaton) error {
+	filter := len(p.cfg.Comms) > 0
+	hists := spec.Maps[runqbpf.RunqMapRunqHists]
+	if hists == nil {
+		return fmt.Errorf("object lacks map %s", runqbpf.RunqMapRunqHists)
+	}
+	hists.MaxEntries = 1
+	if filter {
+		hists.MaxEntries = uint32(p.cfg.MaxComms) + 1
+	}
+	for name, v := range map[string]any{
+		runqbpf.RunqVarCommFilter: filter,
+		runqbpf.RunqVarGlobStart:  globs.start,
+		runqbpf.RunqVarGlobStar:   globs.star,
+		runqbpf.RunqVarGlobAccept: globs.accept,
+		runqbpf.RunqVarGlobChars:  globs.chars,
+	} {
+		vs, ok := spec.Variables[name]
+		if !ok {
+			return fmt.Errorf("object lacks knob %s", name)
+		}
+		if err := vs.Set(v); err != nil {
+			return fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
+	if p.att == nil {
+		return nil
+	}
+	now := time.Now()
+	return histogram.ReadAll(p.reader, func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
+		tags := map[string]string{}
+		switch k.Series {
+		case seriesComm:
+			tags[TagComm] = unix.ByteSliceToString(commBytes(k.Comm))
+		case seriesOther:
+			// The kernel makes "other" before the first comm series: it
+			// stays silent until something is folded into it.
+			if iv.Count() == 0 {
+				return
+			}
+			tags[TagComm] = CommOther
+		}
+		p.emitter.Emit(acc, Measurement, tags, iv, now)
+	})
+}
+
+func commBytes(comm [16]int8) []byte {
+	b := make([]byte, len(comm))
+	for i, c := range comm {
+		b[i] = byte(c)
+	}
+	return b
+}
+
+func (p *runqProbe) Status() probe.Status {
+	st := probe.Status{Counters: map[string]uint64{}}
+	if p.att == nil {
+		return st
+	}
+	st.Hook = p.att.Kind.String()
+	counters := p.att.Collection.Maps[runqbpf.RunqMapRunqCounters]
+	for i, name := range counterNames {
+		var perCPU []uint64
+		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
+			continue
+		}
+		var sum uint64
+		for _, v := range perCPU {
+			sum += v
+		}
+		st.Counters[name] = sum
+	}
+	return st
+}
+
+func (p *runqProbe) Stop() error {
+	if p.att == nil {
+		return nil
+	}
+	err := p.att.Close()
+	p.att = nil
+	return err
+}

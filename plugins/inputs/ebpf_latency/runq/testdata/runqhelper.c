@@ -1,0 +1,137 @@
+// Test workloads for the runq probe, each pinned to one CPU.
+//
+//   runqhelper hog CPU                says "ready" once pinned, busy-loops until killed
+//   runqhelper sleep CPU N USEC NAME  sleeps N times for USEC us as NAME
+//   runqhelper block CPU N MS NAME    as NAME, is kept off the CPU N times
+//                                     for MS ms by a higher SCHED_FIFO child
+//
+// sleep and block rename themselves to NAME only around their loop, and
+// print how often they were switched out meanwhile: the probe must count
+// at least one sample per loop round and at most that many.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	fprintf(stderr, "runqhelper: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static long switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		die("getrusage");
+	return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
+static void rename_to(const char *name)
+{
+	if (prctl(PR_SET_NAME, name, 0, 0, 0))
+		die("prctl(PR_SET_NAME)");
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void sleeper(int n, long usec, const char *name)
+{
+	struct timespec ts = { .tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000 };
+	long before = switches(), after;
+
+	rename_to(name);
+	for (int i = 0; i < n; i++)
+		if (nanosleep(&ts, NULL))
+			die("nanosleep");
+	rename_to("ebpfl-done");
+	after = switches();
+	printf("%ld\n", after - before);
+}
+
+// The child spins ms after each request. Both are SCHED_FIFO on the same
+// CPU, the child one priority higher: the request's wakeup preempts the
+// parent, which then waits exactly the spin, and nothing else, for the CPU.
+static void blocked(int n, double ms, const char *name)
+{
+	struct sched_param low = { .sched_priority = 1 }, high = { .sched_priority = 2 };
+	int req[2], ack[2], status;
+	long before, after;
+	char b = 0;
+	pid_t child;
+
+	if (pipe(req) || pipe(ack))
+		die("pipe");
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		for (int i = 0; i < n; i++) {
+			if (read(req[0], &b, 1) != 1 || write(ack[1], &b, 1) != 1)
+				_exit(1);
+			for (double end = now_ms() + ms; now_ms() < end;)
+				;
+		}
+		_exit(0);
+	}
+	// Once FIFO, the child runs at once and blocks in its first read.
+	if (sched_setscheduler(child, SCHED_FIFO, &high) || sched_setscheduler(0, SCHED_FIFO, &low))
+		die("sched_setscheduler(SCHED_FIFO)");
+	before = switches();
+	rename_to(name);
+	for (int i = 0; i < n; i++)
+		if (write(req[1], &b, 1) != 1 || read(ack[0], &b, 1) != 1)
+			die("pipe round trip");
+	rename_to("ebpfl-done");
+	after = switches();
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("child");
+	printf("%ld\n", after - before);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "hog")) {
+		pin(atoi(argv[2]));
+		printf("ready\n");
+		fflush(stdout);
+		for (volatile unsigned long i = 0;; i++)
+			;
+	}
+	if (argc == 6 && !strcmp(argv[1], "sleep")) {
+		pin(atoi(argv[2]));
+		sleeper(atoi(argv[3]), atol(argv[4]), argv[5]);
+		return 0;
+	}
+	if (argc == 6 && !strcmp(argv[1], "block")) {
+		pin(atoi(argv[2]));
+		blocked(atoi(argv[3]), atof(argv[4]), argv[5]);
+		return 0;
+	}
+	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME\n");
+	return 2;
+}

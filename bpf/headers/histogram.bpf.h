@@ -26,16 +26,23 @@ static __always_inline __u32 log2_floor(__u64 v)
 	return r | (__u32)(v >> 1);
 }
 
-/* Slot whose bound 2^k us is the smallest that is >= ns (see histogram.h). */
+/*
+ * The smallest k with ns <= 1000 * 2^k (the bound 2^k us of histogram.h),
+ * without a division on the per-event path: k0, the smallest k with
+ * ns <= 1024 * 2^k, is a shift away from ceil(log2(ns)); the answer is k0 or,
+ * since 1000 * 2^(k0+1) > 1024 * 2^k0, k0 + 1. histogram_test.go checks this
+ * against the definition.
+ */
 static __always_inline __u32 hist_slot(__u64 ns)
 {
-	/* Round up so the bound stays true: ceil(ns / 1000) us. */
-	__u64 us = (ns + 999) / 1000;
 	__u32 slot;
 
-	if (us <= 1)
+	if (ns <= 1000)
 		return 0;
-	slot = log2_floor(us - 1) + 1;
+	slot = log2_floor(ns - 1) + 1; /* ceil(log2(ns)) >= 10 here */
+	slot -= 10;
+	if (ns > (1000ULL << slot))
+		slot++;
 	return slot < HIST_SLOTS - 1 ? slot : HIST_SLOTS - 1;
 }
 

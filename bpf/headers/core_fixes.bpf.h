@@ -146,4 +146,30 @@ static __always_inline __u32 sock_ops_rtt_us(struct bpf_sock_ops *skops)
 	return skops->srtt_us >> 3;
 }
 
+/*
+ * Not a kernel version but an architecture: x86-64 runs 32-bit syscalls
+ * (ia32 programs, or int $0x80 from any program) through the same
+ * raw_syscalls tracepoints, numbered from the ia32 table, where 75 is
+ * setrlimit rather than fdatasync. TS_COMPAT (0x0002,
+ * arch/x86/include/asm/thread_info.h) in thread_info.status marks such a
+ * syscall from entry on. Architectures whose thread_info has no status field
+ * report false.
+ */
+struct thread_info___x86 {
+	__u32 status;
+} __attribute__((preserve_access_index));
+
+struct task_struct___x86 {
+	struct thread_info___x86 thread_info;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool in_compat_syscall(void)
+{
+	struct task_struct___x86 *task = (void *)bpf_get_current_task();
+
+	if (!bpf_core_field_exists(task->thread_info.status))
+		return false;
+	return BPF_CORE_READ(task, thread_info.status) & 0x0002;
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -138,6 +138,10 @@ static __always_inline int on_enter(long id)
 	wanted = bpf_map_lookup_elem(&syscall_wanted, &nr);
 	if (!wanted || !*wanted)
 		return 0;
+	if (in_compat_syscall()) {
+		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
+		return 0;
+	}
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pids) {
 		__u32 tgid = pid_tgid >> 32;

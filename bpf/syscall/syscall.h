@@ -32,6 +32,7 @@ enum syscall_counter {
 	SYSCALL_COMM_UNRESOLVED, /* entries not timed: glob verdict for the comm not known yet */
 	SYSCALL_COMM_FOLDED,     /* samples recorded as comm="other": max_comms reached */
 	SYSCALL_HIST_FULL,       /* samples lost: histogram map full */
+	SYSCALL_COMPAT_SKIPPED,  /* 32-bit syscalls not timed: their numbers mean other calls */
 	SYSCALL_COUNTERS,
 };
 

@@ -126,6 +126,24 @@ func TestExactCountsThroughEveryHook(t *testing.T) {
 	}
 }
 
+// A 32-bit syscall numbered like a watched 64-bit one is another call: ia32
+// 75 is setrlimit, x86-64 75 is fdatasync. It must not be counted.
+func TestCompatSyscallsAreNotMistaken(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("int $0x80 is x86-64's way into the ia32 table")
+	}
+	cfg := config([]string{"fdatasync"}, []string{uniq("compat")})
+	h := startHelper(t, uniq("compat"))
+	p := startProbe(t, cfg)
+
+	h.do(t, "int80 %d %d", 25, 75) // ia32 setrlimit(-1, NULL): fails fast
+	h.do(t, "fdatasync %d", 3)
+	acc := gather(t, p)
+	require.Equal(t, uint64(3), count(acc, "fdatasync", uniq("compat")))
+	require.Equal(t, uint64(25), p.Status().Counters["compat_skipped"])
+}
+
 // A comm the filter excludes is never counted, whichever way the kernel
 // matches the pattern: exact name, prefix, or a user-space glob verdict.
 func TestCommsFilter(t *testing.T) {

@@ -11,6 +11,7 @@
 //   fdatasync N      N fdatasync(2) on FILE
 //   sleep N MS       N clock_nanosleep(2) of MS milliseconds each
 //   getpid N         N raw getpid(2)
+//   int80 N NR       N 32-bit syscalls NR through int $0x80 (x86-64 only)
 // It exits at end of input.
 #define _GNU_SOURCE
 
@@ -62,6 +63,18 @@ int main(int argc, char *argv[])
 		} else if (sscanf(line, "getpid %ld", &n) == 1) {
 			for (long i = 0; i < n; i++)
 				syscall(SYS_getpid);
+		} else if (sscanf(line, "int80 %ld %ld", &n, &ms) == 2) {
+#if defined(__x86_64__)
+			/* The ia32 table: the kernel marks the task TS_COMPAT. */
+			for (long i = 0; i < n; i++) {
+				long ret;
+
+				__asm__ volatile("int $0x80" : "=a"(ret) : "a"(ms), "b"(-1L), "c"(0L) : "memory");
+			}
+#else
+			fprintf(stderr, "sysloop: int80 needs x86-64\n");
+			return 2;
+#endif
 		} else {
 			fprintf(stderr, "sysloop: bad command %s", line);
 			return 2;

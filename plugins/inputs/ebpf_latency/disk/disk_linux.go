@@ -196,24 +196,7 @@ func (p *diskProbe) warnUntimed() {
 }
 
 func (p *diskProbe) Status() probe.Status {
-	st := probe.Status{Counters: map[string]uint64{}}
-	if p.att == nil {
-		return st
-	}
-	st.Hook = p.att.Kind.String()
-	counters := p.att.Collection.Maps[diskbpf.DiskMapDiskCounters]
-	for i, name := range counterNames {
-		var perCPU []uint64
-		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
-			continue
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		st.Counters[name] = sum
-	}
-	return st
+	return probe.StatusOf(p.att, diskbpf.DiskMapDiskCounters, counterNames)
 }
 
 func (p *diskProbe) Stop() error {

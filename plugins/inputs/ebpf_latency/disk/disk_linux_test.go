@@ -1,16 +1,11 @@
 package disk
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -39,80 +34,19 @@ func loopOnTmpfs(t *testing.T) *testenv.LoopDevice {
 	return testenv.NewLoopDevice(t, img)
 }
 
+type series = testenv.Series
+
+func findSeries(acc *testutil.Accumulator, tags map[string]string) (series, bool) {
+	return testenv.FindSeries(acc, Measurement, tags)
+}
+
+var requireConsistent = testenv.RequireConsistent
+
 func gather(t *testing.T, p *diskProbe) *testutil.Accumulator {
 	t.Helper()
 	var acc testutil.Accumulator
 	require.NoError(t, p.Gather(&acc))
 	return &acc
-}
-
-// series holds one series' lines from one gather.
-type series struct {
-	count   uint64
-	sum     float64
-	max     float64
-	buckets map[string]uint64 // le -> cumulative count
-}
-
-func findSeries(acc *testutil.Accumulator, tags map[string]string) (series, bool) {
-	s := series{buckets: map[string]uint64{}}
-	found := false
-	for _, m := range acc.GetTelegrafMetrics() {
-		if m.Name() != Measurement || !sameTags(m, tags) {
-			continue
-		}
-		if le, ok := m.GetTag(histogram.TagBound); ok {
-			v, _ := m.GetField(histogram.FieldBucket)
-			s.buckets[le] = v.(uint64)
-			continue
-		}
-		found = true
-		c, _ := m.GetField(histogram.FieldCount)
-		sum, _ := m.GetField(histogram.FieldSum)
-		mx, _ := m.GetField(histogram.FieldMax)
-		s.count, s.sum, s.max = c.(uint64), sum.(float64), mx.(float64)
-	}
-	return s, found
-}
-
-// sameTags compares tags, ignoring le.
-func sameTags(m telegraf.Metric, want map[string]string) bool {
-	got := m.Tags()
-	delete(got, histogram.TagBound)
-	if len(got) != len(want) {
-		return false
-	}
-	for k, v := range want {
-		if got[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-// requireConsistent checks the histogram invariants of one series: buckets
-// cumulate to the count, and the interval max fits under the first bound
-// that holds every sample.
-func requireConsistent(t *testing.T, s series) {
-	t.Helper()
-	require.Equal(t, s.count, s.buckets["+Inf"], "+Inf bucket equals count")
-	var prev uint64
-	firstFull := ""
-	for slot := 0; slot < histogram.Slots-1; slot++ {
-		c, ok := s.buckets[histogram.BoundLabel(slot)]
-		if !ok {
-			continue
-		}
-		require.GreaterOrEqual(t, c, prev, "buckets are cumulative")
-		prev = c
-		if c == s.count && firstFull == "" {
-			firstFull = histogram.BoundLabel(slot)
-		}
-	}
-	if firstFull != "" {
-		bound, _ := strconv.ParseFloat(firstFull, 64)
-		require.LessOrEqual(t, s.max, bound, "max %v above le=%s that holds all samples", s.max, firstFull)
-	}
 }
 
 func TestExactCountsThroughEveryHook(t *testing.T) {
@@ -143,14 +77,14 @@ func TestExactCountsThroughEveryHook(t *testing.T) {
 			for op, n := range map[string]uint64{"write": writes, "read": reads} {
 				s, ok := findSeries(acc, map[string]string{"device": dev.Name, "op": op, "stage": StageService})
 				require.True(t, ok, "no %s service series", op)
-				require.Equal(t, n, s.count, "%s service count", op)
-				require.Positive(t, s.sum)
+				require.Equal(t, n, s.Count, "%s service count", op)
+				require.Positive(t, s.Sum)
 				requireConsistent(t, s)
 
 				q, ok := findSeries(acc, map[string]string{"device": dev.Name, "op": op, "stage": StageQueue})
 				require.Equal(t, tt.queueMeasured, ok, "%s queue series present", op)
 				if ok {
-					require.Equal(t, n, q.count, "%s queue count", op)
+					require.Equal(t, n, q.Count, "%s queue count", op)
 					requireConsistent(t, q)
 				}
 			}
@@ -184,11 +118,11 @@ func TestDelayLandsInItsBucket(t *testing.T) {
 			for _, op := range []string{"write", "read"} {
 				s, ok := findSeries(acc, map[string]string{"device": dev.Name, "op": op, "stage": StageService})
 				require.True(t, ok)
-				require.Equal(t, uint64(n), s.count)
-				require.Equal(t, uint64(0), s.buckets["0.016384"], "no %s sample below the injected delay", op)
-				require.Equal(t, uint64(n), s.buckets["0.032768"], "every %s sample in (16.384 ms, 32.768 ms]", op)
-				require.GreaterOrEqual(t, s.max, delay.Seconds())
-				require.GreaterOrEqual(t, s.sum, n*delay.Seconds())
+				require.Equal(t, uint64(n), s.Count)
+				require.Equal(t, uint64(0), s.Buckets["0.016384"], "no %s sample below the injected delay", op)
+				require.Equal(t, uint64(n), s.Buckets["0.032768"], "every %s sample in (16.384 ms, 32.768 ms]", op)
+				require.GreaterOrEqual(t, s.Max, delay.Seconds())
+				require.GreaterOrEqual(t, s.Sum, n*delay.Seconds())
 				requireConsistent(t, s)
 			}
 		})
@@ -243,19 +177,19 @@ func TestIntervalMaxResetsCountsDoNot(t *testing.T) {
 
 	testenv.IssueDirect(t, dev.Path, true, 10, 0)
 	first, _ := findSeries(gather(t, p), tags)
-	require.Equal(t, uint64(10), first.count)
-	require.Positive(t, first.max)
+	require.Equal(t, uint64(10), first.Count)
+	require.Positive(t, first.Max)
 
 	second, ok := findSeries(gather(t, p), tags)
 	require.True(t, ok, "a quiet series is still emitted")
-	require.Equal(t, first.count, second.count)
-	require.Equal(t, first.buckets, second.buckets, "same bounds, same cumulative counts")
-	require.Zero(t, second.max, "no sample in the quiet interval")
+	require.Equal(t, first.Count, second.Count)
+	require.Equal(t, first.Buckets, second.Buckets, "same bounds, same cumulative counts")
+	require.Zero(t, second.Max, "no sample in the quiet interval")
 
 	testenv.IssueDirect(t, dev.Path, true, 5, 10)
 	third, _ := findSeries(gather(t, p), tags)
-	require.Equal(t, uint64(15), third.count)
-	require.Positive(t, third.max)
+	require.Equal(t, uint64(15), third.Count)
+	require.Positive(t, third.Max)
 }
 
 // Start and Stop leave no program or map behind, however often they run.
@@ -264,52 +198,10 @@ func TestStartStopLeavesNothing(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		p := newProbe(DefaultConfig(), testutil.Logger{}).(*diskProbe)
 		require.NoError(t, p.Start())
-		progs, maps := objectIDs(t, p)
-		require.NotEmpty(t, progs)
+		objs := testenv.ObjectsOf(t, p.att.Collection)
+		require.NotEmpty(t, objs.Programs)
 		require.NoError(t, p.Stop())
 		require.NoError(t, p.Stop(), "second Stop is a no-op")
-		// Links drop their program after an RCU grace period: wait for it.
-		for _, id := range progs {
-			require.Eventually(t, func() bool {
-				prog, err := ebpf.NewProgramFromID(id)
-				if err == nil {
-					prog.Close() // our own reference would keep it alive
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "program %d still loaded", id)
-		}
-		for _, id := range maps {
-			require.Eventually(t, func() bool {
-				// The library unmaps .rodata's memory view from a GC cleanup.
-				runtime.GC()
-				m, err := ebpf.NewMapFromID(id)
-				if err == nil {
-					m.Close()
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "map %d still exists", id)
-		}
+		testenv.RequireFreed(t, objs)
 	}
-}
-
-// objectIDs lists the kernel IDs of a running probe's programs and maps.
-func objectIDs(t *testing.T, p *diskProbe) ([]ebpf.ProgramID, []ebpf.MapID) {
-	t.Helper()
-	var progs []ebpf.ProgramID
-	for _, prog := range p.att.Collection.Programs {
-		info, err := prog.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		progs = append(progs, id)
-	}
-	var maps []ebpf.MapID
-	for _, m := range p.att.Collection.Maps {
-		info, err := m.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		maps = append(maps, id)
-	}
-	return progs, maps
 }

@@ -89,24 +89,10 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 }
 
 func (p *funcProbe) Status() probe.Status {
-	st := probe.Status{Counters: map[string]uint64{}}
-	if p.att == nil {
-		return st
-	}
-	st.Hook = p.att.Kind.String()
-	st.Counters[counterAttached] = uint64(p.attached)
-	st.Counters[counterFailed] = uint64(p.failed)
-	counters := p.att.Collection.Maps[funcbpf.FuncMapFuncCounters]
-	for i, name := range counterNames {
-		var perCPU []uint64
-		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
-			continue
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		st.Counters[name] = sum
+	st := probe.StatusOf(p.att, funcbpf.FuncMapFuncCounters, counterNames)
+	if p.att != nil {
+		st.Counters[counterAttached] = uint64(p.attached)
+		st.Counters[counterFailed] = uint64(p.failed)
 	}
 	return st
 }

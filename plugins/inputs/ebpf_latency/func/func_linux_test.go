@@ -1,16 +1,12 @@
 package funcprobe
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
@@ -232,51 +228,10 @@ func TestStartStopLeavesNothing(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		p := newProbe(cfg, testutil.Logger{}).(*funcProbe)
 		require.NoError(t, p.Start())
-		progs, maps := objectIDs(t, p)
-		require.NotEmpty(t, progs)
+		objs := testenv.ObjectsOf(t, p.att.Collection)
+		require.NotEmpty(t, objs.Programs)
 		require.NoError(t, p.Stop())
 		require.NoError(t, p.Stop(), "second Stop is a no-op")
-		for _, id := range progs {
-			// Links drop their program after an RCU grace period: wait for it.
-			require.Eventually(t, func() bool {
-				prog, err := ebpf.NewProgramFromID(id)
-				if err == nil {
-					prog.Close() // our own reference would keep it alive
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "program %d still loaded", id)
-		}
-		for _, id := range maps {
-			require.Eventually(t, func() bool {
-				runtime.GC() // the library unmaps .rodata's memory view from a GC cleanup
-				m, err := ebpf.NewMapFromID(id)
-				if err == nil {
-					m.Close()
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "map %d still exists", id)
-		}
+		testenv.RequireFreed(t, objs)
 	}
-}
-
-// objectIDs lists the kernel IDs of a running probe's programs and maps.
-func objectIDs(t *testing.T, p *funcProbe) ([]ebpf.ProgramID, []ebpf.MapID) {
-	t.Helper()
-	var progs []ebpf.ProgramID
-	for _, prog := range p.att.Collection.Programs {
-		info, err := prog.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		progs = append(progs, id)
-	}
-	var maps []ebpf.MapID
-	for _, m := range p.att.Collection.Maps {
-		info, err := m.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		maps = append(maps, id)
-	}
-	return progs, maps
 }

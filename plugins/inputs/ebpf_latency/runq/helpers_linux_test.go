@@ -10,13 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
 // helperBin is testdata/runqhelper.c, built by TestMain.
@@ -126,48 +125,11 @@ func gather(t *testing.T, p *runqProbe) *testutil.Accumulator {
 	return &acc
 }
 
-// series holds one series' lines from one gather.
-type series struct {
-	count   uint64
-	sum     float64
-	max     float64
-	buckets map[string]uint64 // le -> cumulative count
-}
+type series = testenv.Series
 
 // findSeries collects the series whose tags (le aside) are exactly tags.
 func findSeries(acc *testutil.Accumulator, tags map[string]string) (series, bool) {
-	s := series{buckets: map[string]uint64{}}
-	found := false
-	for _, m := range acc.GetTelegrafMetrics() {
-		if m.Name() != Measurement || !sameTags(m, tags) {
-			continue
-		}
-		if le, ok := m.GetTag(histogram.TagBound); ok {
-			v, _ := m.GetField(histogram.FieldBucket)
-			s.buckets[le] = v.(uint64)
-			continue
-		}
-		found = true
-		c, _ := m.GetField(histogram.FieldCount)
-		sum, _ := m.GetField(histogram.FieldSum)
-		mx, _ := m.GetField(histogram.FieldMax)
-		s.count, s.sum, s.max = c.(uint64), sum.(float64), mx.(float64)
-	}
-	return s, found
-}
-
-func sameTags(m telegraf.Metric, want map[string]string) bool {
-	got := m.Tags()
-	delete(got, histogram.TagBound)
-	if len(got) != len(want) {
-		return false
-	}
-	for k, v := range want {
-		if got[k] != v {
-			return false
-		}
-	}
-	return true
+	return testenv.FindSeries(acc, Measurement, tags)
 }
 
 // commsSeen lists the comm tags of a gather ("" for a series without one).

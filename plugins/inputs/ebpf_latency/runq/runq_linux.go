@@ -134,24 +134,7 @@ func commBytes(comm [16]int8) []byte {
 }
 
 func (p *runqProbe) Status() probe.Status {
-	st := probe.Status{Counters: map[string]uint64{}}
-	if p.att == nil {
-		return st
-	}
-	st.Hook = p.att.Kind.String()
-	counters := p.att.Collection.Maps[runqbpf.RunqMapRunqCounters]
-	for i, name := range counterNames {
-		var perCPU []uint64
-		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
-			continue
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		st.Counters[name] = sum
-	}
-	return st
+	return probe.StatusOf(p.att, runqbpf.RunqMapRunqCounters, counterNames)
 }
 
 func (p *runqProbe) Stop() error {

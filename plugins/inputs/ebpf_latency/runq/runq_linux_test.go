@@ -1,13 +1,9 @@
 package runq
 
 import (
-	"errors"
-	"os"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -25,11 +21,11 @@ func requireBetween(t *testing.T, p *runqProbe, s series, rounds int, switches u
 	t.Helper()
 	untimed := p.Status().Counters["untimed_switches"]
 	t.Logf("rounds %d, switch-outs %d, samples %d (untimed switch-ins, all tasks: %d), sum %.6fs, max %.6fs",
-		rounds, switches, s.count, untimed, s.sum, s.max)
-	require.GreaterOrEqual(t, s.count+untimed, uint64(rounds), "a sample per round, or an untimed switch-in")
-	require.LessOrEqual(t, s.count, switches, "no more samples than switch-outs")
-	require.Equal(t, s.count, s.buckets["+Inf"], "+Inf bucket equals count")
-	require.Positive(t, s.sum)
+		rounds, switches, s.Count, untimed, s.Sum, s.Max)
+	require.GreaterOrEqual(t, s.Count+untimed, uint64(rounds), "a sample per round, or an untimed switch-in")
+	require.LessOrEqual(t, s.Count, switches, "no more samples than switch-outs")
+	require.Equal(t, s.Count, s.Buckets["+Inf"], "+Inf bucket equals count")
+	require.Positive(t, s.Sum)
 }
 
 // A sleeper beside a CPU hog waits for the CPU after each of its wakeups.
@@ -74,13 +70,13 @@ func TestKnownDelayLandsInItsBucket(t *testing.T) {
 			require.True(t, ok)
 			requireBetween(t, p, s, rounds, switches)
 			// Only the child's spins keep the helper waiting 16 ms or more.
-			spins := s.buckets["0.032768"] - s.buckets["0.016384"]
+			spins := s.Buckets["0.032768"] - s.Buckets["0.016384"]
 			untimed := p.Status().Counters["untimed_switches"]
 			require.LessOrEqual(t, spins, uint64(rounds), "waits in (16.384 ms, 32.768 ms]")
 			require.GreaterOrEqual(t, spins+untimed, uint64(rounds), "every spin in (16.384 ms, 32.768 ms], or untimed")
-			require.Equal(t, s.buckets["0.032768"], s.count, "no wait above 32.768 ms")
-			require.GreaterOrEqual(t, s.max, delay.Seconds())
-			require.GreaterOrEqual(t, s.sum, float64(spins)*delay.Seconds())
+			require.Equal(t, s.Buckets["0.032768"], s.Count, "no wait above 32.768 ms")
+			require.GreaterOrEqual(t, s.Max, delay.Seconds())
+			require.GreaterOrEqual(t, s.Sum, float64(spins)*delay.Seconds())
 		})
 	}
 }
@@ -111,8 +107,8 @@ func TestNoCommsOneSeries(t *testing.T) {
 	require.Equal(t, map[string]bool{"": true}, commsSeen(acc))
 	s, ok := findSeries(acc, map[string]string{})
 	require.True(t, ok)
-	require.GreaterOrEqual(t, s.count, uint64(rounds), "the sleeper's samples are among all tasks'")
-	require.Equal(t, s.count, s.buckets["+Inf"])
+	require.GreaterOrEqual(t, s.Count, uint64(rounds), "the sleeper's samples are among all tasks'")
+	require.Equal(t, s.Count, s.Buckets["+Inf"])
 }
 
 // Past max_comms, matching comms fold into comm="other", counted.
@@ -135,7 +131,7 @@ func TestFoldsPastMaxComms(t *testing.T) {
 	requireBetween(t, p, a, roundsA, switchesA)
 	other, _ := findSeries(acc, map[string]string{TagComm: CommOther})
 	requireBetween(t, p, other, roundsB, switchesB)
-	require.Equal(t, other.count, p.Status().Counters["comm_folded"])
+	require.Equal(t, other.Count, p.Status().Counters["comm_folded"])
 }
 
 // Start and Stop leave no program or map behind, however often they run.
@@ -146,51 +142,10 @@ func TestStartStopLeavesNothing(t *testing.T) {
 		cfg.Hook, cfg.Comms = hook, []string{"ebpfl-*"}
 		p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
 		require.NoError(t, p.Start())
-		progs, maps := objectIDs(t, p)
-		require.Len(t, progs, 3, "switch, wakeup, wakeup_new")
+		objs := testenv.ObjectsOf(t, p.att.Collection)
+		require.Len(t, objs.Programs, 3, "switch, wakeup, wakeup_new")
 		require.NoError(t, p.Stop())
 		require.NoError(t, p.Stop(), "second Stop is a no-op")
-		// Links drop their program after an RCU grace period: wait for it.
-		for _, id := range progs {
-			require.Eventually(t, func() bool {
-				prog, err := ebpf.NewProgramFromID(id)
-				if err == nil {
-					prog.Close() // our own reference would keep it alive
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "program %d still loaded", id)
-		}
-		for _, id := range maps {
-			require.Eventually(t, func() bool {
-				// The library unmaps .rodata's memory view from a GC cleanup.
-				runtime.GC()
-				m, err := ebpf.NewMapFromID(id)
-				if err == nil {
-					m.Close()
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "map %d still exists", id)
-		}
+		testenv.RequireFreed(t, objs)
 	}
-}
-
-func objectIDs(t *testing.T, p *runqProbe) ([]ebpf.ProgramID, []ebpf.MapID) {
-	t.Helper()
-	var progs []ebpf.ProgramID
-	for _, prog := range p.att.Collection.Programs {
-		info, err := prog.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		progs = append(progs, id)
-	}
-	var maps []ebpf.MapID
-	for _, m := range p.att.Collection.Maps {
-		info, err := m.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		maps = append(maps, id)
-	}
-	return progs, maps
 }

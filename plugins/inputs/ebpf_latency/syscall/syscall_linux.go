@@ -139,22 +139,9 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 }
 
 func (p *syscallProbe) Status() probe.Status {
-	st := probe.Status{Counters: map[string]uint64{}}
+	st := probe.StatusOf(p.att, syscallbpf.SyscallMapSyscallCounters, counterNames)
 	if p.att == nil {
 		return st
-	}
-	st.Hook = p.att.Kind.String()
-	counters := p.att.Collection.Maps[syscallbpf.SyscallMapSyscallCounters]
-	for i, name := range counterNames {
-		var perCPU []uint64
-		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
-			continue
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		st.Counters[name] = sum
 	}
 	if p.verdicts != nil {
 		st.Counters["verdicts_full"] = p.verdicts.full

@@ -1,7 +1,6 @@
 package syscall
 
 import (
-	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -16,7 +15,6 @@ import (
 
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 
-	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
@@ -45,39 +43,18 @@ func gather(t *testing.T, p *syscallProbe) *testutil.Accumulator {
 	return &acc
 }
 
-// series holds one series' lines from one gather.
-type series struct {
-	count   uint64
-	sum     float64
-	max     float64
-	buckets map[string]uint64 // le -> cumulative count
-}
+type series = testenv.Series
 
 func findSeries(acc *testutil.Accumulator, syscall, comm string) (series, bool) {
-	s := series{buckets: map[string]uint64{}}
-	found := false
-	for _, m := range acc.GetTelegrafMetrics() {
-		if m.Name() != Measurement || m.Tags()[TagSyscall] != syscall || m.Tags()[TagComm] != comm {
-			continue
-		}
-		if le, ok := m.GetTag(histogram.TagBound); ok {
-			v, _ := m.GetField(histogram.FieldBucket)
-			s.buckets[le] = v.(uint64)
-			continue
-		}
-		found = true
-		c, _ := m.GetField(histogram.FieldCount)
-		sum, _ := m.GetField(histogram.FieldSum)
-		mx, _ := m.GetField(histogram.FieldMax)
-		s.count, s.sum, s.max = c.(uint64), sum.(float64), mx.(float64)
-	}
-	return s, found
+	return testenv.FindSeries(acc, Measurement, map[string]string{TagSyscall: syscall, TagComm: comm})
 }
+
+var requireConsistent = testenv.RequireConsistent
 
 // count is a series' sample count, 0 when it is absent.
 func count(acc *testutil.Accumulator, syscall, comm string) uint64 {
 	s, _ := findSeries(acc, syscall, comm)
-	return s.count
+	return s.Count
 }
 
 // comms lists the comm tags of a gather.
@@ -111,8 +88,8 @@ func TestExactCountsThroughEveryHook(t *testing.T) {
 
 				s, ok := findSeries(acc, "fdatasync", uniq("fsyncer"))
 				require.True(t, ok, "no fdatasync series for the helper")
-				require.Equal(t, uint64(syncs), s.count)
-				require.Positive(t, s.sum)
+				require.Equal(t, uint64(syncs), s.Count)
+				require.Positive(t, s.Sum)
 				requireConsistent(t, s)
 				require.Equal(t, uint64(11), count(acc, "getpid", uniq("fsyncer")))
 				if filtered {
@@ -254,11 +231,11 @@ func TestDelayLandsInItsBucket(t *testing.T) {
 			h.do(t, "sleep %d %d", n, delay.Milliseconds())
 			s, ok := findSeries(gather(t, p), "clock_nanosleep", uniq("sleeper"))
 			require.True(t, ok)
-			require.Equal(t, uint64(n), s.count)
-			require.Equal(t, uint64(0), s.buckets["0.016384"], "no sample below the sleep")
-			require.Equal(t, uint64(n), s.buckets["0.032768"], "every sample in (16.384 ms, 32.768 ms]")
-			require.GreaterOrEqual(t, s.max, delay.Seconds())
-			require.GreaterOrEqual(t, s.sum, n*delay.Seconds())
+			require.Equal(t, uint64(n), s.Count)
+			require.Equal(t, uint64(0), s.Buckets["0.016384"], "no sample below the sleep")
+			require.Equal(t, uint64(n), s.Buckets["0.032768"], "every sample in (16.384 ms, 32.768 ms]")
+			require.GreaterOrEqual(t, s.Max, delay.Seconds())
+			require.GreaterOrEqual(t, s.Sum, n*delay.Seconds())
 			requireConsistent(t, s)
 		})
 	}
@@ -275,7 +252,7 @@ func TestExitWithoutEntryIsNotCounted(t *testing.T) {
 	h.wait(t)
 	h.do(t, "sleep 2 1")
 	s, _ := findSeries(gather(t, p), "clock_nanosleep", uniq("midway"))
-	require.Equal(t, uint64(2), s.count, "the sleep begun before attach is not a sample")
+	require.Equal(t, uint64(2), s.Count, "the sleep begun before attach is not a sample")
 }
 
 // A task killed inside a timed syscall still passes sys_exit: one sample,
@@ -321,77 +298,10 @@ func TestStartStopLeavesNothing(t *testing.T) {
 		cfg.Pids = []int{1}
 		p := newProbe(cfg, testutil.Logger{}).(*syscallProbe)
 		require.NoError(t, p.Start())
-		progs, maps := objectIDs(t, p)
-		require.Len(t, progs, 2, "one entry and one exit program")
+		objs := testenv.ObjectsOf(t, p.att.Collection)
+		require.Len(t, objs.Programs, 2, "one entry and one exit program")
 		require.NoError(t, p.Stop())
 		require.NoError(t, p.Stop(), "second Stop is a no-op")
-		// Links drop their program after an RCU grace period: wait for it.
-		for _, id := range progs {
-			require.Eventually(t, func() bool {
-				prog, err := ebpf.NewProgramFromID(id)
-				if err == nil {
-					prog.Close() // our own reference would keep it alive
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "program %d still loaded", id)
-		}
-		for _, id := range maps {
-			require.Eventually(t, func() bool {
-				// The library unmaps .rodata's memory view from a GC cleanup.
-				runtime.GC()
-				m, err := ebpf.NewMapFromID(id)
-				if err == nil {
-					m.Close()
-				}
-				return errors.Is(err, os.ErrNotExist)
-			}, 5*time.Second, 10*time.Millisecond, "map %d still exists", id)
-		}
-	}
-}
-
-// objectIDs lists the kernel IDs of a running probe's programs and maps.
-func objectIDs(t *testing.T, p *syscallProbe) ([]ebpf.ProgramID, []ebpf.MapID) {
-	t.Helper()
-	var progs []ebpf.ProgramID
-	for _, prog := range p.att.Collection.Programs {
-		info, err := prog.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		progs = append(progs, id)
-	}
-	var maps []ebpf.MapID
-	for _, m := range p.att.Collection.Maps {
-		info, err := m.Info()
-		require.NoError(t, err)
-		id, ok := info.ID()
-		require.True(t, ok)
-		maps = append(maps, id)
-	}
-	return progs, maps
-}
-
-// requireConsistent checks the histogram invariants of one series: buckets
-// cumulate to the count, and the interval max fits under the first bound
-// that holds every sample.
-func requireConsistent(t *testing.T, s series) {
-	t.Helper()
-	require.Equal(t, s.count, s.buckets["+Inf"], "+Inf bucket equals count")
-	var prev uint64
-	firstFull := ""
-	for slot := 0; slot < histogram.Slots-1; slot++ {
-		c, ok := s.buckets[histogram.BoundLabel(slot)]
-		if !ok {
-			continue
-		}
-		require.GreaterOrEqual(t, c, prev, "buckets are cumulative")
-		prev = c
-		if c == s.count && firstFull == "" {
-			firstFull = histogram.BoundLabel(slot)
-		}
-	}
-	if firstFull != "" {
-		bound, _ := strconv.ParseFloat(firstFull, 64)
-		require.LessOrEqual(t, s.max, bound, "max %v above le=%s that holds all samples", s.max, firstFull)
+		testenv.RequireFreed(t, objs)
 	}
 }

@@ -171,13 +171,7 @@ func sumArray(m *ebpf.Map, names []string, into map[string]uint64) {
 
 // Status reports the hook and the shared health counters.
 func (b *base) Status() probe.Status {
-	st := probe.Status{Counters: map[string]uint64{}}
-	if b.att == nil {
-		return st
-	}
-	st.Hook = b.att.Kind.String()
-	sumArray(b.att.Collection.Maps[mapCounters], counterNames, st.Counters)
-	return st
+	return probe.StatusOf(b.att, mapCounters, counterNames)
 }
 
 // Stop detaches everything; safe to call twice.

@@ -1,0 +1,77 @@
+package testenv
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+)
+
+// Series is one histogram series as a gather wrote it.
+type Series struct {
+	Count   uint64
+	Sum     float64
+	Max     float64
+	Buckets map[string]uint64 // le -> cumulative count
+}
+
+// FindSeries collects the series of measurement whose tags, le aside, are
+// exactly tags; found is false when no summary line matched.
+func FindSeries(acc *testutil.Accumulator, measurement string, tags map[string]string) (s Series, found bool) {
+	s.Buckets = map[string]uint64{}
+	for _, m := range acc.GetTelegrafMetrics() {
+		if m.Name() != measurement || !sameTags(m, tags) {
+			continue
+		}
+		if le, ok := m.GetTag(histogram.TagBound); ok {
+			v, _ := m.GetField(histogram.FieldBucket)
+			s.Buckets[le] = v.(uint64)
+			continue
+		}
+		found = true
+		c, _ := m.GetField(histogram.FieldCount)
+		sum, _ := m.GetField(histogram.FieldSum)
+		mx, _ := m.GetField(histogram.FieldMax)
+		s.Count, s.Sum, s.Max = c.(uint64), sum.(float64), mx.(float64)
+	}
+	return s, found
+}
+
+func sameTags(m telegraf.Metric, want map[string]string) bool {
+	got := m.Tags()
+	delete(got, histogram.TagBound)
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// RequireConsistent checks a series' histogram invariants: every bound is
+// present, buckets cumulate to the count, and the interval max fits under
+// the first bound that holds every sample.
+func RequireConsistent(t testing.TB, s Series) {
+	t.Helper()
+	require.Len(t, s.Buckets, histogram.Slots, "every bound, +Inf included")
+	require.Equal(t, s.Count, s.Buckets["+Inf"], "+Inf bucket equals count")
+	var prev uint64
+	for slot := 0; slot < histogram.Slots-1; slot++ {
+		le := histogram.BoundLabel(slot)
+		c := s.Buckets[le]
+		require.GreaterOrEqual(t, c, prev, "buckets are cumulative")
+		prev = c
+		if c == s.Count {
+			bound, _ := strconv.ParseFloat(le, 64)
+			require.LessOrEqual(t, s.Max, bound, "max %v above le=%s that holds all samples", s.Max, le)
+			return
+		}
+	}
+}

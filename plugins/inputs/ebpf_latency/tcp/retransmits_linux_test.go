@@ -3,6 +3,7 @@ package tcp
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -67,8 +68,20 @@ func TestRetransmitsCountGSOSegments(t *testing.T) {
 	t.Logf("%d segments retransmitted after 3 packets lost", want-before)
 }
 
-// totalRetrans is the kernel's count of segments c retransmitted.
+// totalRetrans is the kernel's count of segments c retransmitted, read once
+// every segment is acknowledged: until then a late (even spurious)
+// retransmission could still reach the probe after this count was read.
 func totalRetrans(t *testing.T, c *net.TCPConn) uint32 {
+	t.Helper()
+	var info *unix.TCPInfo
+	require.Eventually(t, func() bool {
+		info = tcpInfo(t, c)
+		return info.Unacked == 0
+	}, 10*time.Second, 5*time.Millisecond, "segments still unacknowledged")
+	return info.Total_retrans
+}
+
+func tcpInfo(t *testing.T, c *net.TCPConn) *unix.TCPInfo {
 	t.Helper()
 	raw, err := c.SyscallConn()
 	require.NoError(t, err)
@@ -80,5 +93,5 @@ func totalRetrans(t *testing.T, c *net.TCPConn) uint32 {
 		info, ctlErr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 	}))
 	require.NoError(t, ctlErr)
-	return info.Total_retrans
+	return info
 }

@@ -13,6 +13,7 @@
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#define CORE_FIX_BLOCK_RQ_ARGS
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"

@@ -43,45 +43,44 @@ type FuncHist struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	FuncMapFuncCounters         = "func_counters"
-	FuncMapFuncHists            = "func_hists"
-	FuncMapFuncStarts           = "func_starts"
-	FuncMapHistEpoch            = "hist_epoch"
-	FuncProgFuncEntry           = "func_entry"
-	FuncProgFuncEntry0          = "func_entry_0"
-	FuncProgFuncEntry1          = "func_entry_1"
-	FuncProgFuncEntry10         = "func_entry_10"
-	FuncProgFuncEntry11         = "func_entry_11"
-	FuncProgFuncEntry12         = "func_entry_12"
-	FuncProgFuncEntry13         = "func_entry_13"
-	FuncProgFuncEntry14         = "func_entry_14"
-	FuncProgFuncEntry15         = "func_entry_15"
-	FuncProgFuncEntry2          = "func_entry_2"
-	FuncProgFuncEntry3          = "func_entry_3"
-	FuncProgFuncEntry4          = "func_entry_4"
-	FuncProgFuncEntry5          = "func_entry_5"
-	FuncProgFuncEntry6          = "func_entry_6"
-	FuncProgFuncEntry7          = "func_entry_7"
-	FuncProgFuncEntry8          = "func_entry_8"
-	FuncProgFuncEntry9          = "func_entry_9"
-	FuncProgFuncReturn          = "func_return"
-	FuncProgFuncReturn0         = "func_return_0"
-	FuncProgFuncReturn1         = "func_return_1"
-	FuncProgFuncReturn10        = "func_return_10"
-	FuncProgFuncReturn11        = "func_return_11"
-	FuncProgFuncReturn12        = "func_return_12"
-	FuncProgFuncReturn13        = "func_return_13"
-	FuncProgFuncReturn14        = "func_return_14"
-	FuncProgFuncReturn15        = "func_return_15"
-	FuncProgFuncReturn2         = "func_return_2"
-	FuncProgFuncReturn3         = "func_return_3"
-	FuncProgFuncReturn4         = "func_return_4"
-	FuncProgFuncReturn5         = "func_return_5"
-	FuncProgFuncReturn6         = "func_return_6"
-	FuncProgFuncReturn7         = "func_return_7"
-	FuncProgFuncReturn8         = "func_return_8"
-	FuncProgFuncReturn9         = "func_return_9"
-	FuncVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
+	FuncMapFuncCounters  = "func_counters"
+	FuncMapFuncHists     = "func_hists"
+	FuncMapFuncStarts    = "func_starts"
+	FuncMapHistEpoch     = "hist_epoch"
+	FuncProgFuncEntry    = "func_entry"
+	FuncProgFuncEntry0   = "func_entry_0"
+	FuncProgFuncEntry1   = "func_entry_1"
+	FuncProgFuncEntry10  = "func_entry_10"
+	FuncProgFuncEntry11  = "func_entry_11"
+	FuncProgFuncEntry12  = "func_entry_12"
+	FuncProgFuncEntry13  = "func_entry_13"
+	FuncProgFuncEntry14  = "func_entry_14"
+	FuncProgFuncEntry15  = "func_entry_15"
+	FuncProgFuncEntry2   = "func_entry_2"
+	FuncProgFuncEntry3   = "func_entry_3"
+	FuncProgFuncEntry4   = "func_entry_4"
+	FuncProgFuncEntry5   = "func_entry_5"
+	FuncProgFuncEntry6   = "func_entry_6"
+	FuncProgFuncEntry7   = "func_entry_7"
+	FuncProgFuncEntry8   = "func_entry_8"
+	FuncProgFuncEntry9   = "func_entry_9"
+	FuncProgFuncReturn   = "func_return"
+	FuncProgFuncReturn0  = "func_return_0"
+	FuncProgFuncReturn1  = "func_return_1"
+	FuncProgFuncReturn10 = "func_return_10"
+	FuncProgFuncReturn11 = "func_return_11"
+	FuncProgFuncReturn12 = "func_return_12"
+	FuncProgFuncReturn13 = "func_return_13"
+	FuncProgFuncReturn14 = "func_return_14"
+	FuncProgFuncReturn15 = "func_return_15"
+	FuncProgFuncReturn2  = "func_return_2"
+	FuncProgFuncReturn3  = "func_return_3"
+	FuncProgFuncReturn4  = "func_return_4"
+	FuncProgFuncReturn5  = "func_return_5"
+	FuncProgFuncReturn6  = "func_return_6"
+	FuncProgFuncReturn7  = "func_return_7"
+	FuncProgFuncReturn8  = "func_return_8"
+	FuncProgFuncReturn9  = "func_return_9"
 )
 
 // LoadFunc returns the embedded CollectionSpec for Func.
@@ -176,7 +175,6 @@ type FuncMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncVariableSpecs struct {
-	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
 }
 
 // FuncObjects contains all objects after they have been loaded into the kernel.
@@ -218,7 +216,6 @@ func (m *FuncMaps) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncVariables struct {
-	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
 }
 
 // FuncPrograms contains all programs after they have been loaded into the kernel.

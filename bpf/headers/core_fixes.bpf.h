@@ -17,6 +17,7 @@
  * taken, which it must: tp_btf and raw_tp refuse ctx reads past the last
  * argument even in dead code.
  */
+#ifdef CORE_FIX_BLOCK_RQ_ARGS /* defined by the probes that use it */
 const volatile bool block_rq_tp_has_queue_arg = false;
 
 /* Call fn with the request argument of block_rq_insert/issue (tp_btf, raw_tp). */
@@ -24,6 +25,7 @@ const volatile bool block_rq_tp_has_queue_arg = false;
 	(block_rq_tp_has_queue_arg ?					\
 		 fn((struct request *)(ctx)[1], ##__VA_ARGS__) :	\
 		 fn((struct request *)(ctx)[0], ##__VA_ARGS__))
+#endif /* CORE_FIX_BLOCK_RQ_ARGS */
 
 /*
  * Linux 5.15/5.17 (commits d152c682f03c, "block: add an explicit ->disk
@@ -102,8 +104,10 @@ static __always_inline __u16 sk_protocol_of(struct sock *sk)
 
 /*
  * tcp:tcp_retransmit_skb's classic record was the shared tcp_event_sk_skb
- * class until it got a class of its own (with an `err` field) in Linux 6.1x.
- * Both start with skbaddr, skaddr.
+ * class until it got a class of its own with an `err` field; with that
+ * argument the tracepoint fires for failed attempts too (e.g. -EBUSY while
+ * the original still sits in a device queue), which retransmitted nothing
+ * and must not be counted. Both records start with skbaddr, skaddr.
  */
 struct trace_event_raw_tcp_event_sk_skb {
 	const void *skbaddr;
@@ -113,15 +117,20 @@ struct trace_event_raw_tcp_event_sk_skb {
 struct trace_event_raw_tcp_retransmit_skb {
 	const void *skbaddr;
 	const void *skaddr;
+	int err;
 } __attribute__((preserve_access_index));
 
-static __always_inline void retransmit_record_ptrs(void *ctx, struct sock **sk, struct sk_buff **skb)
+/* The record's sk and skb, and its err (0 where the record has none). */
+static __always_inline void retransmit_record_ptrs(void *ctx, struct sock **sk, struct sk_buff **skb, int *err)
 {
+	*err = 0;
 	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb)) {
 		struct trace_event_raw_tcp_retransmit_skb *r = ctx;
 
 		*sk = (struct sock *)BPF_CORE_READ(r, skaddr);
 		*skb = (struct sk_buff *)BPF_CORE_READ(r, skbaddr);
+		if (bpf_core_field_exists(r->err))
+			*err = BPF_CORE_READ(r, err);
 	} else {
 		struct trace_event_raw_tcp_event_sk_skb *r = ctx;
 
@@ -129,6 +138,18 @@ static __always_inline void retransmit_record_ptrs(void *ctx, struct sock **sk, 
 		*skb = (struct sk_buff *)BPF_CORE_READ(r, skbaddr);
 	}
 }
+
+#ifdef CORE_FIX_TCP_RETRANSMIT_ERR /* defined by the probes that use it */
+/*
+ * The same change in tp_btf/raw_tp form: a third argument, int err. User
+ * space sets this from the tracepoint's BTF prototype before load; frozen,
+ * it lets the verifier prune the ctx[2] read where the argument is absent.
+ */
+const volatile bool tcp_retransmit_tp_has_err = false;
+
+/* The err argument of tcp_retransmit_skb in a tp_btf or raw_tp context. */
+#define TCP_RETRANSMIT_ERR(ctx) (tcp_retransmit_tp_has_err ? (int)(ctx)[2] : 0)
+#endif /* CORE_FIX_TCP_RETRANSMIT_ERR */
 
 /*
  * Linux 6.10 (Philo Lu, "bpf: add mrtt and srtt as BPF_SOCK_OPS_RTT_CB

@@ -31,22 +31,21 @@ type RunqRunqHistKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	RunqMapHistEpoch            = "hist_epoch"
-	RunqMapRunqCounters         = "runq_counters"
-	RunqMapRunqHists            = "runq_hists"
-	RunqMapRunqStart            = "runq_start"
-	RunqProgRunqSwitchBtf       = "runq_switch_btf"
-	RunqProgRunqSwitchRaw       = "runq_switch_raw"
-	RunqProgRunqWakeupBtf       = "runq_wakeup_btf"
-	RunqProgRunqWakeupNewBtf    = "runq_wakeup_new_btf"
-	RunqProgRunqWakeupNewRaw    = "runq_wakeup_new_raw"
-	RunqProgRunqWakeupRaw       = "runq_wakeup_raw"
-	RunqVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
-	RunqVarCommFilter           = "comm_filter"
-	RunqVarGlobAccept           = "glob_accept"
-	RunqVarGlobChars            = "glob_chars"
-	RunqVarGlobStar             = "glob_star"
-	RunqVarGlobStart            = "glob_start"
+	RunqMapHistEpoch         = "hist_epoch"
+	RunqMapRunqCounters      = "runq_counters"
+	RunqMapRunqHists         = "runq_hists"
+	RunqMapRunqStart         = "runq_start"
+	RunqProgRunqSwitchBtf    = "runq_switch_btf"
+	RunqProgRunqSwitchRaw    = "runq_switch_raw"
+	RunqProgRunqWakeupBtf    = "runq_wakeup_btf"
+	RunqProgRunqWakeupNewBtf = "runq_wakeup_new_btf"
+	RunqProgRunqWakeupNewRaw = "runq_wakeup_new_raw"
+	RunqProgRunqWakeupRaw    = "runq_wakeup_raw"
+	RunqVarCommFilter        = "comm_filter"
+	RunqVarGlobAccept        = "glob_accept"
+	RunqVarGlobChars         = "glob_chars"
+	RunqVarGlobStar          = "glob_star"
+	RunqVarGlobStart         = "glob_start"
 )
 
 // LoadRunq returns the embedded CollectionSpec for Runq.
@@ -113,12 +112,11 @@ type RunqMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqVariableSpecs struct {
-	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
-	CommFilter           *ebpf.VariableSpec `ebpf:"comm_filter"`
-	GlobAccept           *ebpf.VariableSpec `ebpf:"glob_accept"`
-	GlobChars            *ebpf.VariableSpec `ebpf:"glob_chars"`
-	GlobStar             *ebpf.VariableSpec `ebpf:"glob_star"`
-	GlobStart            *ebpf.VariableSpec `ebpf:"glob_start"`
+	CommFilter *ebpf.VariableSpec `ebpf:"comm_filter"`
+	GlobAccept *ebpf.VariableSpec `ebpf:"glob_accept"`
+	GlobChars  *ebpf.VariableSpec `ebpf:"glob_chars"`
+	GlobStar   *ebpf.VariableSpec `ebpf:"glob_star"`
+	GlobStart  *ebpf.VariableSpec `ebpf:"glob_start"`
 }
 
 // RunqObjects contains all objects after they have been loaded into the kernel.
@@ -160,12 +158,11 @@ func (m *RunqMaps) Close() error {
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqVariables struct {
-	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
-	CommFilter           *ebpf.Variable `ebpf:"comm_filter"`
-	GlobAccept           *ebpf.Variable `ebpf:"glob_accept"`
-	GlobChars            *ebpf.Variable `ebpf:"glob_chars"`
-	GlobStar             *ebpf.Variable `ebpf:"glob_star"`
-	GlobStart            *ebpf.Variable `ebpf:"glob_start"`
+	CommFilter *ebpf.Variable `ebpf:"comm_filter"`
+	GlobAccept *ebpf.Variable `ebpf:"glob_accept"`
+	GlobChars  *ebpf.Variable `ebpf:"glob_chars"`
+	GlobStar   *ebpf.Variable `ebpf:"glob_star"`
+	GlobStart  *ebpf.Variable `ebpf:"glob_start"`
 }
 
 // RunqPrograms contains all programs after they have been loaded into the kernel.

@@ -45,23 +45,22 @@ type SyscallSyscallStart struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SyscallMapHistEpoch            = "hist_epoch"
-	SyscallMapSyscallCommFilter    = "syscall_comm_filter"
-	SyscallMapSyscallCommPending   = "syscall_comm_pending"
-	SyscallMapSyscallCommSlots     = "syscall_comm_slots"
-	SyscallMapSyscallCounters      = "syscall_counters"
-	SyscallMapSyscallHists         = "syscall_hists"
-	SyscallMapSyscallPids          = "syscall_pids"
-	SyscallMapSyscallStarts        = "syscall_starts"
-	SyscallMapSyscallWanted        = "syscall_wanted"
-	SyscallProgSyscallEnterBtf     = "syscall_enter_btf"
-	SyscallProgSyscallEnterRaw     = "syscall_enter_raw"
-	SyscallProgSyscallExitBtf      = "syscall_exit_btf"
-	SyscallProgSyscallExitRaw      = "syscall_exit_raw"
-	SyscallVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
-	SyscallVarCommGlobs            = "comm_globs"
-	SyscallVarFilterComms          = "filter_comms"
-	SyscallVarFilterPids           = "filter_pids"
+	SyscallMapHistEpoch          = "hist_epoch"
+	SyscallMapSyscallCommFilter  = "syscall_comm_filter"
+	SyscallMapSyscallCommPending = "syscall_comm_pending"
+	SyscallMapSyscallCommSlots   = "syscall_comm_slots"
+	SyscallMapSyscallCounters    = "syscall_counters"
+	SyscallMapSyscallHists       = "syscall_hists"
+	SyscallMapSyscallPids        = "syscall_pids"
+	SyscallMapSyscallStarts      = "syscall_starts"
+	SyscallMapSyscallWanted      = "syscall_wanted"
+	SyscallProgSyscallEnterBtf   = "syscall_enter_btf"
+	SyscallProgSyscallEnterRaw   = "syscall_enter_raw"
+	SyscallProgSyscallExitBtf    = "syscall_exit_btf"
+	SyscallProgSyscallExitRaw    = "syscall_exit_raw"
+	SyscallVarCommGlobs          = "comm_globs"
+	SyscallVarFilterComms        = "filter_comms"
+	SyscallVarFilterPids         = "filter_pids"
 )
 
 // LoadSyscall returns the embedded CollectionSpec for Syscall.
@@ -131,10 +130,9 @@ type SyscallMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
-	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
-	CommGlobs            *ebpf.VariableSpec `ebpf:"comm_globs"`
-	FilterComms          *ebpf.VariableSpec `ebpf:"filter_comms"`
-	FilterPids           *ebpf.VariableSpec `ebpf:"filter_pids"`
+	CommGlobs   *ebpf.VariableSpec `ebpf:"comm_globs"`
+	FilterComms *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids  *ebpf.VariableSpec `ebpf:"filter_pids"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -186,10 +184,9 @@ func (m *SyscallMaps) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
-	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
-	CommGlobs            *ebpf.Variable `ebpf:"comm_globs"`
-	FilterComms          *ebpf.Variable `ebpf:"filter_comms"`
-	FilterPids           *ebpf.Variable `ebpf:"filter_pids"`
+	CommGlobs   *ebpf.Variable `ebpf:"comm_globs"`
+	FilterComms *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids  *ebpf.Variable `ebpf:"filter_pids"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

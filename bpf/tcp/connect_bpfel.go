@@ -46,22 +46,21 @@ type ConnectTcpPrefix struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	ConnectMapHistEpoch            = "hist_epoch"
-	ConnectMapTcpConnectFailed     = "tcp_connect_failed"
-	ConnectMapTcpConnectHists      = "tcp_connect_hists"
-	ConnectMapTcpCounters          = "tcp_counters"
-	ConnectMapTcpFolded            = "tcp_folded"
-	ConnectMapTcpGroups            = "tcp_groups"
-	ConnectMapTcpPeers             = "tcp_peers"
-	ConnectMapTcpSynSent           = "tcp_syn_sent"
-	ConnectProgTcpConnectBtf       = "tcp_connect_btf"
-	ConnectProgTcpConnectRaw       = "tcp_connect_raw"
-	ConnectProgTcpConnectTp        = "tcp_connect_tp"
-	ConnectVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
-	ConnectVarByInterface          = "by_interface"
-	ConnectVarByPort               = "by_port"
-	ConnectVarFilterPorts          = "filter_ports"
-	ConnectVarWatchedPorts         = "watched_ports"
+	ConnectMapHistEpoch        = "hist_epoch"
+	ConnectMapTcpConnectFailed = "tcp_connect_failed"
+	ConnectMapTcpConnectHists  = "tcp_connect_hists"
+	ConnectMapTcpCounters      = "tcp_counters"
+	ConnectMapTcpFolded        = "tcp_folded"
+	ConnectMapTcpGroups        = "tcp_groups"
+	ConnectMapTcpPeers         = "tcp_peers"
+	ConnectMapTcpSynSent       = "tcp_syn_sent"
+	ConnectProgTcpConnectBtf   = "tcp_connect_btf"
+	ConnectProgTcpConnectRaw   = "tcp_connect_raw"
+	ConnectProgTcpConnectTp    = "tcp_connect_tp"
+	ConnectVarByInterface      = "by_interface"
+	ConnectVarByPort           = "by_port"
+	ConnectVarFilterPorts      = "filter_ports"
+	ConnectVarWatchedPorts     = "watched_ports"
 )
 
 // LoadConnect returns the embedded CollectionSpec for Connect.
@@ -129,11 +128,10 @@ type ConnectMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ConnectVariableSpecs struct {
-	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
-	ByInterface          *ebpf.VariableSpec `ebpf:"by_interface"`
-	ByPort               *ebpf.VariableSpec `ebpf:"by_port"`
-	FilterPorts          *ebpf.VariableSpec `ebpf:"filter_ports"`
-	WatchedPorts         *ebpf.VariableSpec `ebpf:"watched_ports"`
+	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
+	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
+	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
+	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
 // ConnectObjects contains all objects after they have been loaded into the kernel.
@@ -183,11 +181,10 @@ func (m *ConnectMaps) Close() error {
 //
 // It can be passed to LoadConnectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ConnectVariables struct {
-	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
-	ByInterface          *ebpf.Variable `ebpf:"by_interface"`
-	ByPort               *ebpf.Variable `ebpf:"by_port"`
-	FilterPorts          *ebpf.Variable `ebpf:"filter_ports"`
-	WatchedPorts         *ebpf.Variable `ebpf:"watched_ports"`
+	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
+	ByPort       *ebpf.Variable `ebpf:"by_port"`
+	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
+	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }
 
 // ConnectPrograms contains all programs after they have been loaded into the kernel.

@@ -38,20 +38,20 @@ type RetransmitsTcpPrefix struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	RetransmitsMapHistEpoch            = "hist_epoch"
-	RetransmitsMapTcpCounters          = "tcp_counters"
-	RetransmitsMapTcpFolded            = "tcp_folded"
-	RetransmitsMapTcpGroups            = "tcp_groups"
-	RetransmitsMapTcpPeers             = "tcp_peers"
-	RetransmitsMapTcpRetransSegs       = "tcp_retrans_segs"
-	RetransmitsProgTcpRetransBtf       = "tcp_retrans_btf"
-	RetransmitsProgTcpRetransRaw       = "tcp_retrans_raw"
-	RetransmitsProgTcpRetransTp        = "tcp_retrans_tp"
-	RetransmitsVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
-	RetransmitsVarByInterface          = "by_interface"
-	RetransmitsVarByPort               = "by_port"
-	RetransmitsVarFilterPorts          = "filter_ports"
-	RetransmitsVarWatchedPorts         = "watched_ports"
+	RetransmitsMapHistEpoch             = "hist_epoch"
+	RetransmitsMapTcpCounters           = "tcp_counters"
+	RetransmitsMapTcpFolded             = "tcp_folded"
+	RetransmitsMapTcpGroups             = "tcp_groups"
+	RetransmitsMapTcpPeers              = "tcp_peers"
+	RetransmitsMapTcpRetransSegs        = "tcp_retrans_segs"
+	RetransmitsProgTcpRetransBtf        = "tcp_retrans_btf"
+	RetransmitsProgTcpRetransRaw        = "tcp_retrans_raw"
+	RetransmitsProgTcpRetransTp         = "tcp_retrans_tp"
+	RetransmitsVarByInterface           = "by_interface"
+	RetransmitsVarByPort                = "by_port"
+	RetransmitsVarFilterPorts           = "filter_ports"
+	RetransmitsVarTcpRetransmitTpHasErr = "tcp_retransmit_tp_has_err"
+	RetransmitsVarWatchedPorts          = "watched_ports"
 )
 
 // LoadRetransmits returns the embedded CollectionSpec for Retransmits.
@@ -117,11 +117,11 @@ type RetransmitsMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RetransmitsVariableSpecs struct {
-	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
-	ByInterface          *ebpf.VariableSpec `ebpf:"by_interface"`
-	ByPort               *ebpf.VariableSpec `ebpf:"by_port"`
-	FilterPorts          *ebpf.VariableSpec `ebpf:"filter_ports"`
-	WatchedPorts         *ebpf.VariableSpec `ebpf:"watched_ports"`
+	ByInterface           *ebpf.VariableSpec `ebpf:"by_interface"`
+	ByPort                *ebpf.VariableSpec `ebpf:"by_port"`
+	FilterPorts           *ebpf.VariableSpec `ebpf:"filter_ports"`
+	TcpRetransmitTpHasErr *ebpf.VariableSpec `ebpf:"tcp_retransmit_tp_has_err"`
+	WatchedPorts          *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
 // RetransmitsObjects contains all objects after they have been loaded into the kernel.
@@ -167,11 +167,11 @@ func (m *RetransmitsMaps) Close() error {
 //
 // It can be passed to LoadRetransmitsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RetransmitsVariables struct {
-	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
-	ByInterface          *ebpf.Variable `ebpf:"by_interface"`
-	ByPort               *ebpf.Variable `ebpf:"by_port"`
-	FilterPorts          *ebpf.Variable `ebpf:"filter_ports"`
-	WatchedPorts         *ebpf.Variable `ebpf:"watched_ports"`
+	ByInterface           *ebpf.Variable `ebpf:"by_interface"`
+	ByPort                *ebpf.Variable `ebpf:"by_port"`
+	FilterPorts           *ebpf.Variable `ebpf:"filter_ports"`
+	TcpRetransmitTpHasErr *ebpf.Variable `ebpf:"tcp_retransmit_tp_has_err"`
+	WatchedPorts          *ebpf.Variable `ebpf:"watched_ports"`
 }
 
 // RetransmitsPrograms contains all programs after they have been loaded into the kernel.

@@ -46,21 +46,20 @@ type RttTcpPrefix struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	RttMapHistEpoch            = "hist_epoch"
-	RttMapTcpCounters          = "tcp_counters"
-	RttMapTcpFolded            = "tcp_folded"
-	RttMapTcpGroups            = "tcp_groups"
-	RttMapTcpPeers             = "tcp_peers"
-	RttMapTcpRttHists          = "tcp_rtt_hists"
-	RttProgTcpRttProbeBtf      = "tcp_rtt_probe_btf"
-	RttProgTcpRttProbeRaw      = "tcp_rtt_probe_raw"
-	RttProgTcpRttProbeTp       = "tcp_rtt_probe_tp"
-	RttProgTcpRttSockops       = "tcp_rtt_sockops"
-	RttVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
-	RttVarByInterface          = "by_interface"
-	RttVarByPort               = "by_port"
-	RttVarFilterPorts          = "filter_ports"
-	RttVarWatchedPorts         = "watched_ports"
+	RttMapHistEpoch       = "hist_epoch"
+	RttMapTcpCounters     = "tcp_counters"
+	RttMapTcpFolded       = "tcp_folded"
+	RttMapTcpGroups       = "tcp_groups"
+	RttMapTcpPeers        = "tcp_peers"
+	RttMapTcpRttHists     = "tcp_rtt_hists"
+	RttProgTcpRttProbeBtf = "tcp_rtt_probe_btf"
+	RttProgTcpRttProbeRaw = "tcp_rtt_probe_raw"
+	RttProgTcpRttProbeTp  = "tcp_rtt_probe_tp"
+	RttProgTcpRttSockops  = "tcp_rtt_sockops"
+	RttVarByInterface     = "by_interface"
+	RttVarByPort          = "by_port"
+	RttVarFilterPorts     = "filter_ports"
+	RttVarWatchedPorts    = "watched_ports"
 )
 
 // LoadRtt returns the embedded CollectionSpec for Rtt.
@@ -127,11 +126,10 @@ type RttMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RttVariableSpecs struct {
-	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
-	ByInterface          *ebpf.VariableSpec `ebpf:"by_interface"`
-	ByPort               *ebpf.VariableSpec `ebpf:"by_port"`
-	FilterPorts          *ebpf.VariableSpec `ebpf:"filter_ports"`
-	WatchedPorts         *ebpf.VariableSpec `ebpf:"watched_ports"`
+	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
+	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
+	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
+	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
 // RttObjects contains all objects after they have been loaded into the kernel.
@@ -177,11 +175,10 @@ func (m *RttMaps) Close() error {
 //
 // It can be passed to LoadRttObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RttVariables struct {
-	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
-	ByInterface          *ebpf.Variable `ebpf:"by_interface"`
-	ByPort               *ebpf.Variable `ebpf:"by_port"`
-	FilterPorts          *ebpf.Variable `ebpf:"filter_ports"`
-	WatchedPorts         *ebpf.Variable `ebpf:"watched_ports"`
+	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
+	ByPort       *ebpf.Variable `ebpf:"by_port"`
+	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
+	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }
 
 // RttPrograms contains all programs after they have been loaded into the kernel.

@@ -8,6 +8,7 @@
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#define CORE_FIX_TCP_RETRANSMIT_ERR
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
@@ -52,15 +53,20 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* A failed attempt (err != 0) retransmitted nothing: see core_fixes.bpf.h. */
 SEC("tp_btf/tcp_retransmit_skb")
 int tcp_retrans_btf(__u64 *ctx)
 {
+	if (TCP_RETRANSMIT_ERR(ctx))
+		return 0;
 	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1]);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
 int tcp_retrans_raw(__u64 *ctx)
 {
+	if (TCP_RETRANSMIT_ERR(ctx))
+		return 0;
 	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1]);
 }
 
@@ -69,7 +75,10 @@ int tcp_retrans_tp(void *ctx)
 {
 	struct sock *sk;
 	struct sk_buff *skb;
+	int err;
 
-	retransmit_record_ptrs(ctx, &sk, &skb);
+	retransmit_record_ptrs(ctx, &sk, &skb, &err);
+	if (err)
+		return 0;
 	return on_retransmit(sk, skb);
 }

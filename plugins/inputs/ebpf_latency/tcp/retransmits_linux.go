@@ -8,6 +8,7 @@ import (
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
@@ -30,6 +31,14 @@ func (p *retransmitsProbe) Start() error {
 	spec, err := tcpbpf.LoadRetransmits()
 	if err != nil {
 		return fmt.Errorf("reading the embedded tcp_retransmits object: %w", err)
+	}
+	// Newer kernels pass err and fire for failed attempts too.
+	args, err := kernel.TracepointArgs("tcp_retransmit_skb")
+	if err != nil {
+		args = 2 // tp_btf and raw_tp may fail to load; tracepoints remain
+	}
+	if err := setVars(spec, map[string]any{tcpbpf.RetransmitsVarTcpRetransmitTpHasErr: args >= 3}); err != nil {
+		return err
 	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
 	if err := p.attach(spec, retransmitsFlavours, pin, tcpbpf.RetransmitsMapTcpRetransSegs); err != nil {

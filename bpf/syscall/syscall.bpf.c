@@ -138,10 +138,6 @@ static __always_inline int on_enter(long id)
 	wanted = bpf_map_lookup_elem(&syscall_wanted, &nr);
 	if (!wanted || !*wanted)
 		return 0;
-	if (in_compat_syscall()) {
-		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
-		return 0;
-	}
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pids) {
 		__u32 tgid = pid_tgid >> 32;
@@ -158,6 +154,11 @@ static __always_inline int on_enter(long id)
 			counter_inc(&syscall_counters, SYSCALL_COMM_UNRESOLVED);
 			return 0;
 		}
+	}
+	/* After the filters: most tasks never get this far. */
+	if (in_compat_syscall()) {
+		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
+		return 0;
 	}
 	/* A thread's record is reused in place: no allocation, no lock. */
 	start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid);
@@ -203,6 +204,13 @@ static __always_inline int on_exit(void)
 	key.nr = start->nr;
 	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
 
+	/* A series exists only for an admitted comm: the usual case needs no
+	 * admission lookup. */
+	h = bpf_map_lookup_elem(&syscall_hists, &key);
+	if (h) {
+		hist_record(h, ns, hist_current_epoch());
+		return 0;
+	}
 	if (!admit_comm(key.comm)) {
 		__builtin_memset(key.comm, 0, SYSCALL_COMM_LEN);
 		counter_inc(&syscall_counters, SYSCALL_COMM_FOLDED);

@@ -184,12 +184,17 @@ struct task_struct___x86 {
 	struct thread_info___x86 thread_info;
 } __attribute__((preserve_access_index));
 
-static __always_inline bool in_compat_syscall(void)
+static __always_inline bool in_compat_syscall(bool btf)
 {
-	struct task_struct___x86 *task = (void *)bpf_get_current_task();
+	struct task_struct___x86 *task;
 
-	if (!bpf_core_field_exists(task->thread_info.status))
+	if (!bpf_core_field_exists(((struct task_struct___x86 *)0)->thread_info.status))
 		return false;
+	if (btf) { /* tp_btf: a BTF-checked load, no helper call */
+		task = (void *)bpf_get_current_task_btf();
+		return task->thread_info.status & 0x0002;
+	}
+	task = (void *)bpf_get_current_task();
 	return BPF_CORE_READ(task, thread_info.status) & 0x0002;
 }
 

@@ -123,7 +123,7 @@ static __always_inline int comm_verdict(char *comm)
 	return 0;
 }
 
-static __always_inline int on_enter(long id)
+static __always_inline int on_enter(long id, bool btf)
 {
 	struct syscall_start fresh = {};
 	struct syscall_start *start;
@@ -156,7 +156,7 @@ static __always_inline int on_enter(long id)
 		}
 	}
 	/* After the filters: most tasks never get this far. */
-	if (in_compat_syscall()) {
+	if (in_compat_syscall(btf)) {
 		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
 		return 0;
 	}
@@ -229,7 +229,7 @@ static __always_inline int on_exit(void)
 SEC("tp_btf/sys_enter")
 int syscall_enter_btf(__u64 *ctx)
 {
-	return on_enter((long)ctx[1]);
+	return on_enter((long)ctx[1], true);
 }
 
 SEC("tp_btf/sys_exit")
@@ -241,7 +241,7 @@ int syscall_exit_btf(__u64 *ctx)
 SEC("raw_tp/sys_enter")
 int syscall_enter_raw(__u64 *ctx)
 {
-	return on_enter((long)ctx[1]);
+	return on_enter((long)ctx[1], false);
 }
 
 SEC("raw_tp/sys_exit")

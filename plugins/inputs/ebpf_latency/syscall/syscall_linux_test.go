@@ -110,15 +110,20 @@ func TestCompatSyscallsAreNotMistaken(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("int $0x80 is x86-64's way into the ia32 table")
 	}
-	cfg := config([]string{"fdatasync"}, []string{uniq("compat")})
-	h := startHelper(t, uniq("compat"))
-	p := startProbe(t, cfg)
+	for _, hook := range []string{HookTPBTF, HookRawTP} {
+		t.Run(hook, func(t *testing.T) {
+			cfg := config([]string{"fdatasync"}, []string{uniq("compat")})
+			cfg.Hook = hook
+			h := startHelper(t, uniq("compat"))
+			p := startProbe(t, cfg)
 
-	h.do(t, "int80 %d %d", 25, 75) // ia32 setrlimit(-1, NULL): fails fast
-	h.do(t, "fdatasync %d", 3)
-	acc := gather(t, p)
-	require.Equal(t, uint64(3), count(acc, "fdatasync", uniq("compat")))
-	require.Equal(t, uint64(25), p.Status().Counters["compat_skipped"])
+			h.do(t, "int80 %d %d", 25, 75) // ia32 setrlimit(-1, NULL): fails fast
+			h.do(t, "fdatasync %d", 3)
+			acc := gather(t, p)
+			require.Equal(t, uint64(3), count(acc, "fdatasync", uniq("compat")))
+			require.Equal(t, uint64(25), p.Status().Counters["compat_skipped"])
+		})
+	}
 }
 
 // A comm the filter excludes is never counted, whichever way the kernel

@@ -20,9 +20,11 @@ build:
 generate:
 	BPF2GO_CC=clang-19 BPF2GO_STRIP=llvm-strip-19 $(GO) generate ./bpf/...
 
-# Run the plugin on its embedded default config, printing line protocol every 10 s.
+# Run the plugin on its embedded default config (or CONFIG=file), printing
+# line protocol every 10 s.
+CONFIG ?=
 run: build
-	./$(BIN) -poll_interval 10s
+	./$(BIN) -poll_interval 10s $(if $(CONFIG),-config $(CONFIG))
 
 test: telegraf
 	EBPF_LATENCY_TELEGRAF=$(TELEGRAF) EBPF_LATENCY_REQUIRE_PRIVILEGED=$(EBPF_LATENCY_REQUIRE_PRIVILEGED) \

@@ -3,6 +3,7 @@ package disk
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -45,6 +46,7 @@ type diskProbe struct {
 	// startTimes says where start times come from: "kernel", "probe" or "kernel+probe".
 	startTimes    string
 	warnedUntimed bool
+	seriesRoom    uint32 // histogram map entries: (disk, op, flags) keys
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -79,6 +81,11 @@ func (p *diskProbe) Start() error {
 			} else {
 				p.startTimes = "kernel"
 			}
+			granted, err := histogram.FitMap(spec.Maps[diskbpf.DiskMapDiskHists], wantSeries(p.cfg.Flags))
+			if err != nil {
+				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
+			}
+			p.seriesRoom = granted
 			return setKnobs(spec, map[string]bool{
 				diskbpf.DiskVarWantQueue:            p.cfg.wantStage(StageQueue),
 				diskbpf.DiskVarWantService:          p.cfg.wantStage(StageService),
@@ -104,7 +111,7 @@ func (p *diskProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("disk: attached through %s, start times from %s", att.Kind, p.startTimes)
+	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series", att.Kind, p.startTimes, p.seriesRoom)
 	return nil
 }
 
@@ -137,6 +144,18 @@ func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error)
 	// Completions that still lack one are counted (untimed_completions) and
 	// warned about once by Gather.
 	return hasFields, !hasFields, nil
+}
+
+// wantSeries sizes the histogram map: a key per disk, op and flags
+// combination seen, for the disks here now and as many again, within
+// 64..4096 (histogram.FitMap then applies the memory budget).
+func wantSeries(flags bool) uint32 {
+	disks, _ := os.ReadDir("/sys/block")
+	per := len(opNames)
+	if flags {
+		per *= 8
+	}
+	return uint32(min(max(2*len(disks)*per, 64), 4096))
 }
 
 func setKnobs(spec *ebpf.CollectionSpec, knobs map[string]bool) error {

@@ -36,6 +36,10 @@ func (p *funcProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded func object: %w", err)
 	}
+	// One series per configured function, key = its index.
+	if _, err := histogram.FitMap(spec.Maps[funcbpf.FuncMapFuncHists], uint32(len(p.cfg))); err != nil {
+		return err
+	}
 	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg))})
 	if err != nil {
 		return err

@@ -81,9 +81,12 @@ func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, globs *automaton) error {
 	if hists == nil {
 		return fmt.Errorf("object lacks map %s", runqbpf.RunqMapRunqHists)
 	}
-	hists.MaxEntries = 1
+	want := uint32(1)
 	if filter {
-		hists.MaxEntries = uint32(p.cfg.MaxComms) + 1
+		want = uint32(p.cfg.MaxComms) + 1
+	}
+	if _, err := histogram.FitMap(hists, want); err != nil {
+		return err
 	}
 	for name, v := range map[string]any{
 		runqbpf.RunqVarCommFilter: filter,

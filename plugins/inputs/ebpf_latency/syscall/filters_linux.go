@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 )
 
 // Map sizes the config does not set.
@@ -69,7 +70,9 @@ func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, cp *commPatterns) error
 	filter.MaxEntries = uint32(max(capacity, 1))
 
 	maps[syscallbpf.SyscallMapSyscallCommSlots].MaxEntries = uint32(cfg.MaxComms)
-	maps[syscallbpf.SyscallMapSyscallHists].MaxEntries = uint32((cfg.MaxComms + 1) * len(cfg.Syscalls))
+	if _, err := histogram.FitMap(maps[syscallbpf.SyscallMapSyscallHists], uint32((cfg.MaxComms+1)*len(cfg.Syscalls))); err != nil {
+		return err
+	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		return err

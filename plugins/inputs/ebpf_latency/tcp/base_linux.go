@@ -7,6 +7,7 @@ import (
 	"github.com/influxdata/telegraf"
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
@@ -77,6 +78,11 @@ func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMap
 			return fmt.Errorf("object lacks map %s", name)
 		}
 		m.MaxEntries = n
+		if m.Type == ebpf.PerCPUHash { // per-CPU series: within the memory budget
+			if _, err := histogram.FitMap(m, n); err != nil {
+				return err
+			}
+		}
 	}
 	return setVars(spec, map[string]any{
 		varByPort:      cfg.ByPort,

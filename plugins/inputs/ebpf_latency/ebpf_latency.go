@@ -29,6 +29,7 @@ type EbpfLatency struct {
 
 	running map[string]probe.Probe
 	failed  map[string]error
+	warned  map[string]bool // probe/counter overflows already logged
 }
 
 // SampleConfig is the embedded default configuration.

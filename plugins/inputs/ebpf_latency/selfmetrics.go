@@ -1,6 +1,10 @@
 package ebpf_latency
 
-import "github.com/influxdata/telegraf"
+import (
+	"strings"
+
+	"github.com/influxdata/telegraf"
+)
 
 // SelfMeasurement carries one line per configured probe: whether it runs,
 // through which hook, its health counters, and why it is down (error).
@@ -19,8 +23,27 @@ func (e *EbpfLatency) gatherSelf(acc telegraf.Accumulator) {
 			fields["up"] = 1
 			for k, v := range st.Counters {
 				fields[k] = v
+				e.warnFull(name, k, v)
 			}
 		}
 		acc.AddFields(SelfMeasurement, fields, tags)
 	}
+}
+
+// warnFull says once per probe and counter when a bounded map overflowed
+// (hist_full, series_full, inflight_full, ...): data is being lost, and the
+// self-metric alone is easy to miss.
+func (e *EbpfLatency) warnFull(probe, counter string, n uint64) {
+	if n == 0 || !strings.HasSuffix(counter, "_full") {
+		return
+	}
+	key := probe + "/" + counter
+	if e.warned[key] {
+		return
+	}
+	if e.warned == nil {
+		e.warned = map[string]bool{}
+	}
+	e.warned[key] = true
+	e.Log.Warnf("probe %s: %s = %d: a bounded kernel map is full and samples are being lost (see %s in the plugin README)", probe, counter, n, counter)
 }

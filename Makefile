@@ -3,9 +3,10 @@ GO        ?= go
 BIN       := bin/telegraf-ebpf-latency
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 TELEGRAF_VERSION := v1.37.2
-# A real telegraf for the end-to-end test, built with only the plugins it needs.
-TELEGRAF  := $(CURDIR)/.cache/bin/telegraf
-TELEGRAF_TAGS := custom,inputs.execd,outputs.file
+# A real telegraf for the end-to-end tests, built with only the plugins they
+# need (the directory names the plugin set, so a change rebuilds it).
+TELEGRAF  := $(CURDIR)/.cache/telegraf-$(TELEGRAF_VERSION)-execd-file-prometheus/telegraf
+TELEGRAF_TAGS := custom,inputs.execd,outputs.file,outputs.prometheus_client
 # Test runs fail instead of skipping when they cannot load eBPF (CI sets 1).
 EBPF_LATENCY_REQUIRE_PRIVILEGED ?= 0
 
@@ -48,9 +49,10 @@ lint:
 
 # Debian packages the tests need: FUSE for the latency-injecting backing file,
 # iproute2 for the TCP tests' network namespaces, fio and bpftrace for the
-# overhead harness (make test smoke-runs it).
+# overhead harness (make test smoke-runs it), prometheus for the end-to-end
+# test through Prometheus.
 deps:
-	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace
+	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus
 
 clean:
 	rm -rf bin .cache

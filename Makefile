@@ -5,8 +5,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 TELEGRAF_VERSION := v1.37.2
 # A real telegraf for the end-to-end tests, built with only the plugins they
 # need (the directory names the plugin set, so a change rebuilds it).
-TELEGRAF  := $(CURDIR)/.cache/telegraf-$(TELEGRAF_VERSION)-execd-file-prometheus/telegraf
-TELEGRAF_TAGS := custom,inputs.execd,outputs.file,outputs.prometheus_client
+TELEGRAF  := $(CURDIR)/.cache/telegraf-$(TELEGRAF_VERSION)-execd-file-prometheus-influxdb/telegraf
+TELEGRAF_TAGS := custom,inputs.execd,outputs.file,outputs.prometheus_client,outputs.influxdb
 # Test runs fail instead of skipping when they cannot load eBPF (CI sets 1).
 EBPF_LATENCY_REQUIRE_PRIVILEGED ?= 0
 
@@ -49,10 +49,10 @@ lint:
 
 # Debian packages the tests need: FUSE for the latency-injecting backing file,
 # iproute2 for the TCP tests' network namespaces, fio and bpftrace for the
-# overhead harness (make test smoke-runs it), prometheus for the end-to-end
-# test through Prometheus.
+# overhead harness (make test smoke-runs it), prometheus and influxdb for the
+# end-to-end tests through them.
 deps:
-	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus
+	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb
 
 clean:
 	rm -rf bin .cache

@@ -34,7 +34,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	telegraf := findTelegraf(t)
 	requireOutput(t, telegraf, "outputs.prometheus_client")
-	prometheus := findPrometheus(t)
+	prometheus := findCommand(t, "prometheus", "apt-get install prometheus")
 	dir := t.TempDir()
 
 	bin := filepath.Join(dir, "telegraf-ebpf-latency")
@@ -109,23 +109,6 @@ func requireOutput(t *testing.T, telegraf, output string) {
 	require.NoError(t, err)
 	require.Contains(t, strings.Fields(string(out)), output,
 		"%s lacks %s: build it with that tag (make telegraf does)", telegraf, output)
-}
-
-// findPrometheus returns the prometheus binary (Debian: apt-get install
-// prometheus, part of make deps); without it the test skips, or fails under
-// EBPF_LATENCY_REQUIRE_PRIVILEGED=1.
-func findPrometheus(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("prometheus")
-	if err == nil {
-		return p
-	}
-	msg := "no prometheus on PATH (apt-get install prometheus)"
-	if os.Getenv(testenv.RequirePrivilegedEnv) == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 func freePort(t *testing.T) int {

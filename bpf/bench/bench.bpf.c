@@ -30,3 +30,34 @@ FLOOR("tp_btf/sys_enter", floor_sys_enter_btf)
 FLOOR("tp_btf/sys_exit", floor_sys_exit_btf)
 FLOOR("raw_tp/sys_enter", floor_sys_enter_raw)
 FLOOR("raw_tp/sys_exit", floor_sys_exit_raw)
+
+/* TCP paths: the tcp probes' tracepoints (tcp_connect on
+ * inet_sock_set_state, tcp_rtt's fallback on tcp_probe). */
+FLOOR("tp_btf/inet_sock_set_state", floor_set_state_btf)
+FLOOR("tp_btf/tcp_probe", floor_tcp_probe_btf)
+
+/*
+ * tcp_rtt's best path, sock_ops on the cgroup v2 root. An empty sock_ops
+ * program would never see a round trip: the kernel calls BPF_SOCK_OPS_RTT_CB
+ * only on sockets that asked for it. So the floor asks, at establishment,
+ * as the probe does, and otherwise does nothing. It returns 1 like the
+ * probe: 0 would turn every callback's reply into -EPERM.
+ */
+SEC("sockops")
+int floor_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ||
+	    skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_RTT_CB_FLAG);
+	return 1;
+}
+
+/* Func path: an empty uprobe + uretprobe pair, attached by the harness to
+ * the benchmark's own function (the func probe's flavour). */
+FLOOR("uprobe", floor_uprobe)
+FLOOR("uretprobe", floor_uretprobe)
+
+/* Runq path: the runq probe's three scheduler hooks. */
+FLOOR("tp_btf/sched_wakeup", floor_wakeup_btf)
+FLOOR("tp_btf/sched_wakeup_new", floor_wakeup_new_btf)
+FLOOR("tp_btf/sched_switch", floor_switch_btf)

@@ -16,19 +16,27 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	BenchProgFloorCompleteBtf = "floor_complete_btf"
-	BenchProgFloorCompleteRaw = "floor_complete_raw"
-	BenchProgFloorCompleteTp  = "floor_complete_tp"
-	BenchProgFloorInsertBtf   = "floor_insert_btf"
-	BenchProgFloorInsertRaw   = "floor_insert_raw"
-	BenchProgFloorInsertTp    = "floor_insert_tp"
-	BenchProgFloorIssueBtf    = "floor_issue_btf"
-	BenchProgFloorIssueRaw    = "floor_issue_raw"
-	BenchProgFloorIssueTp     = "floor_issue_tp"
-	BenchProgFloorSysEnterBtf = "floor_sys_enter_btf"
-	BenchProgFloorSysEnterRaw = "floor_sys_enter_raw"
-	BenchProgFloorSysExitBtf  = "floor_sys_exit_btf"
-	BenchProgFloorSysExitRaw  = "floor_sys_exit_raw"
+	BenchProgFloorCompleteBtf  = "floor_complete_btf"
+	BenchProgFloorCompleteRaw  = "floor_complete_raw"
+	BenchProgFloorCompleteTp   = "floor_complete_tp"
+	BenchProgFloorInsertBtf    = "floor_insert_btf"
+	BenchProgFloorInsertRaw    = "floor_insert_raw"
+	BenchProgFloorInsertTp     = "floor_insert_tp"
+	BenchProgFloorIssueBtf     = "floor_issue_btf"
+	BenchProgFloorIssueRaw     = "floor_issue_raw"
+	BenchProgFloorIssueTp      = "floor_issue_tp"
+	BenchProgFloorSetStateBtf  = "floor_set_state_btf"
+	BenchProgFloorSockops      = "floor_sockops"
+	BenchProgFloorSwitchBtf    = "floor_switch_btf"
+	BenchProgFloorSysEnterBtf  = "floor_sys_enter_btf"
+	BenchProgFloorSysEnterRaw  = "floor_sys_enter_raw"
+	BenchProgFloorSysExitBtf   = "floor_sys_exit_btf"
+	BenchProgFloorSysExitRaw   = "floor_sys_exit_raw"
+	BenchProgFloorTcpProbeBtf  = "floor_tcp_probe_btf"
+	BenchProgFloorUprobe       = "floor_uprobe"
+	BenchProgFloorUretprobe    = "floor_uretprobe"
+	BenchProgFloorWakeupBtf    = "floor_wakeup_btf"
+	BenchProgFloorWakeupNewBtf = "floor_wakeup_new_btf"
 )
 
 // LoadBench returns the embedded CollectionSpec for Bench.
@@ -73,19 +81,27 @@ type BenchSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type BenchProgramSpecs struct {
-	FloorCompleteBtf *ebpf.ProgramSpec `ebpf:"floor_complete_btf"`
-	FloorCompleteRaw *ebpf.ProgramSpec `ebpf:"floor_complete_raw"`
-	FloorCompleteTp  *ebpf.ProgramSpec `ebpf:"floor_complete_tp"`
-	FloorInsertBtf   *ebpf.ProgramSpec `ebpf:"floor_insert_btf"`
-	FloorInsertRaw   *ebpf.ProgramSpec `ebpf:"floor_insert_raw"`
-	FloorInsertTp    *ebpf.ProgramSpec `ebpf:"floor_insert_tp"`
-	FloorIssueBtf    *ebpf.ProgramSpec `ebpf:"floor_issue_btf"`
-	FloorIssueRaw    *ebpf.ProgramSpec `ebpf:"floor_issue_raw"`
-	FloorIssueTp     *ebpf.ProgramSpec `ebpf:"floor_issue_tp"`
-	FloorSysEnterBtf *ebpf.ProgramSpec `ebpf:"floor_sys_enter_btf"`
-	FloorSysEnterRaw *ebpf.ProgramSpec `ebpf:"floor_sys_enter_raw"`
-	FloorSysExitBtf  *ebpf.ProgramSpec `ebpf:"floor_sys_exit_btf"`
-	FloorSysExitRaw  *ebpf.ProgramSpec `ebpf:"floor_sys_exit_raw"`
+	FloorCompleteBtf  *ebpf.ProgramSpec `ebpf:"floor_complete_btf"`
+	FloorCompleteRaw  *ebpf.ProgramSpec `ebpf:"floor_complete_raw"`
+	FloorCompleteTp   *ebpf.ProgramSpec `ebpf:"floor_complete_tp"`
+	FloorInsertBtf    *ebpf.ProgramSpec `ebpf:"floor_insert_btf"`
+	FloorInsertRaw    *ebpf.ProgramSpec `ebpf:"floor_insert_raw"`
+	FloorInsertTp     *ebpf.ProgramSpec `ebpf:"floor_insert_tp"`
+	FloorIssueBtf     *ebpf.ProgramSpec `ebpf:"floor_issue_btf"`
+	FloorIssueRaw     *ebpf.ProgramSpec `ebpf:"floor_issue_raw"`
+	FloorIssueTp      *ebpf.ProgramSpec `ebpf:"floor_issue_tp"`
+	FloorSetStateBtf  *ebpf.ProgramSpec `ebpf:"floor_set_state_btf"`
+	FloorSockops      *ebpf.ProgramSpec `ebpf:"floor_sockops"`
+	FloorSwitchBtf    *ebpf.ProgramSpec `ebpf:"floor_switch_btf"`
+	FloorSysEnterBtf  *ebpf.ProgramSpec `ebpf:"floor_sys_enter_btf"`
+	FloorSysEnterRaw  *ebpf.ProgramSpec `ebpf:"floor_sys_enter_raw"`
+	FloorSysExitBtf   *ebpf.ProgramSpec `ebpf:"floor_sys_exit_btf"`
+	FloorSysExitRaw   *ebpf.ProgramSpec `ebpf:"floor_sys_exit_raw"`
+	FloorTcpProbeBtf  *ebpf.ProgramSpec `ebpf:"floor_tcp_probe_btf"`
+	FloorUprobe       *ebpf.ProgramSpec `ebpf:"floor_uprobe"`
+	FloorUretprobe    *ebpf.ProgramSpec `ebpf:"floor_uretprobe"`
+	FloorWakeupBtf    *ebpf.ProgramSpec `ebpf:"floor_wakeup_btf"`
+	FloorWakeupNewBtf *ebpf.ProgramSpec `ebpf:"floor_wakeup_new_btf"`
 }
 
 // BenchMapSpecs contains maps before they are loaded into the kernel.
@@ -136,19 +152,27 @@ type BenchVariables struct {
 //
 // It can be passed to LoadBenchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type BenchPrograms struct {
-	FloorCompleteBtf *ebpf.Program `ebpf:"floor_complete_btf"`
-	FloorCompleteRaw *ebpf.Program `ebpf:"floor_complete_raw"`
-	FloorCompleteTp  *ebpf.Program `ebpf:"floor_complete_tp"`
-	FloorInsertBtf   *ebpf.Program `ebpf:"floor_insert_btf"`
-	FloorInsertRaw   *ebpf.Program `ebpf:"floor_insert_raw"`
-	FloorInsertTp    *ebpf.Program `ebpf:"floor_insert_tp"`
-	FloorIssueBtf    *ebpf.Program `ebpf:"floor_issue_btf"`
-	FloorIssueRaw    *ebpf.Program `ebpf:"floor_issue_raw"`
-	FloorIssueTp     *ebpf.Program `ebpf:"floor_issue_tp"`
-	FloorSysEnterBtf *ebpf.Program `ebpf:"floor_sys_enter_btf"`
-	FloorSysEnterRaw *ebpf.Program `ebpf:"floor_sys_enter_raw"`
-	FloorSysExitBtf  *ebpf.Program `ebpf:"floor_sys_exit_btf"`
-	FloorSysExitRaw  *ebpf.Program `ebpf:"floor_sys_exit_raw"`
+	FloorCompleteBtf  *ebpf.Program `ebpf:"floor_complete_btf"`
+	FloorCompleteRaw  *ebpf.Program `ebpf:"floor_complete_raw"`
+	FloorCompleteTp   *ebpf.Program `ebpf:"floor_complete_tp"`
+	FloorInsertBtf    *ebpf.Program `ebpf:"floor_insert_btf"`
+	FloorInsertRaw    *ebpf.Program `ebpf:"floor_insert_raw"`
+	FloorInsertTp     *ebpf.Program `ebpf:"floor_insert_tp"`
+	FloorIssueBtf     *ebpf.Program `ebpf:"floor_issue_btf"`
+	FloorIssueRaw     *ebpf.Program `ebpf:"floor_issue_raw"`
+	FloorIssueTp      *ebpf.Program `ebpf:"floor_issue_tp"`
+	FloorSetStateBtf  *ebpf.Program `ebpf:"floor_set_state_btf"`
+	FloorSockops      *ebpf.Program `ebpf:"floor_sockops"`
+	FloorSwitchBtf    *ebpf.Program `ebpf:"floor_switch_btf"`
+	FloorSysEnterBtf  *ebpf.Program `ebpf:"floor_sys_enter_btf"`
+	FloorSysEnterRaw  *ebpf.Program `ebpf:"floor_sys_enter_raw"`
+	FloorSysExitBtf   *ebpf.Program `ebpf:"floor_sys_exit_btf"`
+	FloorSysExitRaw   *ebpf.Program `ebpf:"floor_sys_exit_raw"`
+	FloorTcpProbeBtf  *ebpf.Program `ebpf:"floor_tcp_probe_btf"`
+	FloorUprobe       *ebpf.Program `ebpf:"floor_uprobe"`
+	FloorUretprobe    *ebpf.Program `ebpf:"floor_uretprobe"`
+	FloorWakeupBtf    *ebpf.Program `ebpf:"floor_wakeup_btf"`
+	FloorWakeupNewBtf *ebpf.Program `ebpf:"floor_wakeup_new_btf"`
 }
 
 func (p *BenchPrograms) Close() error {
@@ -162,10 +186,18 @@ func (p *BenchPrograms) Close() error {
 		p.FloorIssueBtf,
 		p.FloorIssueRaw,
 		p.FloorIssueTp,
+		p.FloorSetStateBtf,
+		p.FloorSockops,
+		p.FloorSwitchBtf,
 		p.FloorSysEnterBtf,
 		p.FloorSysEnterRaw,
 		p.FloorSysExitBtf,
 		p.FloorSysExitRaw,
+		p.FloorTcpProbeBtf,
+		p.FloorUprobe,
+		p.FloorUretprobe,
+		p.FloorWakeupBtf,
+		p.FloorWakeupNewBtf,
 	)
 }
 

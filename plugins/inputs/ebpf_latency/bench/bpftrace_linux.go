@@ -91,13 +91,18 @@ func startBpftrace(t testing.TB, script string, names []string, perEvent string)
 	return run, nil
 }
 
+// hasAll: a name listed k times needs k programs of that name (bpftrace
+// names a uprobe's and a uretprobe's program alike, after the function).
 func hasAll(progs []*ebpf.Program, names []string) bool {
+	want := map[string]int{}
 	for _, n := range names {
-		found := false
-		for _, p := range progs {
-			found = found || progName(p) == n
-		}
-		if !found {
+		want[n]++
+	}
+	for _, p := range progs {
+		want[progName(p)]--
+	}
+	for _, k := range want {
+		if k > 0 {
 			return false
 		}
 	}

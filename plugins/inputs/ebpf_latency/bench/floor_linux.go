@@ -47,6 +47,25 @@ var sysFloors = map[hooks.Kind][]floorHook{
 	},
 }
 
+// tcpFloors are the empty programs on the tcp probes' tracepoints; each is
+// the per-event program of its own floor.
+var tcpFloors = map[hooks.Kind][]floorHook{
+	hooks.TPBTF: {
+		{benchbpf.BenchProgFloorSetStateBtf, "sock", "inet_sock_set_state", true},
+		{benchbpf.BenchProgFloorTcpProbeBtf, "tcp", "tcp_probe", true},
+	},
+}
+
+// runqFloors are the empty programs on the runq probe's hooks; sched_switch
+// is the divisor.
+var runqFloors = map[hooks.Kind][]floorHook{
+	hooks.TPBTF: {
+		{benchbpf.BenchProgFloorWakeupBtf, "sched", "sched_wakeup", false},
+		{benchbpf.BenchProgFloorWakeupNewBtf, "sched", "sched_wakeup_new", false},
+		{benchbpf.BenchProgFloorSwitchBtf, "sched", "sched_switch", true},
+	},
+}
+
 // startFloor attaches the empty programs of kind on the named events through
 // the same attacher the probes use.
 func startFloor(t testing.TB, table map[hooks.Kind][]floorHook, kind hooks.Kind, events ...string) (*Running, error) {

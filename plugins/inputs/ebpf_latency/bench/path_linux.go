@@ -17,6 +17,11 @@ type Path struct {
 	Scale int
 	// Setup prepares the workload and its variants; cleanups go to t.
 	Setup func(t testing.TB) (Workload, []Variant)
+	// PerWorkloadEvent divides in-kernel time by the workload's events
+	// instead of the per-event program's runs: for workloads where one
+	// event runs the hook several times (a TCP round trip calls back on
+	// both ends, a connection changes state about ten times).
+	PerWorkloadEvent bool
 	// Alternative names the variant of the tool users reach for instead;
 	// empty when it never runs on this workload.
 	Alternative string
@@ -26,7 +31,10 @@ type Path struct {
 
 // Paths are the benchmarked paths, in table order. A probe's path is one
 // more entry here.
-func Paths() []Path { return []Path{DiskPath, SyscallWatchedPath, SyscallUnwatchedPath} }
+func Paths() []Path {
+	return []Path{DiskPath, SyscallWatchedPath, SyscallUnwatchedPath,
+		TCPRoundTripPath, TCPConnectPath, FuncPath, RunqPath}
+}
 
 // Workload causes a known number of events.
 type Workload interface {

@@ -49,9 +49,14 @@ func WriteTable(w io.Writer, p Path, rows []*Row) error {
 	}
 	writeAnomalies(w, rows)
 	noise := perRound(base, func(s Sample) float64 { return s.Work.WallNs })
+	runsNote := "Hook runs/event above 1 are other processes' events on the same hooks."
+	if p.PerWorkloadEvent {
+		runsNote = "In-kernel ns/event is all the variant's program run time divided by the workload's events, " +
+			"not by hook runs: here one event runs the hook several times (hook runs/event), other processes' events included."
+	}
 	fmt.Fprintf(w, "\nWall-clock noise: the baseline's mean latency ranged %.0f–%.0f ns (%.1f%% of its median) over the rounds; "+
-		"wall Δ smaller than that range is not resolved. Hook runs/event above 1 are other processes' events on the same hooks.\n\n",
-		noise.Min, noise.Max, 100*(noise.Max-noise.Min)/noise.Median)
+		"wall Δ smaller than that range is not resolved. %s\n\n",
+		noise.Min, noise.Max, 100*(noise.Max-noise.Min)/noise.Median, runsNote)
 	return nil
 }
 
@@ -65,8 +70,8 @@ func writeAnomalies(w io.Writer, rows []*Row) {
 			if s.Work.Counted != 0 && s.Work.Counted != s.Work.Ops {
 				parts = append(parts, fmt.Sprintf("kernel statistics counted %d events, the workload %d", s.Work.Counted, s.Work.Ops))
 			}
-			if r.Role == Probe && s.Recorded != r.Records*s.Work.Ops {
-				parts = append(parts, fmt.Sprintf("recorded %d samples for %d events", s.Recorded, s.Work.Ops))
+			if r.Role == Probe && s.Recorded != r.Records*s.Work.due() {
+				parts = append(parts, fmt.Sprintf("recorded %d samples for %d events", s.Recorded, s.Work.due()))
 			}
 			if r.Role != Baseline && s.Events+s.Kernel.Misses < s.Work.Ops {
 				parts = append(parts, fmt.Sprintf("per-event program ran %d times for %d events", s.Events, s.Work.Ops))

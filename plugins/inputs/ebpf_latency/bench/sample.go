@@ -34,6 +34,8 @@ type Sample struct {
 	Recorded uint64 // samples the probe's histogram gained (probes only)
 	// Health is how much each of the probe's anomaly counters grew.
 	Health map[string]uint64
+	// PerOp divides by the workload's events (Path.PerWorkloadEvent).
+	PerOp bool
 }
 
 // Result is what the workload reports about one run.
@@ -43,6 +45,19 @@ type Result struct {
 	// Counted is the events the kernel's own statistics saw (block layer
 	// reads completed), a witness independent of BPF; 0 when none exists.
 	Counted uint64
+	// Due is how many samples a probe timing every workload event must
+	// record, where the kernel's own accounting shows the workload caused
+	// more such events than it asked for (a named thread that an
+	// interloper preempts is switched in once more); 0 means Ops.
+	Due uint64
+}
+
+// due is the samples a probe timing every event must record.
+func (r Result) due() uint64 {
+	if r.Due != 0 {
+		return r.Due
+	}
+	return r.Ops
 }
 
 // KernelNsPerEvent is in-kernel program time per event; 0 with no programs.
@@ -50,5 +65,9 @@ func (s Sample) KernelNsPerEvent() float64 {
 	if s.Events == 0 {
 		return 0
 	}
-	return float64(s.Kernel.RunTimeNs) / float64(s.Events)
+	d := s.Events
+	if s.PerOp {
+		d = s.Work.Ops
+	}
+	return float64(s.Kernel.RunTimeNs) / float64(d)
 }

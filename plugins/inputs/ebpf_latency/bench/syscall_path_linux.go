@@ -22,12 +22,15 @@ import (
 
 // Variant names of the syscall paths.
 const (
-	SysBaseline  = "baseline: no programs"
-	SysFloorBTF  = "floor: tp_btf sys_enter+sys_exit"
-	SysFloorRaw  = "floor: raw_tp sys_enter+sys_exit"
-	SysDefault   = "syscall: default (tp_btf)"
-	SysRawTP     = `syscall: hook = "raw_tp"`
-	SysComms     = `syscall: comms = ["bench-*"]`
+	SysBaseline = "baseline: no programs"
+	SysFloorBTF = "floor: tp_btf sys_enter+sys_exit"
+	SysFloorRaw = "floor: raw_tp sys_enter+sys_exit"
+	SysDefault  = "syscall: default (tp_btf)"
+	SysRawTP    = `syscall: hook = "raw_tp"`
+	SysComms    = `syscall: comms = ["bench-*"]`
+	// SysCounted times the getppid loop itself: ebpf_exporter publishes the
+	// same case (a getpid loop with a map update per call).
+	SysCounted   = `syscall: syscalls = ["getppid"] (counted)`
 	SysBpftrace  = "bpftrace per-syscall tracepoints"
 	sysEventProg = "syscall_exit" // both flavours' exit programs
 	// sysComm names the workload's thread, so its samples are told apart.
@@ -146,6 +149,10 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 		{Name: SysDefault, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(*syscall.Config) {})},
 		{Name: SysRawTP, Role: Probe, Records: records, Floor: SysFloorRaw, Start: probeWith(func(c *syscall.Config) { c.Hook = syscall.HookRawTP })},
 		{Name: SysComms, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-*"} })},
+	}
+	if !timed {
+		variants = append(variants, Variant{Name: SysCounted, Role: Probe, Records: 1, Floor: SysFloorBTF,
+			Start: probeWith(func(c *syscall.Config) { c.Syscalls = []string{"getppid"} })})
 	}
 	if timed {
 		variants = append(variants, Variant{Name: SysBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {

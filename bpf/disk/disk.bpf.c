@@ -50,6 +50,7 @@ struct {
 } disk_counters SEC(".maps");
 
 static const struct disk_hists empty_hists;
+static const struct disk_start no_start;
 
 /* REQ_OP_* values have been stable since Linux 4.10 (REQ_OP_BITS = 8). */
 #define REQ_OP_MASK 0xff
@@ -115,21 +116,11 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 static __always_inline void keep_start(struct disk_inflight_key *key, bool issue)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct disk_start fresh = {};
-	struct disk_start *start;
+	struct disk_start *start = map_lookup_or_init(&disk_inflight, key, &no_start);
 
-	start = bpf_map_lookup_elem(&disk_inflight, key);
 	if (!start) {
-		if (bpf_map_update_elem(&disk_inflight, key, &fresh, BPF_NOEXIST) &&
-		    !(start = bpf_map_lookup_elem(&disk_inflight, key))) {
-			counter_inc(&disk_counters, DISK_INFLIGHT_FULL);
-			return;
-		}
-		start = bpf_map_lookup_elem(&disk_inflight, key);
-		if (!start) {
-			counter_inc(&disk_counters, DISK_INFLIGHT_FULL);
-			return;
-		}
+		counter_inc(&disk_counters, DISK_INFLIGHT_FULL);
+		return;
 	}
 	if (issue)
 		start->issue_ns = now;
@@ -169,18 +160,6 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
  */
 #define RQ_READ(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
-static __always_inline __u32 rq_devt(struct request *rq, bool btf)
-{
-	struct gendisk *disk;
-
-	if (!btf)
-		return request_devt(rq);
-	disk = request_disk_btf(rq);
-	if (!disk)
-		return 0;
-	return ((__u32)disk->major << 20) | (__u32)disk->first_minor;
-}
-
 static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_bytes, bool btf)
 {
 	__u64 done = bpf_ktime_get_ns();
@@ -208,7 +187,7 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 	}
 	cmd_flags = RQ_READ(btf, rq, cmd_flags);
 	empty_preflush = !nr_bytes && op_of(cmd_flags) == DISK_OP_WRITE;
-	record_request(rq_devt(rq, btf), op_of(cmd_flags),
+	record_request(request_devt(rq, btf), op_of(cmd_flags),
 		       want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
 		       empty_preflush);
 	return 0;

@@ -56,14 +56,25 @@ static __always_inline struct gendisk *request_disk_btf(struct request *rq)
 	return rq->q->disk;
 }
 
-/* Kernel-internal dev_t of the request's whole disk (MAJOR << 20 | MINOR). */
-static __always_inline __u32 request_devt(struct request *rq)
+/*
+ * Kernel-internal dev_t of the request's whole disk (MAJOR << 20 | MINOR);
+ * btf selects plain loads (tp_btf) over probe-read helpers (raw_tp).
+ */
+static __always_inline __u32 request_devt(struct request *rq, bool btf)
 {
-	struct gendisk *disk = request_disk(rq);
+	struct gendisk *disk = btf ? request_disk_btf(rq) : request_disk(rq);
+	__u32 major, minor;
 
 	if (!disk)
 		return 0;
-	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+	if (btf) {
+		major = disk->major;
+		minor = disk->first_minor;
+	} else {
+		major = BPF_CORE_READ(disk, major);
+		minor = BPF_CORE_READ(disk, first_minor);
+	}
+	return (major << 20) | minor;
 }
 
 /*

@@ -123,9 +123,10 @@ static __always_inline int comm_verdict(char *comm)
 	return 0;
 }
 
+static const struct syscall_start no_start;
+
 static __always_inline int on_enter(long id, bool btf)
 {
-	struct syscall_start fresh = {};
 	struct syscall_start *start;
 	__u32 nr = (__u32)id;
 	char comm[SYSCALL_COMM_LEN];
@@ -161,13 +162,10 @@ static __always_inline int on_enter(long id, bool btf)
 		return 0;
 	}
 	/* A thread's record is reused in place: no allocation, no lock. */
-	start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid);
+	start = map_lookup_or_init(&syscall_starts, &pid_tgid, &no_start);
 	if (!start) {
-		if (bpf_map_update_elem(&syscall_starts, &pid_tgid, &fresh, BPF_NOEXIST) ||
-		    !(start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid))) {
-			counter_inc(&syscall_counters, SYSCALL_START_DROPPED);
-			return 0;
-		}
+		counter_inc(&syscall_counters, SYSCALL_START_DROPPED);
+		return 0;
 	}
 	start->nr = nr;
 	__builtin_memcpy(start->comm, comm, SYSCALL_COMM_LEN);

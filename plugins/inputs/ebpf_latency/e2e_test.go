@@ -55,25 +55,15 @@ func TestTelegrafEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 
 	began := time.Now()
-	bin := filepath.Join(dir, "telegraf-ebpf-latency")
-	build := exec.Command("go", "build", "-o", bin, "../../../cmd/telegraf-ebpf-latency")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, exe := buildPlugin(t, dir)
 	t.Logf("built %s in %v", bin, time.Since(began).Round(time.Millisecond))
-	// /proc/PID/exe shows the resolved path.
-	exe, err := filepath.EvalSymlinks(bin)
-	require.NoError(t, err)
 
 	img := filepath.Join(testenv.TmpfsDir(t), "disk.img")
 	require.NoError(t, os.WriteFile(img, nil, 0o600))
 	require.NoError(t, os.Truncate(img, 64<<20))
 	dev := testenv.NewLoopDevice(t, img)
 
-	pluginConf := filepath.Join(dir, "telegraf-ebpf-latency.conf")
-	require.NoError(t, os.WriteFile(pluginConf, []byte(fmt.Sprintf(
-		"[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  [inputs.ebpf_latency.disk]\n    devices = [%q]\n",
-		dev.Name)), 0o600))
+	pluginConf := writeDiskConfig(t, dir, dev.Name)
 	output := filepath.Join(dir, "metrics.out")
 	telegrafConf := filepath.Join(dir, "telegraf.conf")
 	require.NoError(t, os.WriteFile(telegrafConf, deriveConfig(t, bin, pluginConf, output), 0o600))
@@ -83,14 +73,7 @@ func TestTelegrafEndToEnd(t *testing.T) {
 	t.Cleanup(func() { killLeftovers(t, exe) })
 
 	// Up: the self-metric says the disk probe runs, through some hook.
-	up := waitOutput(t, tg, output, startTimeout, func(points []point) (bool, string) {
-		for _, p := range slices.Backward(points) {
-			if p.name == "ebpf_latency_probe" && p.tags["probe"] == "disk" {
-				return p.fields["up"] == "1i", p.raw
-			}
-		}
-		return false, "no ebpf_latency_probe line"
-	})
+	up := waitProbeUp(t, tg, output)
 	t.Logf("probe up %v after telegraf start: %s", time.Since(tg.started).Round(time.Millisecond), up)
 
 	// The probe's programs are loaded and held by our plugin process: without

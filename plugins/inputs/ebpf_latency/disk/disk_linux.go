@@ -86,7 +86,7 @@ func (p *diskProbe) Start() error {
 				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
 			}
 			p.seriesRoom = granted
-			return setKnobs(spec, map[string]bool{
+			return hooks.SetKnobs(spec, map[string]any{
 				diskbpf.DiskVarWantQueue:            p.cfg.wantStage(StageQueue),
 				diskbpf.DiskVarWantService:          p.cfg.wantStage(StageService),
 				diskbpf.DiskVarWantFlags:            p.cfg.Flags,
@@ -156,19 +156,6 @@ func wantSeries(flags bool) uint32 {
 		per *= 8
 	}
 	return uint32(min(max(2*len(disks)*per, 64), 4096))
-}
-
-func setKnobs(spec *ebpf.CollectionSpec, knobs map[string]bool) error {
-	for name, v := range knobs {
-		vs, ok := spec.Variables[name]
-		if !ok {
-			return fmt.Errorf("object lacks knob %s", name)
-		}
-		if err := vs.Set(v); err != nil {
-			return fmt.Errorf("setting %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 func (p *diskProbe) Gather(acc telegraf.Accumulator) error {

@@ -1,6 +1,10 @@
 package probe
 
-import "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+import (
+	"github.com/cilium/ebpf"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+)
 
 // StatusOf is the Status of an attached probe object: the hook that won, and
 // its per-CPU array of counters summed across CPUs, one __u64 per name in
@@ -11,20 +15,24 @@ func StatusOf(att *hooks.Attached, counterMap string, names []string) Status {
 		return st
 	}
 	st.Hook = att.Kind.String()
-	counters := att.Collection.Maps[counterMap]
-	if counters == nil {
-		return st
+	if counters := att.Collection.Maps[counterMap]; counters != nil {
+		st.Counters = SumCounters(counters, names)
 	}
+	return st
+}
+
+// SumCounters reads a per-CPU array of __u64 counters, one per name in
+// order, summed across CPUs.
+func SumCounters(counters *ebpf.Map, names []string) map[string]uint64 {
+	sums := make(map[string]uint64, len(names))
 	for i, name := range names {
 		var perCPU []uint64
 		if err := counters.Lookup(uint32(i), &perCPU); err != nil {
 			continue
 		}
-		var sum uint64
 		for _, v := range perCPU {
-			sum += v
+			sums[name] += v
 		}
-		st.Counters[name] += sum
 	}
-	return st
+	return sums
 }

@@ -88,22 +88,13 @@ func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, globs *automaton) error {
 	if _, err := histogram.FitMap(hists, want); err != nil {
 		return err
 	}
-	for name, v := range map[string]any{
+	return hooks.SetKnobs(spec, map[string]any{
 		runqbpf.RunqVarCommFilter: filter,
 		runqbpf.RunqVarGlobStart:  globs.start,
 		runqbpf.RunqVarGlobStar:   globs.star,
 		runqbpf.RunqVarGlobAccept: globs.accept,
 		runqbpf.RunqVarGlobChars:  globs.chars,
-	} {
-		vs, ok := spec.Variables[name]
-		if !ok {
-			return fmt.Errorf("object lacks knob %s", name)
-		}
-		if err := vs.Set(v); err != nil {
-			return fmt.Errorf("setting %s: %w", name, err)
-		}
-	}
-	return nil
+	})
 }
 
 func (p *runqProbe) Gather(acc telegraf.Accumulator) error {

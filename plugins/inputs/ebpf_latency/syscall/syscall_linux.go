@@ -53,7 +53,7 @@ func (p *syscallProbe) Start() error {
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
-			if err := setKnobs(spec, map[string]bool{
+			if err := hooks.SetKnobs(spec, map[string]any{
 				syscallbpf.SyscallVarFilterPids:  len(p.cfg.Pids) > 0,
 				syscallbpf.SyscallVarFilterComms: len(p.cfg.Comms) > 0,
 				syscallbpf.SyscallVarCommGlobs:   cp.needVerdicts(),
@@ -95,19 +95,6 @@ func (p *syscallProbe) pinnedHook() *hooks.Kind {
 	}
 	k, _ := hooks.ParseKind(p.cfg.Hook)
 	return &k
-}
-
-func setKnobs(spec *ebpf.CollectionSpec, knobs map[string]bool) error {
-	for name, v := range knobs {
-		vs, ok := spec.Variables[name]
-		if !ok {
-			return fmt.Errorf("object lacks knob %s", name)
-		}
-		if err := vs.Set(v); err != nil {
-			return fmt.Errorf("setting %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {

@@ -13,7 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
 // armExisting runs the tcp_arm iterator once in every network namespace,
@@ -24,7 +26,7 @@ func armExisting(cfg *Config) (armed, failed uint64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading the embedded tcp_arm object: %w", err)
 	}
-	if err := setVars(spec, portKnobs(cfg)); err != nil {
+	if err := hooks.SetKnobs(spec, portKnobs(cfg)); err != nil {
 		return 0, 0, err
 	}
 	coll, err := ebpf.NewCollection(spec)
@@ -49,8 +51,7 @@ func armExisting(cfg *Config) (armed, failed uint64, err error) {
 			return err
 		}))
 	}
-	counts := map[string]uint64{}
-	sumArray(coll.Maps[tcpbpf.ArmMapTcpArmCounters], armCounterNames, counts)
+	counts := probe.SumCounters(coll.Maps[tcpbpf.ArmMapTcpArmCounters], armCounterNames)
 	return counts[armCounterNames[0]], counts[armCounterNames[1]], errors.Join(errs...)
 }
 

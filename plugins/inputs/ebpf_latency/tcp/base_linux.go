@@ -84,7 +84,7 @@ func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMap
 			}
 		}
 	}
-	return setVars(spec, map[string]any{
+	return hooks.SetKnobs(spec, map[string]any{
 		varByPort:      cfg.ByPort,
 		varByInterface: cfg.ByInterface,
 	}, portKnobs(cfg))
@@ -111,21 +111,6 @@ func seriesLimit(cfg *Config, prefixes int) uint32 {
 		n *= 2
 	}
 	return uint32(min(max(n, 64), 1<<18))
-}
-
-func setVars(spec *ebpf.CollectionSpec, sets ...map[string]any) error {
-	for _, vars := range sets {
-		for name, v := range vars {
-			vs, ok := spec.Variables[name]
-			if !ok {
-				return fmt.Errorf("object lacks knob %s", name)
-			}
-			if err := vs.Set(v); err != nil {
-				return fmt.Errorf("setting %s: %w", name, err)
-			}
-		}
-	}
-	return nil
 }
 
 // fillGroups writes the peer groups' prefixes into the LPM trie.
@@ -158,21 +143,6 @@ func readCounters(m *ebpf.Map, fn func(k *tcpKey, n uint64)) error {
 		return fmt.Errorf("reading %s: %w", m.String(), err)
 	}
 	return nil
-}
-
-// sumArray reads a per-CPU array of counters into named fields.
-func sumArray(m *ebpf.Map, names []string, into map[string]uint64) {
-	for i, name := range names {
-		var perCPU []uint64
-		if err := m.Lookup(uint32(i), &perCPU); err != nil {
-			continue
-		}
-		var sum uint64
-		for _, v := range perCPU {
-			sum += v
-		}
-		into[name] += sum
-	}
 }
 
 // Status reports the hook and the shared health counters.

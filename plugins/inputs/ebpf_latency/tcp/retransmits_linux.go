@@ -37,7 +37,7 @@ func (p *retransmitsProbe) Start() error {
 	if err != nil {
 		args = 2 // tp_btf and raw_tp may fail to load; tracepoints remain
 	}
-	if err := setVars(spec, map[string]any{tcpbpf.RetransmitsVarTcpRetransmitTpHasErr: args >= 3}); err != nil {
+	if err := hooks.SetKnobs(spec, map[string]any{tcpbpf.RetransmitsVarTcpRetransmitTpHasErr: args >= 3}); err != nil {
 		return err
 	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)

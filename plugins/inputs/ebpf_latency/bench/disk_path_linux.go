@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,56 +118,22 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 }
 
 // startDiskProbe starts the disk probe through the registry, as the plugin
-// does, and finds its programs among the fds this process gained.
+// does, counting the workload device's service-stage reads.
 func startDiskProbe(t testing.TB, cfg *disk.Config, device string) (*Running, error) {
-	def, ok := probe.Lookup(disk.Name)
-	if !ok {
-		return nil, fmt.Errorf("probe %q not registered", disk.Name)
-	}
 	// Only gathering filters devices: the kernel side sees every disk.
 	cfg.Devices = []string{device}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	before, err := OwnedProgramIDs("self")
-	if err != nil {
-		return nil, err
-	}
-	p := def.New(cfg, testutil.Logger{Name: "bench", Quiet: true})
-	if err := p.Start(); err != nil {
-		return nil, err
-	}
-	after, err := OwnedProgramIDs("self")
-	if err != nil {
-		_ = p.Stop()
-		return nil, err
-	}
-	progs, err := openNew(before, after, "disk_")
-	if err != nil {
-		_ = p.Stop()
-		return nil, err
-	}
-	run := newRunning(t, func() error {
-		closeAll(progs)
-		return p.Stop()
-	})
-	run.Programs = progs
-	for _, prog := range progs {
-		if strings.HasPrefix(progName(prog), "disk_complete") {
-			run.Events = append(run.Events, prog)
-		}
-	}
-	run.Recorded = func() (uint64, error) { return diskReads(p, device) }
-	run.Health = func() map[string]uint64 { return p.Status().Counters }
-	return run, nil
+	return startRegistered(t, disk.Name, cfg, "disk_", "disk_complete",
+		func(p probe.Probe) (uint64, error) { return diskReads(p, device) })
 }
 
-// diskReads is the service-stage read count the probe holds for device.
+// diskReads is the service-stage read count the probe holds for device,
+// over every flags value.
 func diskReads(p probe.Probe, device string) (uint64, error) {
 	var acc testutil.Accumulator
 	if err := p.Gather(&acc); err != nil {
 		return 0, err
 	}
+	var n uint64
 	for _, m := range acc.GetTelegrafMetrics() {
 		tags := m.Tags()
 		if m.Name() != disk.Measurement || tags["device"] != device || tags["op"] != "read" ||
@@ -179,8 +144,8 @@ func diskReads(p probe.Probe, device string) (uint64, error) {
 			continue
 		}
 		if c, ok := m.GetField(histogram.FieldCount); ok {
-			return c.(uint64), nil
+			n += c.(uint64)
 		}
 	}
-	return 0, nil // no read yet
+	return n, nil // 0: no read yet
 }

@@ -15,7 +15,7 @@ import (
 // plugin does, and finds its programs among the fds this process gained:
 // those whose kernel name starts with prefix, the per-event ones starting
 // with perEvent. recorded (nil: not countable) reads the samples the probe
-// holds for the workload. The tcp, func and runq paths use it.
+// holds for the workload. Every path's probe variants start here.
 func startRegistered(t testing.TB, name string, cfg probe.Config, prefix, perEvent string,
 	recorded func(probe.Probe) (uint64, error)) (*Running, error) {
 	def, ok := probe.Lookup(name)

@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -162,47 +160,11 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 	return w, variants
 }
 
-// startSyscallProbe starts the syscall probe through the registry and finds
-// its programs among the fds this process gained.
+// startSyscallProbe starts the syscall probe through the registry,
+// counting the workload thread's samples.
 func startSyscallProbe(t testing.TB, cfg *syscall.Config) (*Running, error) {
-	def, ok := probe.Lookup(syscall.Name)
-	if !ok {
-		return nil, fmt.Errorf("probe %q not registered", syscall.Name)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	before, err := OwnedProgramIDs("self")
-	if err != nil {
-		return nil, err
-	}
-	p := def.New(cfg, testutil.Logger{Name: "bench", Quiet: true})
-	if err := p.Start(); err != nil {
-		return nil, err
-	}
-	after, err := OwnedProgramIDs("self")
-	if err != nil {
-		_ = p.Stop()
-		return nil, err
-	}
-	progs, err := openNew(before, after, "syscall_")
-	if err != nil {
-		_ = p.Stop()
-		return nil, err
-	}
-	run := newRunning(t, func() error {
-		closeAll(progs)
-		return p.Stop()
-	})
-	run.Programs = progs
-	for _, prog := range progs {
-		if strings.HasPrefix(progName(prog), sysEventProg) {
-			run.Events = append(run.Events, prog)
-		}
-	}
-	run.Recorded = func() (uint64, error) { return commSamples(p, sysComm) }
-	run.Health = func() map[string]uint64 { return p.Status().Counters }
-	return run, nil
+	return startRegistered(t, syscall.Name, cfg, "syscall_", sysEventProg,
+		func(p probe.Probe) (uint64, error) { return commSamples(p, sysComm) })
 }
 
 // commSamples counts the samples the syscall probe holds for comm, over

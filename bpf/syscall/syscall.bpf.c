@@ -26,7 +26,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* include/uapi/linux/bpf.h and errno values kernel_types.h does not carry. */
 #define SYSCALL_MAP_TYPE_LPM_TRIE 11
 #define SYSCALL_F_NO_PREALLOC 1
-#define SYSCALL_EEXIST 17
 
 /* Knobs, set by user space before load. */
 const volatile bool filter_pids = false;
@@ -173,19 +172,6 @@ static __always_inline int on_enter(long id, bool btf)
 	return 0;
 }
 
-/* Whether comm has (or now gets) one of the max_comms slots. */
-static __always_inline bool admit_comm(char *comm)
-{
-	__u8 one = 1;
-	long err;
-
-	if (bpf_map_lookup_elem(&syscall_comm_slots, comm))
-		return true;
-	/* EEXIST: another CPU admitted the same comm meanwhile. */
-	err = bpf_map_update_elem(&syscall_comm_slots, comm, &one, BPF_NOEXIST);
-	return !err || err == -SYSCALL_EEXIST;
-}
-
 static __always_inline int on_exit(void)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -209,7 +195,7 @@ static __always_inline int on_exit(void)
 		hist_record(h, ns, hist_current_epoch());
 		return 0;
 	}
-	if (!admit_comm(key.comm)) {
+	if (!map_admit(&syscall_comm_slots, key.comm)) {
 		__builtin_memset(key.comm, 0, SYSCALL_COMM_LEN);
 		counter_inc(&syscall_counters, SYSCALL_COMM_FOLDED);
 	}

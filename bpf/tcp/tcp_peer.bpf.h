@@ -12,7 +12,6 @@
 #include <bpf/bpf_endian.h>
 #include "tcp_ports.bpf.h"
 
-#define EEXIST 17
 
 /* Knobs, set by user space before load. */
 const volatile bool by_port = false;
@@ -88,12 +87,8 @@ static __always_inline bool read_conn(struct sock *sk, struct tcp_conn *c)
 static __always_inline bool peer_admitted(const struct tcp_addr *addr)
 {
 	__u8 one = 1;
-	long err;
 
-	if (bpf_map_lookup_elem(&tcp_peers, addr))
-		return true;
-	err = bpf_map_update_elem(&tcp_peers, addr, &one, BPF_NOEXIST);
-	if (!err || err == -EEXIST)
+	if (map_admit(&tcp_peers, addr))
 		return true;
 	if (!bpf_map_update_elem(&tcp_folded, addr, &one, BPF_NOEXIST))
 		counter_inc(&tcp_counters, TCP_PEERS_FOLDED);

@@ -41,8 +41,12 @@ func main() {
 		fmt.Println("telegraf-ebpf-latency", version)
 		return
 	}
-	if err := run(*configFile, *pollInterval, *pollDisabled); err != nil {
+	if err := checkPollInterval(*pollInterval); err != nil {
 		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %v\n", err)
+		os.Exit(2)
+	}
+	if err := run(*configFile, *pollInterval, *pollDisabled); err != nil {
+		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %s\n", errorLine(err))
 		os.Exit(1)
 	}
 }
@@ -51,8 +55,8 @@ func run(configFile string, pollInterval time.Duration, pollDisabled bool) error
 	config := []byte((&ebpf_latency.EbpfLatency{}).SampleConfig())
 	if configFile != "" {
 		var err error
-		if config, err = os.ReadFile(configFile); err != nil {
-			return fmt.Errorf("reading config: %w", err)
+		if config, err = readConfig(configFile); err != nil {
+			return err
 		}
 	}
 	plugin, err := ebpf_latency.Parse(config)

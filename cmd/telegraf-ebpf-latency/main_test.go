@@ -171,6 +171,66 @@ func TestConfigErrors(t *testing.T) {
 			name: "missing config file",
 			want: []string{"does-not-exist.conf", "no such file"},
 		},
+		{
+			name:   "unknown key in an array of tables names its index",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"tcp_rtt\"]\n  [[inputs.ebpf_latency.tcp.peer_groups]]\n    name = \"a\"\n    cidrs = [\"10.0.0.0/8\"]\n  [[inputs.ebpf_latency.tcp.peer_groups]]\n    nmae = \"b\"\n",
+			want:   []string{"inputs.ebpf_latency.tcp.peer_groups[1].nmae: unknown key"},
+		},
+		{
+			name:   "unknown key in a function",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"func\"]\n  [[inputs.ebpf_latency.functions]]\n    binary = \"/bin/true\"\n    symbol = \"main\"\n  [[inputs.ebpf_latency.functions]]\n    binary = \"/bin/true\"\n    symbl = \"main\"\n",
+			want:   []string{"inputs.ebpf_latency.functions[1].symbl: unknown key"},
+		},
+		{
+			name:   "unknown key in an inline array of tables",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"tcp_rtt\"]\n  tcp = { peer_groups = [{ name = \"a\", cidrs = [\"10.0.0.0/8\"] }, { name = \"b\", cidrz = [] }] }\n",
+			want:   []string{"inputs.ebpf_latency.tcp.peer_groups[1].cidrz: unknown key"},
+		},
+		{
+			name:   "a table where a list belongs",
+			config: table + "    devices = { sda = true }\n",
+			want:   []string{"inputs.ebpf_latency.disk.devices", "{ sda = true } is a table, want a list"},
+		},
+		{
+			name:   "a value where a probe table belongs",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  disk = \"sda\"\n",
+			want:   []string{"inputs.ebpf_latency.disk: wrong type: \"sda\" is a string, want a table"},
+		},
+		{
+			name:   "wrong type inside an inline table quotes that value only",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  disk = { stages = [\"queue\"], devices = \"sda\", flags = true }\n",
+			want:   []string{"inputs.ebpf_latency.disk.devices: wrong type: \"sda\" is a string, want a list"},
+		},
+		{
+			name:   "plugin table of the wrong type",
+			config: "[inputs]\n  ebpf_latency = 3\n",
+			want:   []string{"inputs.ebpf_latency: wrong type: 3 is an integer"},
+		},
+		{
+			name:   "deeply nested brackets",
+			config: "[[inputs.ebpf_latency]]\n  probes = " + strings.Repeat("[", 200_000) + "\n",
+			want:   []string{"config line 2", "nested more than 32 deep"},
+		},
+		{
+			name:   "file over the size limit",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n" + strings.Repeat("# padding\n", 1<<20/10+1),
+			want:   []string{"plugin.conf", "larger than 1024 KiB"},
+		},
+		{
+			name:   "long value is clipped",
+			config: table + "    devices = [\"" + strings.Repeat("x", 5000) + "[\"]\n",
+			want:   []string{"inputs.ebpf_latency.disk.devices", `"xxxxxxxx`, `..." (5003 bytes)`},
+		},
+		{
+			name:   "long key is clipped",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  " + strings.Repeat("y", 5000) + " = 1\n",
+			want:   []string{"inputs.ebpf_latency.yyyy", "bytes): unknown key"},
+		},
+		{
+			name:   "long bare value in a syntax error is clipped",
+			config: "[[inputs.ebpf_latency]]\n  probes = " + strings.Repeat("z", 5000) + "\n",
+			want:   []string{"config line 2", `"zzzz`, "bytes) instead"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +251,7 @@ func TestConfigErrors(t *testing.T) {
 			require.Greater(t, len(line), len("telegraf-ebpf-latency: "), "stderr has a message")
 			require.NotContains(t, line, "goroutine")
 			require.NotContains(t, line, "panic")
+			require.Less(t, len(line), 300, "a short line")
 			for _, s := range tt.want {
 				require.Contains(t, line, s)
 			}
@@ -200,6 +261,26 @@ func TestConfigErrors(t *testing.T) {
 			t.Logf("stderr: %s", line)
 		})
 	}
+}
+
+// A poll interval that would panic (negative), never gather (0) or only burn
+// CPU (1ns) is refused before anything loads.
+func TestPollIntervalRefused(t *testing.T) {
+	binary(t)
+	for _, value := range []string{"-1s", "0", "1ns", "99ms"} {
+		t.Run(value, func(t *testing.T) {
+			r := runBinary(t, "-poll_interval", value)
+			require.Equal(t, 2, r.code, "exit code; stderr: %q", r.stderr)
+			require.Empty(t, r.stdout)
+			require.Regexp(t, `^telegraf-ebpf-latency: -poll_interval \S+: must be at least 100ms .*\n$`, r.stderr)
+			require.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+		})
+	}
+	// The documented minimum itself is accepted: the bad config shows that
+	// the flags were read and the run went on to the config.
+	r := runBinary(t, "-poll_interval", "100ms", "-config", "/nonexistent/plugin.conf")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "/nonexistent/plugin.conf")
 }
 
 func TestVersionFlag(t *testing.T) {

@@ -27,6 +27,8 @@ type EbpfLatency struct {
 
 	Log telegraf.Logger `toml:"-"`
 
+	settingsTables []string // probe tables that set a key, from Parse
+
 	running map[string]probe.Probe
 	failed  map[string]error
 	warned  map[string]bool // probe/counter overflows already logged
@@ -48,6 +50,7 @@ func (e *EbpfLatency) Init() error {
 			return fmt.Errorf("%s.probes: %q listed twice", tablePrefix, name)
 		}
 	}
+	e.warnUnlistedTables()
 	if e.Configs == nil {
 		e.Configs = map[string]probe.Config{}
 	}
@@ -67,6 +70,30 @@ func (e *EbpfLatency) Init() error {
 		}
 	}
 	return nil
+}
+
+// warnUnlistedTables names the probe tables whose settings are ignored
+// because no probe using them is listed in probes.
+func (e *EbpfLatency) warnUnlistedTables() {
+	if e.Log == nil { // Parse's own Init; the shim's Init logs
+		return
+	}
+	for _, key := range e.settingsTables {
+		used := false
+		for _, name := range e.Probes {
+			def, _ := probe.Lookup(name)
+			used = used || def.ConfigKey() == key
+		}
+		if !used {
+			users := []string{}
+			for _, name := range probe.Names() {
+				if def, _ := probe.Lookup(name); def.ConfigKey() == key {
+					users = append(users, name)
+				}
+			}
+			e.Log.Warnf("%s.%s: ignored: no probe using it (%s) is listed in %s.probes", tablePrefix, key, quoted(users), tablePrefix)
+		}
+	}
 }
 
 // Start attaches every probe it can. A probe that fails is logged once and

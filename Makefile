@@ -10,7 +10,7 @@ TELEGRAF_TAGS := custom,inputs.execd,outputs.file,outputs.prometheus_client,outp
 # Test runs fail instead of skipping when they cannot load eBPF (CI sets 1).
 EBPF_LATENCY_REQUIRE_PRIVILEGED ?= 0
 
-.PHONY: all build generate test run lint bench telegraf deps clean
+.PHONY: all build generate test run lint bench telegraf deps clean dashboards test-dashboards
 
 all: build
 
@@ -30,6 +30,15 @@ run: build
 test: telegraf
 	EBPF_LATENCY_TELEGRAF=$(TELEGRAF) EBPF_LATENCY_REQUIRE_PRIVILEGED=$(EBPF_LATENCY_REQUIRE_PRIVILEGED) \
 		$(GO) test -count=1 -p 1 ./...
+	$(MAKE) test-dashboards
+
+# Grafana dashboards (dashboards/, its own Go module): regenerate the
+# committed JSON; the test fails when it differs from the generator.
+dashboards:
+	cd dashboards && $(GO) run .
+
+test-dashboards:
+	cd dashboards && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 telegraf: $(TELEGRAF)
 $(TELEGRAF):

@@ -1,0 +1,5 @@
+module github.com/ebpf-latency/telegraf-ebpf-latency/dashboards
+
+go 1.26
+
+require github.com/grafana/grafana-foundation-sdk/go v0.0.22

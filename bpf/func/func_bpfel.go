@@ -32,11 +32,12 @@ type FuncFuncStartKey struct {
 }
 
 type FuncHist struct {
-	_        structs.HostLayout
-	Slots    [32]uint64
-	SumNs    uint64
-	MaxNs    uint64
-	MaxEpoch uint64
+	_     structs.HostLayout
+	Slots [32]uint64
+	SumNs uint64
+	MaxNs uint64
+	Stamp uint64
+	MinNs uint64
 }
 
 // Names of all BPF objects in the ELF.

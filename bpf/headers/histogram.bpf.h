@@ -5,7 +5,7 @@
 
 #include "histogram.h"
 
-/* User space bumps the epoch at every gather; it delimits interval maxima. */
+/* User space bumps the epoch at every gather; it delimits interval min and max. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -61,12 +61,16 @@ static __always_inline void hist_record(struct hist *h, __u64 ns, __u64 epoch)
 
 	h->slots[slot & (HIST_SLOTS - 1)]++;
 	h->sum_ns += ns;
-	if (h->max_epoch != epoch) {
-		h->max_epoch = epoch;
+	if (h->stamp != epoch + 1) {
+		h->stamp = epoch + 1;
 		h->max_ns = ns;
-	} else if (ns > h->max_ns) {
-		h->max_ns = ns;
+		h->min_ns = ns;
+		return;
 	}
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	if (ns < h->min_ns)
+		h->min_ns = ns;
 }
 
 #endif /* HISTOGRAM_BPF_H */

@@ -15,9 +15,13 @@
 struct hist {
 	__u64 slots[HIST_SLOTS];
 	__u64 sum_ns;
-	/* Largest sample recorded while the interval epoch was max_epoch. */
+	/*
+	 * Largest and smallest sample of the interval whose epoch is stamp - 1
+	 * (0: no sample yet, so a fresh value's min is not taken for a sample).
+	 */
 	__u64 max_ns;
-	__u64 max_epoch;
+	__u64 stamp;
+	__u64 min_ns;
 };
 
 #endif /* HISTOGRAM_H */

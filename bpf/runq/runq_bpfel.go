@@ -14,11 +14,12 @@ import (
 )
 
 type RunqHist struct {
-	_        structs.HostLayout
-	Slots    [32]uint64
-	SumNs    uint64
-	MaxNs    uint64
-	MaxEpoch uint64
+	_     structs.HostLayout
+	Slots [32]uint64
+	SumNs uint64
+	MaxNs uint64
+	Stamp uint64
+	MinNs uint64
 }
 
 type RunqRunqHistKey struct {

@@ -6,43 +6,79 @@ import (
 	"github.com/influxdata/telegraf"
 )
 
-// Field names: through telegraf's prometheus_client output a measurement m
-// becomes m_seconds_bucket{le=...}, m_seconds_sum, m_seconds_count, m_seconds_max.
+// Field and tag names: through telegraf's prometheus_client output a
+// measurement m becomes m_seconds_bucket{le=...}, m_seconds_sum,
+// m_seconds_count, m_seconds_max, m_seconds_min.
 const (
 	FieldBucket = "seconds_bucket"
 	FieldSum    = "seconds_sum"
 	FieldCount  = "seconds_count"
 	FieldMax    = "seconds_max"
+	FieldMin    = "seconds_min"
 	TagBound    = "le"
+
+	// bucket_counts = "interval": per-bucket gains of the interval, tagged
+	// with both bounds, and the interval's count and sum on the summary.
+	FieldIntervalBucket = "interval_bucket"
+	FieldIntervalCount  = "interval_count"
+	FieldIntervalSum    = "interval_sum_seconds"
+	TagLowerBound       = "gt"
 )
 
-// Emitter writes series in the one bucket layout every series of every
-// host shares: all finite bounds and +Inf, always. Prometheus aggregates
+// Emitter writes series in one bucket layout shared by every series of every
+// host. Cumulative: all finite bounds and +Inf, always. Prometheus aggregates
 // histograms with sum by (le); a bound missing from one series (or one host)
 // would silently drop its samples from that bucket, and buckets that come
-// and go confuse rate() and heatmaps.
+// and go confuse rate() and heatmaps. Interval: only the buckets that gained
+// samples, each tagged with both its bounds, so a missing line means zero.
 type Emitter struct {
+	opts            Options
 	bucket, summary map[string]any // reused: accumulators copy fields
+	deltas          deltas
 }
 
-// NewEmitter returns an Emitter.
-func NewEmitter() *Emitter {
-	return &Emitter{bucket: make(map[string]any, 1), summary: make(map[string]any, 3)}
+// NewEmitter returns an Emitter writing in the layout opts names.
+func NewEmitter(opts Options) *Emitter {
+	return &Emitter{opts: opts, bucket: make(map[string]any, 1), summary: make(map[string]any, 6)}
 }
 
-// boundLabels are the le values, formatted once.
-var boundLabels = func() (labels [Slots]string) {
-	for s := range labels {
-		labels[s] = BoundLabel(s)
+// boundLabels are the le values, formatted once; lowerLabels the gt values.
+var boundLabels, lowerLabels = func() (le, gt [Slots]string) {
+	gt[0] = "0"
+	for s := range le {
+		le[s] = BoundLabel(s)
+		if s > 0 {
+			gt[s] = le[s-1]
+		}
 	}
-	return labels
+	return le, gt
 }()
 
-// Emit writes one series: a line per bound (tag le, cumulative count), then
-// a line without le carrying sum, count and the interval's max. It borrows
-// tags, adding le while it writes and removing it before it returns; the
-// accumulators (telegraf's and testutil's) copy tags and fields per line.
+// Emit writes one series: its bucket lines, then a line without le carrying
+// sum, count and the interval's max and min. It borrows tags, adding le (and
+// gt) while it writes and removing them before it returns; the accumulators
+// (telegraf's and testutil's) copy tags and fields per line.
 func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
+	clear(e.summary)
+	if e.opts.Layout == IntervalCounts {
+		added := e.deltas.since(measurement, tags, iv, now)
+		e.emitIntervalBuckets(acc, measurement, tags, &added, now)
+		e.summary[FieldIntervalCount] = added.Count()
+		e.summary[FieldIntervalSum] = float64(added.SumNs) / 1e9
+	} else {
+		e.emitCumulativeBuckets(acc, measurement, tags, iv, now)
+	}
+	e.summary[FieldSum] = float64(iv.SumNs) / 1e9
+	e.summary[FieldCount] = iv.Count()
+	e.summary[FieldMax] = float64(iv.MaxNs) / 1e9
+	if iv.Sampled {
+		e.summary[FieldMin] = float64(iv.MinNs) / 1e9
+	}
+	acc.AddFields(measurement, e.summary, tags, now)
+}
+
+// emitCumulativeBuckets writes every bound with the count at or below it.
+func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	var cumulative uint64
 	for s := 0; s < Slots; s++ {
 		cumulative += iv.Slots[s]
@@ -51,8 +87,18 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 		acc.AddFields(measurement, e.bucket, tags, now)
 	}
 	delete(tags, TagBound)
-	e.summary[FieldSum] = float64(iv.SumNs) / 1e9
-	e.summary[FieldCount] = cumulative
-	e.summary[FieldMax] = float64(iv.MaxNs) / 1e9
-	acc.AddFields(measurement, e.summary, tags, now)
+}
+
+// emitIntervalBuckets writes the buckets that gained samples, with the gain.
+func (e *Emitter) emitIntervalBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, added *Interval, now time.Time) {
+	for s := 0; s < Slots; s++ {
+		if added.Slots[s] == 0 {
+			continue
+		}
+		tags[TagBound], tags[TagLowerBound] = boundLabels[s], lowerLabels[s]
+		e.bucket[FieldIntervalBucket] = added.Slots[s]
+		acc.AddFields(measurement, e.bucket, tags, now)
+	}
+	delete(tags, TagBound)
+	delete(tags, TagLowerBound)
 }

@@ -20,10 +20,11 @@ const Slots = 32
 
 // Value mirrors struct hist: one CPU's share of one series.
 type Value struct {
-	Slots    [Slots]uint64
-	SumNs    uint64
-	MaxNs    uint64
-	MaxEpoch uint64
+	Slots [Slots]uint64
+	SumNs uint64
+	MaxNs uint64
+	Stamp uint64 // epoch+1 of the interval MaxNs and MinNs belong to; 0: none yet
+	MinNs uint64
 }
 
 // UpperBound is slot's `le` in seconds; +Inf for the overflow slot.
@@ -47,6 +48,10 @@ type Interval struct {
 	Slots [Slots]uint64 // cumulative since load, not yet summed across slots
 	SumNs uint64
 	MaxNs uint64 // largest sample of the interval that just ended; 0 if none
+	MinNs uint64 // smallest sample of that interval; valid only if Sampled
+	// Sampled says some CPU recorded a sample during the interval, so MinNs
+	// and MaxNs are its true extremes.
+	Sampled bool
 }
 
 // Count is the number of samples since load.
@@ -58,8 +63,9 @@ func (iv *Interval) Count() uint64 {
 	return n
 }
 
-// Merge adds per-CPU values. Only maxima stamped with epoch (the interval
-// being closed) count toward MaxNs; older stamps belong to quieter intervals.
+// Merge adds per-CPU values. Only extremes stamped with epoch (the interval
+// being closed) count toward MaxNs and MinNs; older stamps belong to quieter
+// intervals.
 func Merge(perCPU []Value, epoch uint64) Interval {
 	var iv Interval
 	for i := range perCPU {
@@ -74,7 +80,12 @@ func (iv *Interval) Add(v *Value, epoch uint64) {
 		iv.Slots[s] += c
 	}
 	iv.SumNs += v.SumNs
-	if v.MaxEpoch == epoch && v.MaxNs > iv.MaxNs {
-		iv.MaxNs = v.MaxNs
+	if v.Stamp != epoch+1 {
+		return
 	}
+	iv.MaxNs = max(iv.MaxNs, v.MaxNs)
+	if !iv.Sampled || v.MinNs < iv.MinNs {
+		iv.MinNs = v.MinNs
+	}
+	iv.Sampled = true
 }

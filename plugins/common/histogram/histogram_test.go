@@ -31,27 +31,34 @@ func TestBounds(t *testing.T) {
 	}
 }
 
-func TestMergeKeepsOnlyThisIntervalsMax(t *testing.T) {
-	var a, b Value
+func TestMergeKeepsOnlyThisIntervalsExtremes(t *testing.T) {
+	var a, b, c Value
 	a.Slots[3], b.Slots[3], b.Slots[5] = 2, 1, 4
 	a.SumNs, b.SumNs = 100, 200
-	a.MaxNs, a.MaxEpoch = 9000, 6 // a stale max from a quieter interval
-	b.MaxNs, b.MaxEpoch = 5000, 7
-	iv := Merge([]Value{a, b}, 7)
+	a.MaxNs, a.MinNs, a.Stamp = 9000, 10, 6+1 // stale extremes of a quieter interval
+	b.MaxNs, b.MinNs, b.Stamp = 5000, 3000, 7+1
+	c.MaxNs, c.MinNs, c.Stamp = 4000, 2500, 7+1
+	iv := Merge([]Value{a, b, c}, 7)
 	require.Equal(t, uint64(3), iv.Slots[3])
 	require.Equal(t, uint64(4), iv.Slots[5])
 	require.Equal(t, uint64(7), iv.Count())
 	require.Equal(t, uint64(300), iv.SumNs)
 	require.Equal(t, uint64(5000), iv.MaxNs)
+	require.Equal(t, uint64(2500), iv.MinNs)
+	require.True(t, iv.Sampled)
+
+	quiet := Merge([]Value{a}, 7)
+	require.False(t, quiet.Sampled, "only a stale stamp: no sample this interval")
+	require.Zero(t, quiet.MaxNs)
 }
 
 func TestEmitLayout(t *testing.T) {
 	var acc testutil.Accumulator
-	e := NewEmitter()
+	e := NewEmitter(Options{})
 	now := time.Unix(1700000000, 0)
 	tags := map[string]string{"device": "sda"}
 
-	iv := Interval{SumNs: 3_500_000, MaxNs: 2_000_000}
+	iv := Interval{SumNs: 3_500_000, MaxNs: 2_000_000, MinNs: 600_000, Sampled: true}
 	iv.Slots[10], iv.Slots[11] = 1, 1 // 1 ms-ish and 2 ms-ish
 	iv.Slots[Slots-1] = 1             // one beyond the last finite bound
 	e.Emit(&acc, "m", tags, &iv, now)
@@ -67,12 +74,14 @@ func TestEmitLayout(t *testing.T) {
 	require.True(t, acc.HasPoint("m", tags, FieldCount, uint64(3)))
 	require.True(t, acc.HasPoint("m", tags, FieldSum, 0.0035))
 	require.True(t, acc.HasPoint("m", tags, FieldMax, 0.002))
+	require.True(t, acc.HasPoint("m", tags, FieldMin, 0.0006))
+	require.False(t, acc.HasField("m", FieldIntervalCount), "cumulative mode has no interval fields")
 }
 
 // Every series carries the same bounds, populated or not, so sum by (le)
 // across series and hosts stays exact.
 func TestEmitSameBoundsForEverySeries(t *testing.T) {
-	e := NewEmitter()
+	e := NewEmitter(Options{})
 	now := time.Unix(1700000000, 0)
 	bounds := func(iv Interval) []string {
 		var acc testutil.Accumulator

@@ -45,15 +45,15 @@ func parse(data []byte) (*EbpfLatency, error) {
 	e := &EbpfLatency{Configs: map[string]probe.Config{}}
 	for key, prim := range file.Inputs.EbpfLatency[0] {
 		path := tablePrefix + "." + key
-		if key == "probes" {
-			if err := md.PrimitiveDecode(prim, &e.Probes); err != nil {
+		if dst, ok := e.pluginKeys()[key]; ok {
+			if err := md.PrimitiveDecode(prim, dst); err != nil {
 				return nil, typeError(path, err, data)
 			}
 			continue
 		}
 		def, ok := probe.ForTable(key)
 		if !ok {
-			return nil, fmt.Errorf("%s: unknown key (want probes or a probe table: %s)", path, quoted(probe.Tables()))
+			return nil, fmt.Errorf("%s: unknown key (want %s or a probe table: %s)", path, pluginKeyNames, quoted(probe.Tables()))
 		}
 		cfg := def.NewConfig()
 		if err := md.PrimitiveDecode(prim, cfg); err != nil {
@@ -72,6 +72,16 @@ func parse(data []byte) (*EbpfLatency, error) {
 	}
 	return e, nil
 }
+
+// pluginKeys are the keys of [[inputs.ebpf_latency]] beside the probe tables.
+func (e *EbpfLatency) pluginKeys() map[string]any {
+	return map[string]any{
+		"probes":        &e.Probes,
+		"bucket_counts": &e.BucketCounts,
+	}
+}
+
+const pluginKeyNames = "probes, bucket_counts"
 
 // typeError rewrites the TOML library's type mismatch as
 // `key: wrong type: "sda" is a string, want a list`, quoting the value as

@@ -12,6 +12,7 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
@@ -22,6 +23,8 @@ var sampleConfig string
 // EbpfLatency runs the configured probes.
 type EbpfLatency struct {
 	Probes []string `toml:"probes"`
+	// BucketCounts is "cumulative" (default) or "interval"; see histogram.Layout.
+	BucketCounts string `toml:"bucket_counts"`
 	// Configs holds the probe tables by key, [inputs.ebpf_latency.<key>].
 	Configs map[string]probe.Config `toml:"-"`
 
@@ -29,6 +32,7 @@ type EbpfLatency struct {
 
 	settingsTables []string // probe tables that set a key, from Parse
 
+	hist    histogram.Options
 	running map[string]probe.Probe
 	failed  map[string]error
 	warned  map[string]bool // probe/counter overflows already logged
@@ -51,6 +55,9 @@ func (e *EbpfLatency) Init() error {
 		}
 	}
 	e.warnUnlistedTables()
+	if err := e.parseHistogramKeys(); err != nil {
+		return err
+	}
 	if e.Configs == nil {
 		e.Configs = map[string]probe.Config{}
 	}
@@ -109,6 +116,9 @@ func (e *EbpfLatency) Start(telegraf.Accumulator) error {
 	for _, name := range e.Probes {
 		def, _ := probe.Lookup(name)
 		p := def.New(e.Configs[def.ConfigKey()], e.Log)
+		if u, ok := p.(histogram.User); ok {
+			u.UseHistograms(e.hist)
+		}
 		if err := p.Start(); err != nil {
 			e.failed[name] = err
 			reasons = append(reasons, fmt.Sprintf("%s: %v", name, err))

@@ -51,7 +51,7 @@ func NewGatherFixture(n int) (*GatherFixture, error) {
 	f := &GatherFixture{
 		Series:  n,
 		coll:    &ebpf.Collection{Maps: map[string]*ebpf.Map{"bench_hists": hists, "hist_epoch": epoch}},
-		emitter: histogram.NewEmitter(),
+		emitter: histogram.NewEmitter(histogram.Options{}),
 		names:   make(map[uint32]string, n),
 	}
 	if f.reader, err = histogram.NewReader(f.coll, "bench_hists"); err != nil {

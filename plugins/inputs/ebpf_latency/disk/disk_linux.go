@@ -37,6 +37,8 @@ var flavours = []hooks.Flavour{
 }
 
 type diskProbe struct {
+	histogram.Settings
+
 	cfg     *Config
 	log     telegraf.Logger
 	att     *hooks.Attached
@@ -106,7 +108,7 @@ func (p *diskProbe) Start() error {
 		return err
 	}
 	p.att, p.reader = att, reader
-	p.emitter = histogram.NewEmitter()
+	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.devices = newDeviceNames()
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)

@@ -14,6 +14,8 @@ import (
 )
 
 type funcProbe struct {
+	histogram.Settings
+
 	cfg      Config
 	log      telegraf.Logger
 	flavours []hooks.Flavour // tests narrow the chain to prove the fallback
@@ -72,7 +74,7 @@ func (p *funcProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader, p.emitter = att, reader, histogram.NewEmitter()
+	p.att, p.reader, p.emitter = att, reader, histogram.NewEmitter(p.Histograms())
 	p.log.Infof("func: %d of %d functions attached", p.attached, len(p.cfg))
 	return nil
 }

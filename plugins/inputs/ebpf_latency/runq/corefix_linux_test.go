@@ -78,7 +78,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 	}
 	p.reader, err = histogram.NewReader(coll, runqbpf.RunqMapRunqHists)
 	require.NoError(t, err)
-	p.emitter = histogram.NewEmitter()
+	p.emitter = histogram.NewEmitter(histogram.Options{})
 	return p, nil
 }
 

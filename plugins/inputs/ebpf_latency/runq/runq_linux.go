@@ -30,6 +30,8 @@ var flavours = []hooks.Flavour{
 }
 
 type runqProbe struct {
+	histogram.Settings
+
 	cfg     *Config
 	log     telegraf.Logger
 	att     *hooks.Attached
@@ -65,7 +67,7 @@ func (p *runqProbe) Start() error {
 		return err
 	}
 	p.att, p.reader = att, reader
-	p.emitter = histogram.NewEmitter()
+	p.emitter = histogram.NewEmitter(p.Histograms())
 	for _, a := range att.Passed {
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}

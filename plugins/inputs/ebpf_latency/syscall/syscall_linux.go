@@ -27,6 +27,8 @@ var flavours = []hooks.Flavour{
 }
 
 type syscallProbe struct {
+	histogram.Settings
+
 	cfg      *Config
 	log      telegraf.Logger
 	names    map[uint32]string // syscall number -> configured name
@@ -72,7 +74,7 @@ func (p *syscallProbe) Start() error {
 		return err
 	}
 	p.att, p.reader = att, reader
-	p.emitter = histogram.NewEmitter()
+	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.names = p.cfg.numbers()
 	if cp.needVerdicts() {
 		p.verdicts = &verdicts{

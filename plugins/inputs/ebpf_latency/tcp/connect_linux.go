@@ -20,6 +20,8 @@ var connectFlavours = []hooks.Flavour{
 
 // connectProbe is tcp_connect: handshake latency and failed connects.
 type connectProbe struct {
+	histogram.Settings
+
 	base
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
@@ -43,7 +45,7 @@ func (p *connectProbe) Start() error {
 		p.Stop()
 		return err
 	}
-	p.reader, p.emitter = reader, histogram.NewEmitter()
+	p.reader, p.emitter = reader, histogram.NewEmitter(p.Histograms())
 	p.log.Infof("%s: attached through %s", p.name, p.att.Kind)
 	return nil
 }

@@ -30,6 +30,8 @@ func rttFlavours(cgroup string) []hooks.Flavour {
 
 // rttProbe is tcp_rtt: round-trip time per peer.
 type rttProbe struct {
+	histogram.Settings
+
 	base
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
@@ -65,7 +67,7 @@ func (p *rttProbe) Start() error {
 		p.Stop()
 		return err
 	}
-	p.reader, p.emitter = reader, histogram.NewEmitter()
+	p.reader, p.emitter = reader, histogram.NewEmitter(p.Histograms())
 	p.armed = map[string]uint64{}
 	if p.att.Kind == hooks.SockOps {
 		p.armOld()

@@ -1,0 +1,92 @@
+package histogram
+
+import (
+	"slices"
+	"time"
+)
+
+// deltas remembers each series' cumulative counts at the previous gather, so
+// a gather can write what the interval just ended added. Series are known by
+// measurement and tags; one that was not written in the last gather is
+// forgotten (its kernel key expired or was deleted), and a series whose
+// counts went down was recreated, so the whole of its counts is new.
+type deltas struct {
+	prev    map[string]*previous
+	gather  uint64    // number of the gather being written
+	lastNow time.Time // the timestamp that gather writes with
+	key     []byte
+	names   []string
+}
+
+type previous struct {
+	slots  [Slots]uint64
+	sumNs  uint64
+	gather uint64 // the last gather that wrote the series
+}
+
+// since returns the counts added to iv's series since the previous gather.
+// Every Emit of one gather passes the same now, which is how a new gather is
+// told apart.
+func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, now time.Time) (added Interval) {
+	if d.prev == nil {
+		d.prev = map[string]*previous{}
+	}
+	if !now.Equal(d.lastNow) {
+		d.forgetIdle()
+		d.lastNow = now
+	}
+	key := d.seriesKey(measurement, tags)
+	p, ok := d.prev[string(key)]
+	if !ok {
+		p = &previous{}
+		d.prev[string(key)] = p
+	}
+	if p.wentBack(iv) {
+		*p = previous{}
+	}
+	for s, c := range iv.Slots {
+		added.Slots[s] = c - p.slots[s]
+	}
+	added.SumNs = iv.SumNs - p.sumNs
+	added.MaxNs, added.MinNs, added.Sampled = iv.MaxNs, iv.MinNs, iv.Sampled
+	p.slots, p.sumNs, p.gather = iv.Slots, iv.SumNs, d.gather
+	return added
+}
+
+// forgetIdle drops the series the last gather did not write, then starts
+// the next gather.
+func (d *deltas) forgetIdle() {
+	for k, p := range d.prev {
+		if p.gather != d.gather {
+			delete(d.prev, k)
+		}
+	}
+	d.gather++
+}
+
+func (p *previous) wentBack(iv *Interval) bool {
+	if iv.SumNs < p.sumNs {
+		return true
+	}
+	for s, c := range iv.Slots {
+		if c < p.slots[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// seriesKey is measurement and the tags in key order, NUL-separated (NUL
+// cannot occur in a tag written as line protocol).
+func (d *deltas) seriesKey(measurement string, tags map[string]string) []byte {
+	d.names = d.names[:0]
+	for k := range tags {
+		d.names = append(d.names, k)
+	}
+	slices.Sort(d.names)
+	d.key = append(d.key[:0], measurement...)
+	for _, k := range d.names {
+		d.key = append(append(append(append(d.key, 0), k...), 0), tags[k]...)
+	}
+	return d.key
+}

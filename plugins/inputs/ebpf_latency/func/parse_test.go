@@ -45,7 +45,7 @@ func TestParse(t *testing.T) {
   [[inputs.ebpf_latency.functions]]
     binary = "/bin/sh"
     symbl = "main"
-`, `inputs.ebpf_latency.functions.symbl: unknown key`},
+`, `inputs.ebpf_latency.functions[0].symbl: unknown key`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ebpf_latency.Parse([]byte(tt.conf))

@@ -197,6 +197,7 @@ static __always_inline int on_exit(void)
 	}
 	if (!map_admit(&syscall_comm_slots, key.comm)) {
 		__builtin_memset(key.comm, 0, SYSCALL_COMM_LEN);
+		key.comm[SYSCALL_COMM_LEN - 1] = 1; /* see struct syscall_hist_key */
 		counter_inc(&syscall_counters, SYSCALL_COMM_FOLDED);
 	}
 	h = map_lookup_or_init(&syscall_hists, &key, &empty_hist);

@@ -11,7 +11,9 @@
 
 struct syscall_hist_key {
 	__u32 nr;
-	/* Task comm at entry; all zero for samples folded into comm="other". */
+	/* Task comm at entry, NUL-padded, so its last byte is always 0: the
+	 * series folded into comm="other" is empty with a last byte of 1, apart
+	 * from a task that named itself "". */
 	char comm[SYSCALL_COMM_LEN];
 };
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 )
 
 // deviceNames resolves kernel dev_t values to names through
@@ -29,8 +31,8 @@ func (d *deviceNames) name(dev uint32) string {
 	if n == "" {
 		return majMin // not cached: the device may appear later
 	}
-	d.names[dev] = n
-	return n
+	d.names[dev] = tagvalue.Escape(n) // sysfs text is the kernel's: any byte but '/' and NUL
+	return d.names[dev]
 }
 
 func readDevName(uevent string) string {

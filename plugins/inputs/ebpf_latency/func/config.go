@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 )
 
 // Function is one [[inputs.ebpf_latency.functions]] table.
@@ -96,8 +98,9 @@ func (f *Function) validate() error {
 	return nil
 }
 
-// binaryTag is tag `binary`: the file's base name.
-func (f *Function) binaryTag() string { return filepath.Base(f.Binary) }
+// binaryTag is tag `binary`: the file's base name, escaped like every name
+// the system hands us (a file name may hold any byte but '/' and NUL).
+func (f *Function) binaryTag() string { return tagvalue.Escape(filepath.Base(f.Binary)) }
 
 // functionTag is tag `function`: the alias, else the symbol.
 func (f *Function) functionTag() string {

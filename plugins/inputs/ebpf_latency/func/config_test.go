@@ -70,3 +70,17 @@ func TestGoBinaryDetection(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, goBin, "/bin/sh is not")
 }
+
+// A file name may hold any byte but '/' and NUL: the binary tag escapes it
+// like every name from the system, so no two binaries share it.
+func TestBinaryTagEscaped(t *testing.T) {
+	for path, want := range map[string]string{
+		"/usr/bin/postgres": "postgres",
+		`/opt/trail\`:       `trail\x5c`,
+		"/opt/trail":        "trail",
+		"/opt/a\tb":         `a\x09b`,
+		"/opt/\xff":         `\xff`,
+	} {
+		require.Equal(t, want, (&Function{Binary: path}).binaryTag(), "binary %q", path)
+	}
+}

@@ -1,13 +1,16 @@
 package runq
 
+import "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+
 // Measurement is the runq probe's metric name.
 const Measurement = "ebpf_runq_latency"
 
 // TagComm is the task name tag, present only when comms are configured.
 const TagComm = "comm"
 
-// CommOther is the comm tag of samples folded past max_comms.
-const CommOther = "other"
+// CommOther is the comm tag of samples folded past max_comms (no escaped
+// comm equals it).
+const CommOther = tagvalue.Folded
 
 // Mirrors of enum runq_series and runq_counter in bpf/runq/runq.h
 // (bpf2go emits only types the object's BTF keeps).

@@ -6,11 +6,11 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
-	"golang.org/x/sys/unix"
 
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
@@ -108,7 +108,7 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 		tags := map[string]string{}
 		switch k.Series {
 		case seriesComm:
-			tags[TagComm] = unix.ByteSliceToString(commBytes(k.Comm))
+			tags[TagComm] = tagvalue.FromC(commBytes(k.Comm))
 		case seriesOther:
 			// The kernel makes "other" before the first comm series: it
 			// stays silent until something is folded into it.

@@ -1,13 +1,15 @@
 package syscall
 
+import "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+
 // Measurement is the syscall probe's metric name.
 const Measurement = "ebpf_syscall_latency"
 
-// Tag names and the comm value of folded samples.
+// Tag names and the comm value of folded samples (no escaped comm equals it).
 const (
 	TagSyscall = "syscall"
 	TagComm    = "comm"
-	CommOther  = "other"
+	CommOther  = tagvalue.Folded
 )
 
 // counterNames mirror enum syscall_counter in bpf/syscall/syscall.h.

@@ -10,6 +10,7 @@ import (
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
@@ -114,8 +115,8 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	return histogram.ReadAll(p.reader, func(k *syscallbpf.SyscallSyscallHistKey, iv *histogram.Interval) {
-		comm := commString(k.Comm)
-		if k.Comm == ([commLen]int8{}) {
+		comm := tagvalue.Escape(commString(k.Comm))
+		if k.Comm[commLen-1] != 0 { // the fold mark: see struct syscall_hist_key
 			comm = CommOther
 		}
 		name, ok := p.names[k.Nr]

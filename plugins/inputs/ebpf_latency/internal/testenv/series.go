@@ -29,16 +29,25 @@ func FindSeries(acc *testutil.Accumulator, measurement string, tags map[string]s
 		}
 		if le, ok := m.GetTag(histogram.TagBound); ok {
 			v, _ := m.GetField(histogram.FieldBucket)
-			s.Buckets[le] = v.(uint64)
+			s.Buckets[le] = asUint(v)
 			continue
 		}
 		found = true
 		c, _ := m.GetField(histogram.FieldCount)
 		sum, _ := m.GetField(histogram.FieldSum)
 		mx, _ := m.GetField(histogram.FieldMax)
-		s.Count, s.Sum, s.Max = c.(uint64), sum.(float64), mx.(float64)
+		s.Count, s.Sum, s.Max = asUint(c), sum.(float64), mx.(float64)
 	}
 	return s, found
+}
+
+// asUint reads an integer field: uint64 as emitted, int64 once it went
+// through the line protocol (which telegraf parses as signed).
+func asUint(v any) uint64 {
+	if i, ok := v.(int64); ok {
+		return uint64(i)
+	}
+	return v.(uint64)
 }
 
 func sameTags(m telegraf.Metric, want map[string]string) bool {

@@ -1,0 +1,42 @@
+package runq
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+// Each wakeup of a thread with an odd name (trailing backslash, control or
+// non-UTF-8 bytes, "other", "") lands in that name's own series, read back
+// from the line protocol; as nothing folds, comm="other" stays absent.
+func TestOddCommsKeepTheirOwnSeries(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cfg := DefaultConfig()
+	cfg.Comms, cfg.MaxComms = []string{"*"}, maxMaxComms // every task: the empty name too
+	p := startProbe(t, cfg)
+	sleeps := map[string]uint64{}
+	for i, name := range testenv.OddComms {
+		n := i + 1
+		testenv.AsNamedThread(t, name, func() {
+			for range n {
+				ts := unix.NsecToTimespec(int64(time.Millisecond))
+				require.NoError(t, unix.Nanosleep(&ts, nil))
+			}
+		})
+		sleeps[tagvalue.Escape(name)] = uint64(n)
+	}
+	acc := testenv.ThroughLineProtocol(t, gather(t, p))
+	testenv.RequireDistinctSeries(t, acc, Measurement)
+	seen := commsSeen(acc)
+	require.False(t, seen[CommOther], "nothing folded (comm_folded %d), yet a comm=other series", p.Status().Counters["comm_folded"])
+	for comm, n := range sleeps {
+		require.True(t, seen[comm], "no series for comm %q", comm)
+		s, _ := findSeries(acc, map[string]string{TagComm: comm})
+		require.GreaterOrEqual(t, s.Count, n, "a switch-in after each of %q's sleeps", comm)
+	}
+}

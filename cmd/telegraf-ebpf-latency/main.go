@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/common/shim"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency"
@@ -69,9 +70,15 @@ func run(configFile string, pollInterval time.Duration, pollDisabled bool) error
 	if pollDisabled {
 		pollInterval = shim.PollIntervalDisabled
 	}
-	s := shim.New()
-	if err := s.AddInput(plugin); err != nil {
+	if err := foldStdin(); err != nil {
 		return err
 	}
+	s := shim.New()
+	models.SetLoggerOnPlugin(plugin, s.Log())
+	input := &stoppable{plugin: plugin}
+	if err := s.AddInput(input); err != nil {
+		return err
+	}
+	exitWhenStalled(input)
 	return s.Run(pollInterval)
 }

@@ -5,10 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -294,6 +294,43 @@ func TestVersionFlag(t *testing.T) {
 // TestStdinEOFStops runs the command as telegraf's execd does with signal =
 // "STDIN": one newline, one gather; stdin closing stops it cleanly.
 func TestStdinEOFStops(t *testing.T) {
+	p := startPlugin(t, "-poll_interval_disabled")
+	lines := p.readLines()
+
+	start := time.Now()
+	_, err := p.stdin.Write([]byte("\n"))
+	require.NoError(t, err)
+	line := nextSelfMetric(t, lines)
+	t.Logf("first self-metric after %v: %s", time.Since(start).Round(time.Millisecond), line)
+
+	p.closeStdinAndWait(t, lines)
+}
+
+// A gather signal of any length is a gather signal: telegraf's shim reads
+// stdin with a bufio.Scanner, which took a line of 64 KiB for the end of
+// stdin (the plugin exited 0 at once, saying nothing).
+func TestLongStdinLineGathers(t *testing.T) {
+	p := startPlugin(t, "-poll_interval_disabled")
+	lines := p.readLines()
+	for _, n := range []int{65_536, 1 << 20} {
+		_, err := p.stdin.Write([]byte(strings.Repeat("x", n) + "\n"))
+		require.NoError(t, err, "write a %d-byte line", n)
+		t.Logf("%d-byte line: %s", n, nextSelfMetric(t, lines))
+	}
+	p.closeStdinAndWait(t, lines)
+}
+
+// plugin is the command started as telegraf's execd starts it, as root.
+type plugin struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *os.File // the read end of its stdout
+	stderr *lockedBuffer
+	exited chan error // Wait's result, put back after each receive
+}
+
+func startPlugin(t *testing.T, args ...string) *plugin {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		const reason = "needs root: loads eBPF programs"
 		if os.Getenv("EBPF_LATENCY_REQUIRE_PRIVILEGED") == "1" {
@@ -301,71 +338,81 @@ func TestStdinEOFStops(t *testing.T) {
 		}
 		t.Skip(reason)
 	}
-	cmd := exec.Command(binary(t), "-poll_interval_disabled")
-	stdin, err := cmd.StdinPipe()
+	p := &plugin{cmd: exec.Command(binary(t), args...), stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	var err error
+	p.stdin, err = p.cmd.StdinPipe()
 	require.NoError(t, err)
-	// Our own pipe, read to EOF by the goroutine below, so that cmd.Wait
-	// does not race with the reads.
-	stdoutR, stdoutW, err := os.Pipe()
+	// Our own pipe, so that cmd.Wait does not race with the test's reads
+	// (and so that a test can leave it unread).
+	var stdoutW *os.File
+	p.stdout, stdoutW, err = os.Pipe()
 	require.NoError(t, err)
-	defer stdoutR.Close()
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = stdoutW, &stderr
-	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { p.stdout.Close() })
+	p.cmd.Stdout, p.cmd.Stderr = stdoutW, p.stderr
+	require.NoError(t, p.cmd.Start())
 	stdoutW.Close()
-
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
 		select {
-		case <-exited:
+		case err := <-p.exited:
+			p.exited <- err
 		default:
-			_ = cmd.Process.Kill()
-			<-exited
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 		if t.Failed() {
-			t.Logf("stderr:\n%s", stderr.String())
+			t.Logf("stderr:\n%s", p.stderr.String())
 		}
 	})
+	return p
+}
 
+// readLines delivers stdout line by line until it closes.
+func (p *plugin) readLines() <-chan string {
 	lines := make(chan string, 1024)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(stdoutR)
-		for sc.Scan() {
-			lines <- sc.Text()
+		r := bufio.NewReader(p.stdout)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			lines <- strings.TrimSuffix(line, "\n")
 		}
 	}()
+	return lines
+}
 
-	start := time.Now()
-	_, err = stdin.Write([]byte("\n"))
-	require.NoError(t, err)
-	self := regexp.MustCompile(`^ebpf_latency_probe,`)
+// nextSelfMetric waits for the next gather's self-metric line.
+func nextSelfMetric(t *testing.T, lines <-chan string) string {
+	t.Helper()
 	timeout := time.After(20 * time.Second)
-wait:
 	for {
 		select {
 		case line, ok := <-lines:
 			require.True(t, ok, "stdout closed before an ebpf_latency_probe line")
-			if self.MatchString(line) {
+			if strings.HasPrefix(line, "ebpf_latency_probe,") {
 				require.Contains(t, line, "up=1i", "the disk probe runs")
-				t.Logf("first self-metric after %v: %s", time.Since(start).Round(time.Millisecond), line)
-				break wait
+				return line
 			}
 		case <-timeout:
 			t.Fatal("no ebpf_latency_probe line on stdout within 20s")
 		}
 	}
+}
 
-	require.NoError(t, stdin.Close())
+func (p *plugin) closeStdinAndWait(t *testing.T, lines <-chan string) {
+	t.Helper()
+	require.NoError(t, p.stdin.Close())
 	closed := time.Now()
 	go func() {
 		for range lines { // drain the rest so the process never blocks on stdout
 		}
 	}()
 	select {
-	case err := <-exited:
-		exited <- err // for the cleanup
+	case err := <-p.exited:
+		p.exited <- err
 		require.NoError(t, err, "exit status after stdin EOF")
 		t.Logf("exited %v after stdin closed", time.Since(closed).Round(time.Millisecond))
 	case <-time.After(10 * time.Second):

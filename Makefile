@@ -59,9 +59,10 @@ lint:
 # Debian packages the tests need: FUSE for the latency-injecting backing file,
 # iproute2 for the TCP tests' network namespaces, fio and bpftrace for the
 # overhead harness (make test smoke-runs it), prometheus and influxdb for the
-# end-to-end tests through them.
+# end-to-end tests through them, dmsetup and e2fsprogs for the disk probe's
+# devices-by-path test (ext4 on device-mapper on a partitioned loop device).
 deps:
-	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb
+	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb dmsetup e2fsprogs
 
 clean:
 	rm -rf bin .cache

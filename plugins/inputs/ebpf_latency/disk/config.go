@@ -1,16 +1,21 @@
 package disk
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
 
 // Config is the [inputs.ebpf_latency.disk] table.
 type Config struct {
-	// Devices are globs on kernel device names ("sd*", "nvme0n1"); empty means all.
+	// Devices are globs on kernel device names ("sd*", "nvme0n1") or
+	// absolute paths ("/var/lib/postgresql"), which stand for the whole disks
+	// under them (resolved at Start); empty means all.
 	Devices []string `toml:"devices"`
 	// Stages to measure: "queue" (created -> issued) and/or "service" (issued -> done).
 	Stages []string `toml:"stages"`
@@ -48,6 +53,12 @@ func DefaultConfig() *Config {
 // Validate checks every key; errors name the key and the bad value.
 func (c *Config) Validate() error {
 	for _, g := range c.Devices {
+		if isPath(g) {
+			if _, err := os.Stat(g); err != nil {
+				return fmt.Errorf("devices: path %q: %v", g, errors.Unwrap(err))
+			}
+			continue
+		}
 		if _, err := path.Match(g, ""); err != nil {
 			return fmt.Errorf("devices: bad glob %q: %v", g, err)
 		}
@@ -81,12 +92,30 @@ func (c *Config) pinnedHook() *hooks.Kind {
 	return k
 }
 
-// wantDevice matches a device name against the globs (validated already).
-func (c *Config) wantDevice(name string) bool {
-	if len(c.Devices) == 0 {
+// isPath tells a path entry of devices from a glob: paths are absolute.
+func isPath(device string) bool { return strings.HasPrefix(device, "/") }
+
+// devicePaths are the path entries of devices.
+func (c *Config) devicePaths() []string {
+	var paths []string
+	for _, d := range c.Devices {
+		if isPath(d) {
+			paths = append(paths, d)
+		}
+	}
+	return paths
+}
+
+// wantDevice matches a device name against the globs (validated already)
+// and the disks the path entries resolved to.
+func (c *Config) wantDevice(name string, pathDisks map[string]bool) bool {
+	if len(c.Devices) == 0 || pathDisks[name] {
 		return true
 	}
 	for _, g := range c.Devices {
+		if isPath(g) {
+			continue
+		}
 		if ok, _ := path.Match(g, name); ok {
 			return true
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -45,6 +46,8 @@ type diskProbe struct {
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	devices *deviceNames
+	// pathDisks are the whole disks the path entries of devices resolved to.
+	pathDisks map[string]bool
 	// startTimes says where start times come from: "kernel", "probe" or "kernel+probe".
 	startTimes    string
 	warnedUntimed bool
@@ -62,6 +65,9 @@ func (p *diskProbe) Start() error {
 	}
 	kernelTimes, probeTimes, err := p.chooseStartTimes()
 	if err != nil {
+		return err
+	}
+	if err := p.resolvePaths(); err != nil {
 		return err
 	}
 	// Before 5.11, block_rq_insert/issue passed the queue before the request.
@@ -117,6 +123,24 @@ func (p *diskProbe) Start() error {
 	return nil
 }
 
+// resolvePaths finds the whole disks under each path entry of devices, once:
+// a disk added later under a path is not followed.
+func (p *diskProbe) resolvePaths() error {
+	p.pathDisks = map[string]bool{}
+	layers := newDiskLayers()
+	for _, path := range p.cfg.devicePaths() {
+		disks, chain, err := layers.disksUnder(path)
+		if err != nil {
+			return fmt.Errorf("devices: path %q: %v", path, err)
+		}
+		for _, d := range disks {
+			p.pathDisks[d] = true
+		}
+		p.log.Infof("disk: devices path %q is on %s: measuring disk(s) %s", path, chain, strings.Join(disks, ", "))
+	}
+	return nil
+}
+
 // skippedPrograms drops the insert/issue hooks when the kernel's request
 // timestamps suffice; classic tracepoints always need them.
 func (p *diskProbe) skippedPrograms(probeTimes bool) map[string]bool {
@@ -168,7 +192,7 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	now := time.Now()
 	return histogram.ReadValues(p.reader, func(k *diskbpf.DiskDiskHistKey, perCPU []stagedValue, epoch uint64) {
 		name := p.devices.name(k.Dev)
-		if !p.cfg.wantDevice(name) {
+		if !p.cfg.wantDevice(name, p.pathDisks) {
 			return
 		}
 		for stage := range stageNames {

@@ -34,6 +34,12 @@ var errLoopBusy = errors.New("loop device taken concurrently")
 // autoclear. The device is detached, and its fds closed, in t.Cleanup.
 func NewLoopDevice(t testing.TB, backingFile string) *LoopDevice {
 	t.Helper()
+	return newLoopDevice(t, backingFile, 0)
+}
+
+// newLoopDevice is NewLoopDevice with LO_FLAGS_* flags (partscan).
+func newLoopDevice(t testing.TB, backingFile string, flags uint32) *LoopDevice {
+	t.Helper()
 	backing, err := os.OpenFile(backingFile, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatalf("open loop backing file: %v", err)
@@ -57,7 +63,7 @@ func NewLoopDevice(t testing.TB, backingFile string) *LoopDevice {
 			backing.Close()
 			t.Fatalf("LOOP_CTL_GET_FREE: %v", err)
 		}
-		fd, lastErr = attachLoop(num, backing)
+		fd, lastErr = attachLoop(num, backing, flags)
 		if lastErr == nil {
 			break
 		}
@@ -90,13 +96,13 @@ func NewLoopDevice(t testing.TB, backingFile string) *LoopDevice {
 // attachLoop binds backing to /dev/loop<num> and returns the open device fd.
 // It returns an error wrapping errLoopBusy when the device was taken or
 // vanished between LOOP_CTL_GET_FREE and the bind.
-func attachLoop(num int, backing *os.File) (int, error) {
+func attachLoop(num int, backing *os.File, flags uint32) (int, error) {
 	path := fmt.Sprintf("/dev/loop%d", num)
 	fd, err := openLoopNode(path)
 	if err != nil {
 		return -1, err
 	}
-	info := unix.LoopInfo64{Flags: 0} // read-write, no autoclear, no direct I/O, no partscan
+	info := unix.LoopInfo64{Flags: flags} // read-write, no autoclear, no direct I/O
 	copy(info.File_name[:len(info.File_name)-1], backing.Name())
 
 	cfg := unix.LoopConfig{Fd: uint32(backing.Fd()), Info: info}

@@ -10,7 +10,7 @@ TELEGRAF_TAGS := custom,inputs.execd,outputs.file,outputs.prometheus_client,outp
 # Test runs fail instead of skipping when they cannot load eBPF (CI sets 1).
 EBPF_LATENCY_REQUIRE_PRIVILEGED ?= 0
 
-.PHONY: all build generate test run lint bench telegraf deps clean dashboards test-dashboards
+.PHONY: all build generate test test-deps run lint bench telegraf deps clean dashboards test-dashboards
 
 all: build
 
@@ -27,9 +27,13 @@ CONFIG ?=
 run: build
 	./$(BIN) -poll_interval 10s $(if $(CONFIG),-config $(CONFIG))
 
-test: telegraf
+# The whole suite takes a few minutes; a hung test fails the run after
+# TEST_TIMEOUT instead of blocking it. TEST_FLAGS=-json is how CI counts skips.
+TEST_TIMEOUT ?= 30m
+TEST_FLAGS ?=
+test: test-deps telegraf
 	EBPF_LATENCY_TELEGRAF=$(TELEGRAF) EBPF_LATENCY_REQUIRE_PRIVILEGED=$(EBPF_LATENCY_REQUIRE_PRIVILEGED) \
-		$(GO) test -count=1 -p 1 ./...
+		$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./... ./.ci/gotest ./.ci/setup
 	$(MAKE) test-dashboards
 
 # Grafana dashboards (dashboards/, its own Go module): regenerate the
@@ -38,7 +42,7 @@ dashboards:
 	cd dashboards && $(GO) run .
 
 test-dashboards:
-	cd dashboards && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd dashboards && $(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 
 telegraf: $(TELEGRAF)
 $(TELEGRAF):
@@ -54,15 +58,28 @@ bench:
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
-	$(GO) vet ./...
+	$(GO) vet ./... ./.ci/gotest ./.ci/setup
 
 # Debian packages the tests need: FUSE for the latency-injecting backing file,
 # iproute2 for the TCP tests' network namespaces, fio and bpftrace for the
 # overhead harness (make test smoke-runs it), prometheus and influxdb for the
 # end-to-end tests through them, dmsetup and e2fsprogs for the disk probe's
 # devices-by-path test (ext4 on device-mapper on a partitioned loop device).
+TEST_DEBS := gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb dmsetup e2fsprogs
 deps:
-	apt-get install -y --no-install-recommends gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb dmsetup e2fsprogs
+	apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=120 $(TEST_DEBS)
+
+# make test runs this: as root it installs whichever of TEST_DEBS is missing
+# (so `sudo make test` is the whole set-up on Debian); otherwise it names them.
+test-deps:
+	@missing=$$(for p in $(TEST_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -qx 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	missing=$$(echo $$missing); \
+	if [ "$$(id -u)" != 0 ]; then echo "test-deps: missing Debian packages: $$missing (run: sudo make deps)"; exit 0; fi; \
+	echo "test-deps: installing $$missing"; \
+	{ apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 $$missing >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 $$missing >/dev/null; }; }
 
 clean:
 	rm -rf bin .cache

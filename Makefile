@@ -17,6 +17,12 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/telegraf-ebpf-latency
 
+# The .deb and .rpm (dist/), built by nfpm as a library in its own module
+# (packaging/go.mod); see docs/install.md.
+.PHONY: packages
+packages: build
+	cd packaging && $(GO) run . -binary $(CURDIR)/$(BIN) -repo $(CURDIR) -out $(CURDIR)/dist
+
 # Rebuild the committed bpf2go objects (Debian: apt-get install clang-19 llvm-19 libbpf-dev bpftool).
 generate:
 	BPF2GO_CC=clang-19 BPF2GO_STRIP=llvm-strip-19 $(GO) generate ./bpf/...
@@ -82,4 +88,4 @@ test-deps:
 	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 $$missing >/dev/null; }; }
 
 clean:
-	rm -rf bin .cache
+	rm -rf bin .cache dist

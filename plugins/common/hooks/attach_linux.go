@@ -75,17 +75,17 @@ func attachFlavour(spec *ebpf.CollectionSpec, fl Flavour, opts Options) (*Attach
 	}
 	coll, err := ebpf.NewCollection(trimmed)
 	if err != nil {
-		return nil, fmt.Errorf("loading: %w", kernel.ExplainLoadError(err))
+		return nil, explainDenied("loading", err, fl.Kind)
 	}
 	att := &Attached{Kind: fl.Kind, Collection: coll}
 	for _, h := range fl.Hooks {
-		if opts.Skip[h.Program] || fl.Kind == Uprobe {
+		if opts.Skip[h.Program] || fl.Kind == Uprobe || fl.Kind == UprobeMulti {
 			continue
 		}
 		l, err := attachOne(coll.Programs[h.Program], fl.Kind, h)
 		if err != nil {
 			att.Close()
-			return nil, fmt.Errorf("attaching %s to %s: %w", h.Program, h.Event, kernel.ExplainLoadError(err))
+			return nil, explainDenied(fmt.Sprintf("attaching %s to %s", h.Program, h.Event), err, fl.Kind)
 		}
 		att.links = append(att.links, l)
 	}

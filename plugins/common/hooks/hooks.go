@@ -19,16 +19,18 @@ type Kind int
 // raw_tp needs probe-read helpers; classic tracepoints pass only the
 // formatted record. SockOps programs attach to a cgroup v2 directory.
 // Uprobe programs are loaded here but attached by their probe, one link per
-// configured function, so that one bad function fails alone (Attached.Keep).
+// configured function, so that one bad function fails alone (Attached.Keep);
+// UprobeMulti programs likewise, through uprobe_multi links (Linux 6.6+).
 const (
 	TPBTF Kind = iota
 	RawTP
 	Tracepoint
 	SockOps
 	Uprobe
+	UprobeMulti
 )
 
-var kindNames = []string{"tp_btf", "raw_tp", "tracepoint", "sock_ops", "uprobe"}
+var kindNames = []string{"tp_btf", "raw_tp", "tracepoint", "sock_ops", "uprobe", "uprobe_multi"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

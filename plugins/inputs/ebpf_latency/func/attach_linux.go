@@ -7,12 +7,13 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 )
 
 // attachFunction links function i to its return and entry programs. The
 // error names binary and symbol: it is what the operator sees.
-func attachFunction(coll *ebpf.Collection, pair programPair, i int, f Function) ([]link.Link, error) {
+func attachFunction(coll *ebpf.Collection, kind hooks.Kind, pair programPair, i int, f Function) ([]link.Link, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("function %d (binary %s, symbol %s): %w", i, f.Binary, f.Symbol, err)
 	}
@@ -25,26 +26,49 @@ func attachFunction(coll *ebpf.Collection, pair programPair, i int, f Function) 
 	if err != nil {
 		return nil, fail(err)
 	}
-	opts := &link.UprobeOptions{PID: f.PID}
-	if cookie {
-		opts.Cookie = uint64(i)
+	uretprobe, uprobe := perfUprobes(exe, f.PID, i, cookie)
+	if kind == hooks.UprobeMulti {
+		uretprobe, uprobe = multiUprobes(exe, f.PID, i)
 	}
 	// Return first: an entry probe alone would only leave starts behind.
-	rl, err := exe.Uretprobe(f.Symbol, ret, opts)
+	rl, err := uretprobe(f.Symbol, ret)
 	if err != nil {
-		return nil, fail(explainAttach(err))
+		return nil, fail(explainAttach(err, kind))
 	}
-	el, err := exe.Uprobe(f.Symbol, entry, opts)
+	el, err := uprobe(f.Symbol, entry)
 	if err != nil {
 		rl.Close()
-		return nil, fail(explainAttach(err))
+		return nil, fail(explainAttach(err, kind))
 	}
 	return []link.Link{rl, el}, nil
 }
 
-func explainAttach(err error) error {
+// attacher links one program to one symbol.
+type attacher func(symbol string, prog *ebpf.Program) (link.Link, error)
+
+// perfUprobes attach through perf_event_open (CAP_SYS_ADMIN since 6.16).
+func perfUprobes(exe *link.Executable, pid, i int, cookie bool) (ret, entry attacher) {
+	opts := &link.UprobeOptions{PID: pid}
+	if cookie {
+		opts.Cookie = uint64(i)
+	}
+	return func(sym string, p *ebpf.Program) (link.Link, error) { return exe.Uretprobe(sym, p, opts) },
+		func(sym string, p *ebpf.Program) (link.Link, error) { return exe.Uprobe(sym, p, opts) }
+}
+
+// multiUprobes attach through uprobe_multi links (CAP_BPF, CAP_PERFMON).
+func multiUprobes(exe *link.Executable, pid, i int) (ret, entry attacher) {
+	opts := &link.UprobeMultiOptions{PID: uint32(pid), Cookies: []uint64{uint64(i)}}
+	return func(sym string, p *ebpf.Program) (link.Link, error) {
+			return exe.UretprobeMulti([]string{sym}, p, opts)
+		},
+		func(sym string, p *ebpf.Program) (link.Link, error) { return exe.UprobeMulti([]string{sym}, p, opts) }
+}
+
+func explainAttach(err error, kind hooks.Kind) error {
 	if errors.Is(err, link.ErrNoSymbol) {
 		return fmt.Errorf("%w in the symbol table or dynamic symbols (misspelt, stripped, or a static function the compiler inlined?)", err)
 	}
-	return kernel.ExplainLoadError(err)
+	purpose, caps := kind.Needs()
+	return kernel.ExplainDenied(err, purpose, caps...)
 }

@@ -3,6 +3,8 @@ package funcprobe
 import (
 	"fmt"
 
+	"github.com/cilium/ebpf"
+
 	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
@@ -12,6 +14,12 @@ const slots = 16
 
 // programPair names the entry and return programs that serve function i.
 type programPair func(i int) (entry, ret string, cookie bool)
+
+// withMulti is withCookies through uprobe_multi links (Linux 6.6+): the
+// only uprobe attach that CAP_BPF and CAP_PERFMON allow on kernels that
+// want CAP_SYS_ADMIN for perf_event_open uprobes (6.16+ and backports).
+// Older kernels refuse the program's attach type at load.
+var withMulti = hooks.Flavour{Kind: hooks.UprobeMulti, Hooks: withCookies.Hooks}
 
 // withCookies serves every function with one pair, told apart by the attach
 // cookie (bpf_get_attach_cookie, Linux 5.15+). Older verifiers refuse the
@@ -38,7 +46,18 @@ func slotPrograms(i int) (entry, ret string) {
 }
 
 // flavours is the chain, best first.
-var flavours = []hooks.Flavour{withCookies, withSlots}
+var flavours = []hooks.Flavour{withMulti, withCookies, withSlots}
+
+// prepare gives the programs the uprobe_multi attach type for withMulti.
+func prepare(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
+	if kind != hooks.UprobeMulti {
+		return nil
+	}
+	for _, p := range spec.Programs {
+		p.AttachType = ebpf.AttachTraceUprobeMulti
+	}
+	return nil
+}
 
 // unusedSlots skips the slot pairs no configured function needs.
 func unusedSlots(functions int) map[string]bool {

@@ -42,18 +42,22 @@ func (p *funcProbe) Start() error {
 	if _, err := histogram.FitMap(spec.Maps[funcbpf.FuncMapFuncHists], uint32(len(p.cfg))); err != nil {
 		return err
 	}
-	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg))})
+	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg)), Prepare: prepare})
 	if err != nil {
 		return err
 	}
 	for _, a := range att.Passed {
+		if a.Kind == hooks.UprobeMulti {
+			p.log.Infof("func: no uprobe_multi links (%v); attaching through perf_event_open", a.Err)
+			continue
+		}
 		p.log.Warnf("func: no attach cookies (%v); fell back to one program pair per function, at most %d functions", a.Err, slots)
 	}
 	pair := pairFor(att)
 	p.attached, p.failed = 0, 0
 	var reasons []string
 	for i, f := range p.cfg {
-		links, err := attachFunction(att.Collection, pair, i, f)
+		links, err := attachFunction(att.Collection, att.Kind, pair, i, f)
 		if err != nil {
 			p.failed++
 			p.log.Errorf("func: not measured: %v", err)

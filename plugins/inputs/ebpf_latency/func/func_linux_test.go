@@ -93,18 +93,20 @@ func (s series) cumulative(t *testing.T, le string) uint64 {
 	return 0
 }
 
-// 30 calls of 2 ms and 10 of 20 ms, through both program sets: attach
-// cookies, and the per-slot fallback older kernels get.
+// 30 calls of 2 ms and 10 of 20 ms, through every program set: uprobe_multi
+// links, perf uprobes with attach cookies, and the per-slot fallback older
+// kernels get.
 func TestDelaysLandInTheirBuckets(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	bin := buildWorker(t)
 	for _, tt := range []struct {
 		name  string
 		chain []hooks.Flavour
-	}{{"cookies", nil}, {"slots", []hooks.Flavour{withSlots}}} {
+		hook  string
+	}{{"multi", nil, "uprobe_multi"}, {"cookies", []hooks.Flavour{withCookies}, "uprobe"}, {"slots", []hooks.Flavour{withSlots}, "uprobe"}} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := startProbe(t, Config{{Binary: bin, Symbol: "do_work"}}, tt.chain, testutil.Logger{})
-			require.Equal(t, "uprobe", p.Status().Hook)
+			require.Equal(t, tt.hook, p.Status().Hook)
 			startWorker(t, bin, "work", "30", "2", "10", "20").run(t)
 
 			s := gatherSeries(t, p, "worker", "do_work")

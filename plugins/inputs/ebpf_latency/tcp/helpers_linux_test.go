@@ -54,16 +54,19 @@ func serve(t *testing.T, ns *testenv.Netns) int {
 	ns.Run(t, func() { ln, err = net.Listen("tcp", "[::]:0") })
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go echo(c)
-		}
-	}()
+	go serveEcho(ln)
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// serveEcho answers every connection ln accepts with echo until ln closes.
+func serveEcho(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go echo(c)
+	}
 }
 
 // echo answers each msgSize request with msgSize bytes until EOF, and a

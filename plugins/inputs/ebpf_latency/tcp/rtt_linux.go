@@ -82,8 +82,11 @@ func (p *rttProbe) Start() error {
 // cannot, it says so once: those connections go unmeasured until they
 // reconnect.
 func (p *rttProbe) armOld() {
-	armed, failed, err := armExisting(p.cfg)
+	armed, failed, notArmed, err := armExisting(p.cfg)
 	p.armed[armCounterNames[0]], p.armed[armCounterNames[1]] = armed, failed
+	if notArmed != nil {
+		p.log.Infof("%s: connections in other network namespaces older than the plugin are measured from their next reconnect: %v", p.name, notArmed)
+	}
 	switch {
 	case err != nil:
 		p.log.Warnf("%s: connections older than the plugin are not measured until they reconnect: %v", p.name, err)

@@ -40,7 +40,7 @@ type DiskDiskStart struct {
 
 type DiskHist struct {
 	_     structs.HostLayout
-	Slots [32]uint64
+	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64
@@ -65,6 +65,7 @@ const (
 	DiskProgDiskIssueRaw        = "disk_issue_raw"
 	DiskProgDiskIssueTp         = "disk_issue_tp"
 	DiskVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
+	DiskVarHistScheme           = "hist_scheme"
 	DiskVarTrackStarts          = "track_starts"
 	DiskVarUseKernelTimes       = "use_kernel_times"
 	DiskVarWantFlags            = "want_flags"
@@ -140,6 +141,7 @@ type DiskMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type DiskVariableSpecs struct {
 	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
+	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	TrackStarts          *ebpf.VariableSpec `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.VariableSpec `ebpf:"use_kernel_times"`
 	WantFlags            *ebpf.VariableSpec `ebpf:"want_flags"`
@@ -187,6 +189,7 @@ func (m *DiskMaps) Close() error {
 // It can be passed to LoadDiskObjects or ebpf.CollectionSpec.LoadAndAssign.
 type DiskVariables struct {
 	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
+	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
 	TrackStarts          *ebpf.Variable `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.Variable `ebpf:"use_kernel_times"`
 	WantFlags            *ebpf.Variable `ebpf:"want_flags"`

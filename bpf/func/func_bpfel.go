@@ -33,7 +33,7 @@ type FuncFuncStartKey struct {
 
 type FuncHist struct {
 	_     structs.HostLayout
-	Slots [32]uint64
+	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64
@@ -82,6 +82,7 @@ const (
 	FuncProgFuncReturn7  = "func_return_7"
 	FuncProgFuncReturn8  = "func_return_8"
 	FuncProgFuncReturn9  = "func_return_9"
+	FuncVarHistScheme    = "hist_scheme"
 )
 
 // LoadFunc returns the embedded CollectionSpec for Func.
@@ -176,6 +177,7 @@ type FuncMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncVariableSpecs struct {
+	HistScheme *ebpf.VariableSpec `ebpf:"hist_scheme"`
 }
 
 // FuncObjects contains all objects after they have been loaded into the kernel.
@@ -217,6 +219,7 @@ func (m *FuncMaps) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncVariables struct {
+	HistScheme *ebpf.Variable `ebpf:"hist_scheme"`
 }
 
 // FuncPrograms contains all programs after they have been loaded into the kernel.

@@ -15,7 +15,7 @@ import (
 
 type RunqHist struct {
 	_     structs.HostLayout
-	Slots [32]uint64
+	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64
@@ -47,6 +47,7 @@ const (
 	RunqVarGlobChars         = "glob_chars"
 	RunqVarGlobStar          = "glob_star"
 	RunqVarGlobStart         = "glob_start"
+	RunqVarHistScheme        = "hist_scheme"
 )
 
 // LoadRunq returns the embedded CollectionSpec for Runq.
@@ -118,6 +119,7 @@ type RunqVariableSpecs struct {
 	GlobChars  *ebpf.VariableSpec `ebpf:"glob_chars"`
 	GlobStar   *ebpf.VariableSpec `ebpf:"glob_star"`
 	GlobStart  *ebpf.VariableSpec `ebpf:"glob_start"`
+	HistScheme *ebpf.VariableSpec `ebpf:"hist_scheme"`
 }
 
 // RunqObjects contains all objects after they have been loaded into the kernel.
@@ -164,6 +166,7 @@ type RunqVariables struct {
 	GlobChars  *ebpf.Variable `ebpf:"glob_chars"`
 	GlobStar   *ebpf.Variable `ebpf:"glob_star"`
 	GlobStart  *ebpf.Variable `ebpf:"glob_start"`
+	HistScheme *ebpf.Variable `ebpf:"hist_scheme"`
 }
 
 // RunqPrograms contains all programs after they have been loaded into the kernel.

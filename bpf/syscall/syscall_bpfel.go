@@ -15,7 +15,7 @@ import (
 
 type SyscallHist struct {
 	_     structs.HostLayout
-	Slots [32]uint64
+	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64
@@ -62,6 +62,7 @@ const (
 	SyscallVarCommGlobs          = "comm_globs"
 	SyscallVarFilterComms        = "filter_comms"
 	SyscallVarFilterPids         = "filter_pids"
+	SyscallVarHistScheme         = "hist_scheme"
 )
 
 // LoadSyscall returns the embedded CollectionSpec for Syscall.
@@ -134,6 +135,7 @@ type SyscallVariableSpecs struct {
 	CommGlobs   *ebpf.VariableSpec `ebpf:"comm_globs"`
 	FilterComms *ebpf.VariableSpec `ebpf:"filter_comms"`
 	FilterPids  *ebpf.VariableSpec `ebpf:"filter_pids"`
+	HistScheme  *ebpf.VariableSpec `ebpf:"hist_scheme"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -188,6 +190,7 @@ type SyscallVariables struct {
 	CommGlobs   *ebpf.Variable `ebpf:"comm_globs"`
 	FilterComms *ebpf.Variable `ebpf:"filter_comms"`
 	FilterPids  *ebpf.Variable `ebpf:"filter_pids"`
+	HistScheme  *ebpf.Variable `ebpf:"hist_scheme"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

@@ -15,7 +15,7 @@ import (
 
 type ConnectHist struct {
 	_     structs.HostLayout
-	Slots [32]uint64
+	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64
@@ -61,6 +61,7 @@ const (
 	ConnectVarByInterface      = "by_interface"
 	ConnectVarByPort           = "by_port"
 	ConnectVarFilterPorts      = "filter_ports"
+	ConnectVarHistScheme       = "hist_scheme"
 	ConnectVarWatchedPorts     = "watched_ports"
 )
 
@@ -132,6 +133,7 @@ type ConnectVariableSpecs struct {
 	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
@@ -185,6 +187,7 @@ type ConnectVariables struct {
 	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
 	ByPort       *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
+	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
 	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }
 

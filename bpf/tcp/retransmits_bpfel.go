@@ -50,6 +50,7 @@ const (
 	RetransmitsVarByInterface           = "by_interface"
 	RetransmitsVarByPort                = "by_port"
 	RetransmitsVarFilterPorts           = "filter_ports"
+	RetransmitsVarHistScheme            = "hist_scheme"
 	RetransmitsVarTcpRetransmitTpHasErr = "tcp_retransmit_tp_has_err"
 	RetransmitsVarWatchedPorts          = "watched_ports"
 )
@@ -120,6 +121,7 @@ type RetransmitsVariableSpecs struct {
 	ByInterface           *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort                *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts           *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HistScheme            *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	TcpRetransmitTpHasErr *ebpf.VariableSpec `ebpf:"tcp_retransmit_tp_has_err"`
 	WatchedPorts          *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
@@ -170,6 +172,7 @@ type RetransmitsVariables struct {
 	ByInterface           *ebpf.Variable `ebpf:"by_interface"`
 	ByPort                *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts           *ebpf.Variable `ebpf:"filter_ports"`
+	HistScheme            *ebpf.Variable `ebpf:"hist_scheme"`
 	TcpRetransmitTpHasErr *ebpf.Variable `ebpf:"tcp_retransmit_tp_has_err"`
 	WatchedPorts          *ebpf.Variable `ebpf:"watched_ports"`
 }

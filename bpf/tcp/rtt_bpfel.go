@@ -15,7 +15,7 @@ import (
 
 type RttHist struct {
 	_     structs.HostLayout
-	Slots [32]uint64
+	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64
@@ -60,6 +60,7 @@ const (
 	RttVarByInterface     = "by_interface"
 	RttVarByPort          = "by_port"
 	RttVarFilterPorts     = "filter_ports"
+	RttVarHistScheme      = "hist_scheme"
 	RttVarWatchedPorts    = "watched_ports"
 )
 
@@ -130,6 +131,7 @@ type RttVariableSpecs struct {
 	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
@@ -179,6 +181,7 @@ type RttVariables struct {
 	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
 	ByPort       *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
+	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
 	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }
 

@@ -19,15 +19,15 @@ type deltas struct {
 }
 
 type previous struct {
-	slots  [Slots]uint64
+	slots  []uint64 // the scheme's slots only
 	sumNs  uint64
 	gather uint64 // the last gather that wrote the series
 }
 
-// since returns the counts added to iv's series since the previous gather.
-// Every Emit of one gather passes the same now, which is how a new gather is
-// told apart.
-func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, now time.Time) (added Interval) {
+// since returns the counts added to iv's series since the previous gather,
+// in its first n slots. Every Emit of one gather passes the same now, which
+// is how a new gather is told apart.
+func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, n int, now time.Time) (added Interval) {
 	if d.prev == nil {
 		d.prev = map[string]*previous{}
 	}
@@ -38,18 +38,20 @@ func (d *deltas) since(measurement string, tags map[string]string, iv *Interval,
 	key := d.seriesKey(measurement, tags)
 	p, ok := d.prev[string(key)]
 	if !ok {
-		p = &previous{}
+		p = &previous{slots: make([]uint64, n)}
 		d.prev[string(key)] = p
 	}
 	if p.wentBack(iv) {
-		*p = previous{}
+		clear(p.slots)
+		p.sumNs = 0
 	}
-	for s, c := range iv.Slots {
+	for s, c := range iv.Slots[:n] {
 		added.Slots[s] = c - p.slots[s]
 	}
 	added.SumNs = iv.SumNs - p.sumNs
 	added.MaxNs, added.MinNs, added.Sampled = iv.MaxNs, iv.MinNs, iv.Sampled
-	p.slots, p.sumNs, p.gather = iv.Slots, iv.SumNs, d.gather
+	copy(p.slots, iv.Slots[:n])
+	p.sumNs, p.gather = iv.SumNs, d.gather
 	return added
 }
 
@@ -68,8 +70,8 @@ func (p *previous) wentBack(iv *Interval) bool {
 	if iv.SumNs < p.sumNs {
 		return true
 	}
-	for s, c := range iv.Slots {
-		if c < p.slots[s] {
+	for s, c := range p.slots {
+		if iv.Slots[s] < c {
 			return true
 		}
 	}

@@ -33,40 +33,57 @@ const (
 // samples, each tagged with both its bounds, so a missing line means zero.
 type Emitter struct {
 	opts            Options
+	slots           int      // the scheme's
+	le, gt          []string // bound labels of each slot, formatted once
+	quantileFields  []string
 	bucket, summary map[string]any // reused: accumulators copy fields
 	deltas          deltas
 }
 
-// NewEmitter returns an Emitter writing in the layout opts names.
+// NewEmitter returns an Emitter writing in the scheme, layout and
+// quantiles opts names.
 func NewEmitter(opts Options) *Emitter {
-	return &Emitter{opts: opts, bucket: make(map[string]any, 1), summary: make(map[string]any, 6)}
-}
-
-// boundLabels are the le values, formatted once; lowerLabels the gt values.
-var boundLabels, lowerLabels = func() (le, gt [Slots]string) {
-	gt[0] = "0"
-	for s := range le {
-		le[s] = BoundLabel(s)
+	e := &Emitter{
+		opts:    opts,
+		slots:   opts.Scheme.Slots(),
+		bucket:  make(map[string]any, 1),
+		summary: make(map[string]any, 6+len(opts.Quantiles)),
+	}
+	e.le, e.gt = make([]string, e.slots), make([]string, e.slots)
+	for s := range e.le {
+		e.le[s] = opts.Scheme.BoundLabel(s)
+		e.gt[s] = "0"
 		if s > 0 {
-			gt[s] = le[s-1]
+			e.gt[s] = e.le[s-1]
 		}
 	}
-	return le, gt
-}()
+	for _, q := range opts.Quantiles {
+		e.quantileFields = append(e.quantileFields, QuantileField(q))
+	}
+	return e
+}
 
 // Emit writes one series: its bucket lines, then a line without le carrying
-// sum, count and the interval's max and min. It borrows tags, adding le (and
-// gt) while it writes and removing them before it returns; the accumulators
-// (telegraf's and testutil's) copy tags and fields per line.
+// sum, count, the interval's max and min and its quantiles. It borrows tags,
+// adding le (and gt) while it writes and removing them before it returns;
+// the accumulators (telegraf's and testutil's) copy tags and fields per line.
 func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	clear(e.summary)
+	var added Interval
+	if e.opts.Layout == IntervalCounts || len(e.opts.Quantiles) > 0 {
+		added = e.deltas.since(measurement, tags, iv, e.slots, now)
+	}
 	if e.opts.Layout == IntervalCounts {
-		added := e.deltas.since(measurement, tags, iv, now)
 		e.emitIntervalBuckets(acc, measurement, tags, &added, now)
 		e.summary[FieldIntervalCount] = added.Count()
 		e.summary[FieldIntervalSum] = float64(added.SumNs) / 1e9
 	} else {
 		e.emitCumulativeBuckets(acc, measurement, tags, iv, now)
+	}
+	if n := added.Count(); n > 0 {
+		for i, q := range e.opts.Quantiles {
+			e.summary[e.quantileFields[i]] = quantileNs(e.opts.Scheme, &added, n, q) / 1e9
+		}
 	}
 	e.summary[FieldSum] = float64(iv.SumNs) / 1e9
 	e.summary[FieldCount] = iv.Count()
@@ -80,9 +97,9 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 // emitCumulativeBuckets writes every bound with the count at or below it.
 func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	var cumulative uint64
-	for s := 0; s < Slots; s++ {
+	for s := 0; s < e.slots; s++ {
 		cumulative += iv.Slots[s]
-		tags[TagBound] = boundLabels[s]
+		tags[TagBound] = e.le[s]
 		e.bucket[FieldBucket] = cumulative
 		acc.AddFields(measurement, e.bucket, tags, now)
 	}
@@ -91,11 +108,11 @@ func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement st
 
 // emitIntervalBuckets writes the buckets that gained samples, with the gain.
 func (e *Emitter) emitIntervalBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, added *Interval, now time.Time) {
-	for s := 0; s < Slots; s++ {
+	for s := 0; s < e.slots; s++ {
 		if added.Slots[s] == 0 {
 			continue
 		}
-		tags[TagBound], tags[TagLowerBound] = boundLabels[s], lowerLabels[s]
+		tags[TagBound], tags[TagLowerBound] = e.le[s], e.gt[s]
 		e.bucket[FieldIntervalBucket] = added.Slots[s]
 		acc.AddFields(measurement, e.bucket, tags, now)
 	}

@@ -2,7 +2,6 @@ package histogram
 
 import (
 	"math"
-	"math/bits"
 	"testing"
 	"time"
 
@@ -100,49 +99,4 @@ func TestEmitSameBoundsForEverySeries(t *testing.T) {
 	require.Equal(t, bounds(fast), bounds(slow))
 	require.Equal(t, bounds(fast), bounds(Interval{}))
 	require.Len(t, bounds(fast), Slots)
-}
-
-// slotByDefinition is the bucket rule of histogram.h: the smallest k with
-// ceil(ns / 1000) <= 2^k, capped at the overflow slot.
-func slotByDefinition(ns uint64) int {
-	us := (ns + 999) / 1000
-	for k := 0; k < Slots-1; k++ {
-		if us <= 1<<k {
-			return k
-		}
-	}
-	return Slots - 1
-}
-
-// slotAsKernel is hist_slot of bpf/headers/histogram.bpf.h, line for line.
-func slotAsKernel(ns uint64) int {
-	if ns <= 1000 {
-		return 0
-	}
-	slot := bits.Len64(ns-1) - 10 // log2_floor(ns-1) + 1 - 10
-	if ns > 1000<<slot {
-		slot++
-	}
-	return min(slot, Slots-1)
-}
-
-// The kernel's division-free slot must equal the definition everywhere,
-// above all at and around every bound.
-func TestKernelSlotMatchesDefinition(t *testing.T) {
-	check := func(ns uint64) {
-		if got, want := slotAsKernel(ns), slotByDefinition(ns); got != want {
-			t.Fatalf("ns=%d: kernel slot %d, definition %d", ns, got, want)
-		}
-	}
-	for ns := uint64(0); ns < 5_000_000; ns++ {
-		check(ns)
-	}
-	for k := 0; k < 40; k++ {
-		b := uint64(1000) << k
-		for d := uint64(0); d < 3; d++ {
-			check(b - d)
-			check(b + d)
-		}
-	}
-	check(1<<63 + 12345)
 }

@@ -115,3 +115,37 @@ func TestEmitIntervalForgetsIdleSeries(t *testing.T) {
 	require.Equal(t, uint64(2), count(3, a))
 	require.Equal(t, uint64(6), count(3, b), "b was forgotten: all of it is new")
 }
+
+// Quantiles come from the interval's gains, beside cumulative buckets too,
+// and only when the interval had samples.
+func TestEmitQuantiles(t *testing.T) {
+	e := NewEmitter(Options{Quantiles: []float64{0.5, 0.999}})
+	summary := func(now int64, iv Interval) map[string]any {
+		var acc testutil.Accumulator
+		e.Emit(&acc, "m", map[string]string{}, &iv, time.Unix(now, 0))
+		for _, m := range acc.Metrics {
+			if _, ok := m.Tags[TagBound]; !ok {
+				return m.Fields
+			}
+		}
+		return nil
+	}
+	var iv Interval
+	iv.Slots[12], iv.SumNs, iv.MinNs, iv.MaxNs, iv.Sampled = 1, 3_000_000, 3_000_000, 3_000_000, true
+	f := summary(1, iv)
+	require.Equal(t, 0.003, f["p50_seconds"])
+	require.Equal(t, 0.003, f["p999_seconds"])
+
+	// Nine more, all 1 µs or less: the median is now in the first bucket,
+	// although 3 ms is still in the cumulative counts.
+	iv.Slots[0], iv.MinNs, iv.MaxNs = 9, 200, 900
+	f = summary(2, iv)
+	require.InDelta(t, 550e-9, f["p50_seconds"], 1e-15)    // rank 4.5 of 9 in [min, max] = [200, 900] ns
+	require.InDelta(t, 899.3e-9, f["p999_seconds"], 1e-15) // rank 8.991 of 9
+
+	iv.Sampled = false
+	f = summary(3, iv)
+	require.NotContains(t, f, "p50_seconds")
+	require.NotContains(t, f, "p999_seconds")
+	require.Equal(t, uint64(10), f[FieldCount])
+}

@@ -77,11 +77,13 @@ func parse(data []byte) (*EbpfLatency, error) {
 func (e *EbpfLatency) pluginKeys() map[string]any {
 	return map[string]any{
 		"probes":        &e.Probes,
+		"buckets":       &e.Buckets,
+		"quantiles":     &e.Quantiles,
 		"bucket_counts": &e.BucketCounts,
 	}
 }
 
-const pluginKeyNames = "probes, bucket_counts"
+const pluginKeyNames = "probes, buckets, quantiles, bucket_counts"
 
 // typeError rewrites the TOML library's type mismatch as
 // `key: wrong type: "sda" is a string, want a list`, quoting the value as

@@ -23,6 +23,12 @@ var sampleConfig string
 // EbpfLatency runs the configured probes.
 type EbpfLatency struct {
 	Probes []string `toml:"probes"`
+	// Buckets is the bucket scheme, "log2" (default) or "log2x4"; a probe
+	// table's own buckets key overrides it.
+	Buckets string `toml:"buckets"`
+	// Quantiles are written on each summary line; nil means the default,
+	// empty none.
+	Quantiles []float64 `toml:"quantiles"`
 	// BucketCounts is "cumulative" (default) or "interval"; see histogram.Layout.
 	BucketCounts string `toml:"bucket_counts"`
 	// Configs holds the probe tables by key, [inputs.ebpf_latency.<key>].
@@ -68,6 +74,9 @@ func (e *EbpfLatency) Init() error {
 		}
 	}
 	for key, cfg := range e.Configs {
+		if err := checkTableBuckets(key, cfg); err != nil {
+			return err
+		}
 		if err := cfg.Validate(); err != nil {
 			sep := "."
 			if strings.HasPrefix(err.Error(), "[") {
@@ -117,7 +126,7 @@ func (e *EbpfLatency) Start(telegraf.Accumulator) error {
 		def, _ := probe.Lookup(name)
 		p := def.New(e.Configs[def.ConfigKey()], e.Log)
 		if u, ok := p.(histogram.User); ok {
-			u.UseHistograms(e.hist)
+			u.UseHistograms(e.histogramsOf(e.Configs[def.ConfigKey()]))
 		}
 		if err := p.Start(); err != nil {
 			e.failed[name] = err

@@ -1,6 +1,8 @@
 package ebpf_latency_test
 
 import (
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -17,18 +19,11 @@ import (
 // as interval buckets with both bounds, and never as seconds_bucket.
 func TestBucketCountsReachesProbes(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	plugin, err := ebpflatency.Parse([]byte(`
+	acc := startAndGather(t, `
 [[inputs.ebpf_latency]]
   probes = ["runq"]
   bucket_counts = "interval"
-`))
-	require.NoError(t, err)
-	plugin.Log = testutil.Logger{}
-	var acc testutil.Accumulator
-	require.NoError(t, plugin.Start(&acc))
-	defer plugin.Stop()
-	time.Sleep(100 * time.Millisecond)
-	require.NoError(t, plugin.Gather(&acc))
+`)
 
 	var buckets, summaries int
 	for _, m := range acc.GetTelegrafMetrics() {
@@ -49,4 +44,65 @@ func TestBucketCountsReachesProbes(t *testing.T) {
 	}
 	require.Equal(t, 1, summaries)
 	require.Positive(t, buckets)
+}
+
+// Every probe's object passes the verifier with either scheme: all probes
+// start (up=1) and write bounds of the scheme asked for.
+func TestEveryProbeRunsBothSchemes(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	libc := "/lib/x86_64-linux-gnu/libc.so.6"
+	if _, err := os.Stat(libc); err != nil {
+		libc = "/lib/aarch64-linux-gnu/libc.so.6"
+	}
+	for _, scheme := range []string{"log2", "log2x4"} {
+		t.Run(scheme, func(t *testing.T) {
+			acc := startAndGather(t, fmt.Sprintf(`
+[[inputs.ebpf_latency]]
+  probes = ["disk", "tcp_rtt", "tcp_connect", "syscall", "func", "runq"]
+  buckets = %q
+  [[inputs.ebpf_latency.functions]]
+    binary = %q
+    symbol = "fsync"
+`, scheme, libc))
+
+			want := histogram.Log2
+			if scheme == "log2x4" {
+				want = histogram.Log2x4
+			}
+			bounds := map[string]map[string]bool{} // measurement -> le seen
+			for _, m := range acc.GetTelegrafMetrics() {
+				if m.Name() == ebpflatency.SelfMeasurement {
+					up, _ := m.GetField("up")
+					require.Equal(t, int64(1), up, "probe %s: %v", m.Tags()["probe"], m.Fields()["error"])
+					continue
+				}
+				if le, ok := m.GetTag(histogram.TagBound); ok {
+					if bounds[m.Name()] == nil {
+						bounds[m.Name()] = map[string]bool{}
+					}
+					bounds[m.Name()][le] = true
+				}
+			}
+			require.NotEmpty(t, bounds["ebpf_runq_latency"], "context switches never stop")
+			for name, les := range bounds {
+				require.Len(t, les, want.Slots(), "%s writes the %s bounds", name, scheme)
+				require.True(t, les[want.BoundLabel(1)], "%s: le=%s", name, want.BoundLabel(1))
+			}
+		})
+	}
+}
+
+// startAndGather starts the plugin on config, for the test's duration, and
+// gathers once after 100 ms.
+func startAndGather(t *testing.T, config string) *testutil.Accumulator {
+	t.Helper()
+	plugin, err := ebpflatency.Parse([]byte(config))
+	require.NoError(t, err)
+	plugin.Log = testutil.Logger{}
+	var acc testutil.Accumulator
+	require.NoError(t, plugin.Start(&acc))
+	t.Cleanup(plugin.Stop)
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, plugin.Gather(&acc))
+	return &acc
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	// block layer's own request timestamps, cheapest) or "probe" (extra
 	// insert/issue hooks keep them).
 	StartTimes string `toml:"start_times"`
+
+	// Buckets overrides the plugin-wide bucket scheme for this probe.
+	histogram.TableBuckets
 }
 
 // Stage and start-time names, as written in the config.

@@ -63,6 +63,9 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded disk object: %w", err)
 	}
+	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
 	kernelTimes, probeTimes, err := p.chooseStartTimes()
 	if err != nil {
 		return err

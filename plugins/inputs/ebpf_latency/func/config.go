@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 )
 
@@ -21,6 +22,9 @@ type Function struct {
 	Name string `toml:"name"`
 	// GoBinaryOK accepts a Go binary despite the uretprobe hazard.
 	GoBinaryOK bool `toml:"go_binary_ok"`
+
+	// Buckets overrides the plugin-wide bucket scheme for this probe.
+	histogram.TableBuckets
 }
 
 // Config is the array of function tables.
@@ -31,6 +35,17 @@ const MaxFunctions = 256
 
 // DefaultConfig has no functions: the user must name some.
 func DefaultConfig() *Config { return &Config{} }
+
+// BucketsKey is the buckets value the functions set (the first that does):
+// one probe, one bound set, so Validate refuses another.
+func (c *Config) BucketsKey() string {
+	for _, f := range *c {
+		if f.Buckets != "" {
+			return f.Buckets
+		}
+	}
+	return ""
+}
 
 // Validate checks every entry; errors read `[i].key: message` (i from 0).
 func (c *Config) Validate() error {
@@ -49,6 +64,9 @@ func (c *Config) Validate() error {
 	for i, f := range *c {
 		if err := f.validate(); err != nil {
 			return fmt.Errorf("[%d].%w", i, err)
+		}
+		if f.Buckets != "" && f.Buckets != c.BucketsKey() {
+			return fmt.Errorf("[%d].buckets: %q, but an earlier function has %q: every function of the probe has the same buckets", i, f.Buckets, c.BucketsKey())
 		}
 		id := ident{filepath.Clean(f.Binary), f.Symbol, f.PID}
 		if j, ok := seen[id]; ok {

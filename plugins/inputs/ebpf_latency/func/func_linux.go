@@ -38,6 +38,9 @@ func (p *funcProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded func object: %w", err)
 	}
+	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
 	// One series per configured function, key = its index.
 	if _, err := histogram.FitMap(spec.Maps[funcbpf.FuncMapFuncHists], uint32(len(p.cfg))); err != nil {
 		return err

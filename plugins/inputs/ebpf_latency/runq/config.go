@@ -3,6 +3,7 @@ package runq
 import (
 	"fmt"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
 
@@ -15,6 +16,9 @@ type Config struct {
 	MaxComms int `toml:"max_comms"`
 	// Hook pins the hook flavour: "auto" (best that works), "tp_btf" or "raw_tp".
 	Hook string `toml:"hook"`
+
+	// Buckets overrides the plugin-wide bucket scheme for this probe.
+	histogram.TableBuckets
 }
 
 // Bounds of max_comms: the histogram map holds one entry per series.

@@ -48,6 +48,9 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded runq object: %w", err)
 	}
+	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
 	globs, err := compileGlobs(p.cfg.Comms)
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)

@@ -3,6 +3,8 @@ package syscall
 import (
 	"fmt"
 	"slices"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 )
 
 // Config is the [inputs.ebpf_latency.syscall] table.
@@ -17,6 +19,9 @@ type Config struct {
 	MaxComms int `toml:"max_comms"`
 	// Hook pins the hook flavour: "auto", "tp_btf" or "raw_tp".
 	Hook string `toml:"hook"`
+
+	// Buckets overrides the plugin-wide bucket scheme for this probe.
+	histogram.TableBuckets
 }
 
 // Hook names as written in the config.

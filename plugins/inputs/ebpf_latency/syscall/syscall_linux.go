@@ -53,6 +53,9 @@ func (p *syscallProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded syscall object: %w", err)
 	}
+	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// Hook pins a flavour: "auto", "sock_ops" (tcp_rtt only), "tp_btf",
 	// "raw_tp" or "tracepoint".
 	Hook string `toml:"hook"`
+
+	// Buckets overrides the plugin-wide bucket scheme for this probe.
+	histogram.TableBuckets
 }
 
 // PeerGroup is one [[inputs.ebpf_latency.tcp.peer_groups]].

@@ -36,6 +36,9 @@ func (p *connectProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded tcp_connect object: %w", err)
 	}
+	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
 	if err := p.attach(spec, connectFlavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
 		return err

@@ -48,6 +48,9 @@ func (p *rttProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("reading the embedded tcp_rtt object: %w", err)
 	}
+	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
 	pin := p.cfg.pin(hooks.SockOps, hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
 	cgroup, cgErr := p.cgroup, error(nil)
 	if cgroup == "" {

@@ -1,0 +1,1 @@
+../../../../../bpf/headers/histogram.bpf.h

@@ -91,19 +91,25 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 					   bool empty_preflush)
 {
 	struct disk_hist_key key = { .dev = dev, .op = op, .flags = flags };
+	bool untimed = !issued || issued > done;
 	struct disk_hists *h;
 	__u64 epoch;
 
-	if (!issued || issued > done) {
+	if (untimed && empty_preflush) {
 		/* The flush machinery ends a data-less preflush write unissued
 		 * (and strips its PREFLUSH flag): its flush is a request of its
 		 * own, measured as op=flush. */
-		counter_inc(&disk_counters, empty_preflush ? DISK_PREFLUSH_UNISSUED : DISK_UNTIMED);
+		counter_inc(&disk_counters, DISK_PREFLUSH_UNISSUED);
 		return;
 	}
 	h = map_lookup_or_init(&disk_hists, &key, &empty_hists);
 	if (!h) {
 		counter_inc(&disk_counters, DISK_HIST_FULL);
+		return;
+	}
+	h->completions++;
+	if (untimed) {
+		counter_inc(&disk_counters, DISK_UNTIMED);
 		return;
 	}
 	epoch = hist_current_epoch();
@@ -113,7 +119,7 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 		hist_record(&h->stage[DISK_STAGE_QUEUE], issued - created, epoch);
 }
 
-static __always_inline void keep_start(struct disk_inflight_key *key, bool issue)
+static __always_inline void keep_start(struct disk_inflight_key *key, bool issue, __u64 end_sector)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct disk_start *start = map_lookup_or_init(&disk_inflight, key, &no_start);
@@ -126,6 +132,7 @@ static __always_inline void keep_start(struct disk_inflight_key *key, bool issue
 		start->issue_ns = now;
 	else
 		start->insert_ns = now;
+	start->end_sector = end_sector;
 }
 
 /* Pop what keep_start stored; zeroes when nothing was kept. */
@@ -148,7 +155,7 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
 	struct disk_inflight_key key = { .id = (__u64)rq };
 
 	if (track_starts)
-		keep_start(&key, issue);
+		keep_start(&key, issue, 0);
 	return 0;
 }
 
@@ -229,7 +236,7 @@ int disk_complete_raw(__u64 *ctx)
 	return on_rq_complete((struct request *)ctx[0], (unsigned int)ctx[2], false);
 }
 
-/* ---- classic tracepoints: only dev, sector and rwbs are at hand ---- */
+/* ---- classic tracepoints: only dev, sector, sector count and rwbs are at hand ---- */
 
 struct rwbs_decoded {
 	__u8 op;
@@ -287,15 +294,38 @@ static __always_inline struct disk_inflight_key classic_key(__u32 dev, __u8 op, 
 
 static __always_inline int on_classic_start(struct trace_event_raw_block_rq *ctx, bool issue)
 {
+	__u64 sector = BPF_CORE_READ(ctx, sector);
 	char rwbs[8];
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
 
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	d = decode_rwbs(rwbs);
-	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, BPF_CORE_READ(ctx, sector));
-	keep_start(&key, issue);
+	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, sector);
+	keep_start(&key, issue, key.sector + BPF_CORE_READ(ctx, nr_sector));
 	return 0;
+}
+
+/*
+ * A completion short of the request's end (kept at insert/issue) is partial:
+ * the request goes on from the first sector not done, so its start times move
+ * to that key and the last completion measures it. True when it was partial.
+ */
+static __always_inline bool classic_partial(struct disk_inflight_key *key, __u32 nr_sector)
+{
+	struct disk_start *start = bpf_map_lookup_elem(&disk_inflight, key);
+	struct disk_inflight_key rest = *key;
+	struct disk_start moved;
+
+	if (!start || !nr_sector || start->end_sector <= key->sector + nr_sector)
+		return false;
+	moved = *start;
+	rest.sector = key->sector + nr_sector;
+	bpf_map_delete_elem(&disk_inflight, key);
+	if (bpf_map_update_elem(&disk_inflight, &rest, &moved, BPF_ANY))
+		counter_inc(&disk_counters, DISK_INFLIGHT_FULL);
+	counter_inc(&disk_counters, DISK_PARTIAL);
+	return true;
 }
 
 SEC("tracepoint/block/block_rq_insert")
@@ -320,11 +350,15 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct disk_start kept;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
 
+	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
+
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	d = decode_rwbs(rwbs);
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
+	if (classic_partial(&key, nr_sector))
+		return 0;
 	kept = take_start(&key);
 	record_request(dev, d.op, want_flags ? d.flags : 0, kept.insert_ns, kept.issue_ns, done,
-		       d.op == DISK_OP_WRITE && !BPF_CORE_READ(ctx, nr_sector));
+		       d.op == DISK_OP_WRITE && !nr_sector);
 	return 0;
 }

@@ -35,12 +35,19 @@ struct disk_hist_key {
 /* Both stages of one series in one value: one map lookup per request. */
 struct disk_hists {
 	struct hist stage[DISK_STAGES];
+	/* Requests finished, measured or not: user space compares this with
+	 * the kernel's own count (/sys/block/<dev>/stat) to show completions
+	 * the hook never saw. */
+	__u64 completions;
 };
 
 /* Start times the probe keeps itself, only where the kernel's are missing. */
 struct disk_start {
 	__u64 insert_ns;
 	__u64 issue_ns;
+	/* Classic tracepoints: the sector the request ends at, so a completion
+	 * short of it is known to be partial. */
+	__u64 end_sector;
 };
 
 /* The request pointer (tp_btf, raw_tp), or dev/op and sector (classic tracepoints). */

@@ -22,8 +22,9 @@ type DiskDiskHistKey struct {
 }
 
 type DiskDiskHists struct {
-	_     structs.HostLayout
-	Stage [2]DiskHist
+	_           structs.HostLayout
+	Stage       [2]DiskHist
+	Completions uint64
 }
 
 type DiskDiskInflightKey struct {
@@ -33,9 +34,10 @@ type DiskDiskInflightKey struct {
 }
 
 type DiskDiskStart struct {
-	_        structs.HostLayout
-	InsertNs uint64
-	IssueNs  uint64
+	_         structs.HostLayout
+	InsertNs  uint64
+	IssueNs   uint64
+	EndSector uint64
 }
 
 type DiskHist struct {

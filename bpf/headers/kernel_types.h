@@ -74,6 +74,7 @@ struct trace_event_raw_block_rq {
 	struct trace_entry ent;
 	dev_t dev;
 	sector_t sector;
+	unsigned int nr_sector;
 	char rwbs[8];
 } __attribute__((preserve_access_index));
 

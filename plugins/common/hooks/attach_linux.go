@@ -112,18 +112,25 @@ func attachOne(prog *ebpf.Program, kind Kind, h Hook) (link.Link, error) {
 // Keep hands a link the probe attached itself (uprobes) to Close.
 func (a *Attached) Keep(l link.Link) { a.links = append(a.links, l) }
 
-// Close detaches every link, then frees programs and maps.
-func (a *Attached) Close() error {
+// Detach detaches every link and keeps programs and maps: the counts stay
+// readable, and nothing more is recorded.
+func (a *Attached) Detach() error {
 	var errs []error
 	for _, l := range a.links {
 		errs = append(errs, l.Close())
 	}
 	a.links = nil
+	return errors.Join(errs...)
+}
+
+// Close detaches every link, then frees programs and maps.
+func (a *Attached) Close() error {
+	err := a.Detach()
 	if a.Collection != nil {
 		a.Collection.Close()
 		a.Collection = nil
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Programs returns the loaded programs by name (for BPF stats).

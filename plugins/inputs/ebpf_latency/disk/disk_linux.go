@@ -52,6 +52,8 @@ type diskProbe struct {
 	startTimes    string
 	warnedUntimed bool
 	seriesRoom    uint32 // histogram map entries: (disk, op, flags) keys
+	completions   *completionCheck
+	unseen        uint64 // completions the kernel counted and the hook missed, at the last gather
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -119,6 +121,7 @@ func (p *diskProbe) Start() error {
 	p.att, p.reader = att, reader
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.devices = newDeviceNames()
+	p.completions = newCompletionCheck()
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
@@ -193,15 +196,18 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	p.warnUntimed()
 	now := time.Now()
-	return histogram.ReadValues(p.reader, func(k *diskbpf.DiskDiskHistKey, perCPU []stagedValue, epoch uint64) {
+	kernelNow := p.completions.read() // before the map: see completionCheck
+	seen := map[string][2]uint64{}
+	err := histogram.ReadValues(p.reader, func(k *diskbpf.DiskDiskHistKey, perCPU []stagedValue, epoch uint64) {
 		name := p.devices.name(k.Dev)
-		if !p.cfg.wantDevice(name, p.pathDisks) {
+		countCompletions(seen, name, k.Op, perCPU)
+		if !p.wantDevice(name) {
 			return
 		}
 		for stage := range stageNames {
 			var iv histogram.Interval
 			for i := range perCPU {
-				iv.Add(&perCPU[i][stage], epoch)
+				iv.Add(&perCPU[i].Stage[stage], epoch)
 			}
 			if iv.Count() == 0 {
 				continue // a stage never measured here (e.g. queue without inserts)
@@ -213,10 +219,36 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 			p.emitter.Emit(acc, Measurement, tags, &iv, now)
 		}
 	})
+	if err != nil {
+		return err
+	}
+	p.unseen = p.completions.emit(acc, kernelNow, seen, p.wantDevice, now)
+	return nil
 }
 
-// stagedValue mirrors struct disk_hists: one histogram per stage.
-type stagedValue [stages]histogram.Value
+// wantDevice says whether the config's devices filter lets disk name through.
+func (p *diskProbe) wantDevice(name string) bool { return p.cfg.wantDevice(name, p.pathDisks) }
+
+// stagedValue mirrors struct disk_hists: one histogram per stage, and the
+// count of requests finished, measured or not.
+type stagedValue struct {
+	Stage       [stages]histogram.Value
+	Completions uint64
+}
+
+// countCompletions adds one series' finished reads or writes to its disk.
+func countCompletions(seen map[string][2]uint64, name string, op uint8, perCPU []stagedValue) {
+	for i, d := range statDirections {
+		if d.op != op {
+			continue
+		}
+		n := seen[name]
+		for c := range perCPU {
+			n[i] += perCPU[c].Completions
+		}
+		seen[name] = n
+	}
+}
 
 // warnUntimed says once when completions arrive without a start time the
 // probe could use: the remedy is start_times = "probe".
@@ -231,7 +263,11 @@ func (p *diskProbe) warnUntimed() {
 }
 
 func (p *diskProbe) Status() probe.Status {
-	return probe.StatusOf(p.att, diskbpf.DiskMapDiskCounters, counterNames)
+	st := probe.StatusOf(p.att, diskbpf.DiskMapDiskCounters, counterNames)
+	if p.att != nil {
+		st.Counters["unseen_completions"] = p.unseen
+	}
+	return st
 }
 
 func (p *diskProbe) Stop() error {

@@ -6,9 +6,9 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
 
-// StatusOf is the Status of an attached probe object: the hook that won, and
-// its per-CPU array of counters summed across CPUs, one __u64 per name in
-// order. A nil att (not started, or stopped) reports nothing.
+// StatusOf is the Status of an attached probe object: the hook that won, its
+// per-CPU array of counters summed across CPUs, one __u64 per name in order,
+// and recursion_misses. A nil att (not started, or stopped) reports nothing.
 func StatusOf(att *hooks.Attached, counterMap string, names []string) Status {
 	st := Status{Counters: map[string]uint64{}}
 	if att == nil {
@@ -18,7 +18,25 @@ func StatusOf(att *hooks.Attached, counterMap string, names []string) Status {
 	if counters := att.Collection.Maps[counterMap]; counters != nil {
 		st.Counters = SumCounters(counters, names)
 	}
+	st.Counters[RecursionMisses] = RecursionMissesOf(att.Collection.Programs)
 	return st
+}
+
+// RecursionMisses is the self-metric field counting runs the kernel skipped.
+const RecursionMisses = "recursion_misses"
+
+// RecursionMissesOf sums the kernel's count of times it skipped one of progs
+// because a BPF program was already running on that CPU (bpf_prog_info
+// recursion_misses, Linux 5.12+): events the probe never saw. Kernels
+// without the count report 0.
+func RecursionMissesOf(progs map[string]*ebpf.Program) uint64 {
+	var n uint64
+	for _, prog := range progs {
+		if st, err := prog.Stats(); err == nil {
+			n += st.RecursionMisses
+		}
+	}
+	return n
 }
 
 // SumCounters reads a per-CPU array of __u64 counters, one per name in

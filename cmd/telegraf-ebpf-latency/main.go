@@ -28,6 +28,7 @@ func main() {
 	pollInterval := flag.Duration("poll_interval", time.Second, "how often to gather")
 	pollDisabled := flag.Bool("poll_interval_disabled", false, "gather only when a line arrives on stdin (execd signal = \"STDIN\")")
 	showVersion := flag.Bool("version", false, "print the version and exit")
+	preflight := flag.Bool("check", false, "load every configured probe once, print what runs and what not, and exit (0: all run)")
 	if err := flag.CommandLine.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			flag.CommandLine.SetOutput(os.Stdout)
@@ -41,6 +42,9 @@ func main() {
 	if *showVersion {
 		fmt.Println("telegraf-ebpf-latency", version)
 		return
+	}
+	if *preflight {
+		os.Exit(check(*configFile, os.Stdout))
 	}
 	if err := checkPollInterval(*pollInterval); err != nil {
 		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %v\n", err)

@@ -30,12 +30,7 @@ func InChild() bool { return os.Getenv(childEnv) == "1" }
 // root can start it; env adds variables for the child.
 func Run(t testing.TB, caps []kernel.Capability, env ...string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("EBPF_LATENCY_REQUIRE_PRIVILEGED") == "1" {
-			t.Fatal("needs root to run a test as nobody with chosen capabilities")
-		}
-		t.Skip("needs root to run a test as nobody with chosen capabilities")
-	}
+	RequireRoot(t, "runs a test as nobody with chosen capabilities")
 	dir := ReadableDir(t)
 	self, err := os.Executable()
 	if err != nil {
@@ -69,6 +64,19 @@ func Run(t testing.TB, caps []kernel.Capability, env ...string) string {
 		t.Fatalf("unprivileged rerun with %v did not run %s:\n%s", names(caps), name, out)
 	}
 	return string(out)
+}
+
+// RequireRoot skips t when not root, or fails it under
+// EBPF_LATENCY_REQUIRE_PRIVILEGED=1 (CI); why says what needs root.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("EBPF_LATENCY_REQUIRE_PRIVILEGED") == "1" {
+		t.Fatal("needs root: " + why)
+	}
+	t.Skip("needs root: " + why)
 }
 
 // ReadableDir is a temporary directory nobody can read and enter.

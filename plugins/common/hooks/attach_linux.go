@@ -47,7 +47,7 @@ func Attach(spec *ebpf.CollectionSpec, flavours []Flavour, opts Options) (*Attac
 	if len(passed) == 0 {
 		return nil, fmt.Errorf("no hook flavour %v offered by this probe", opts.Pin)
 	}
-	return nil, errors.New(describeAttempts(passed))
+	return nil, AttemptsError(passed)
 }
 
 func attachFlavour(spec *ebpf.CollectionSpec, fl Flavour, opts Options) (*Attached, error) {

@@ -86,6 +86,20 @@ type Attempt struct {
 
 func (a Attempt) String() string { return fmt.Sprintf("%s: %v", a.Kind, a.Err) }
 
+// AttemptsError is why every flavour failed, in order; it unwraps to each
+// reason, so a missing capability stays recognisable.
+type AttemptsError []Attempt
+
+func (e AttemptsError) Error() string { return describeAttempts(e) }
+
+func (e AttemptsError) Unwrap() []error {
+	errs := make([]error, len(e))
+	for i, a := range e {
+		errs[i] = a.Err
+	}
+	return errs
+}
+
 func describeAttempts(attempts []Attempt) string {
 	parts := make([]string, len(attempts))
 	for i, a := range attempts {

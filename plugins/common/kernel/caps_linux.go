@@ -131,3 +131,24 @@ func ActiveLockdown(s string) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// Relevant lists the capabilities some probe path uses, for the preflight.
+var Relevant = []Capability{CapBPF, CapPerfmon, CapNetAdmin, CapDACReadSearch, CapSysAdmin, CapSysResource}
+
+// Held lists those of caps in the effective set, not counting substitutes.
+func Held(caps ...Capability) []Capability {
+	eff, err := effectiveCapabilities()
+	if err != nil {
+		return nil
+	}
+	var held []Capability
+	for _, c := range caps {
+		if eff&(1<<c.Bit) != 0 {
+			held = append(held, c)
+		}
+	}
+	return held
+}
+
+// CapNames joins capability names with " and ".
+func CapNames(caps []Capability) string { return capNames(caps) }

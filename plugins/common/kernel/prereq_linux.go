@@ -10,7 +10,7 @@ import (
 )
 
 // BTFPath is where the kernel publishes its own type information.
-const BTFPath = "/sys/kernel/btf/vmlinux"
+var BTFPath = "/sys/kernel/btf/vmlinux" // a variable so tests can point it elsewhere
 
 // ErrNoBTF means the kernel was built without CONFIG_DEBUG_INFO_BTF.
 var ErrNoBTF = errors.New("kernel BTF not found at " + BTFPath +
@@ -42,11 +42,24 @@ func missingCapabilities() error {
 		return errors.New("missing capability CAP_SYS_ADMIN: kernels before 5.8 need it to load BPF programs (run as root or grant it)")
 	}
 	if missing := Missing(CapBPF, CapPerfmon); len(missing) > 0 {
-		return fmt.Errorf("missing capability %s: loading tracing programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); grant them with e.g. setcap cap_bpf,cap_perfmon+ep, or AmbientCapabilities= in the systemd unit",
-			capNames(missing))
+		return &capabilityError{
+			msg: fmt.Sprintf("missing capability %s: loading tracing programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); grant them with e.g. setcap cap_bpf,cap_perfmon+ep, or AmbientCapabilities= in the systemd unit",
+				capNames(missing)),
+			need: &NeedError{Missing: missing, For: "every probe loads tracing programs"},
+		}
 	}
 	return nil
 }
+
+// capabilityError is the plugin-wide refusal: its own sentence for the
+// log, and the NeedError behind it for the preflight's table.
+type capabilityError struct {
+	msg  string
+	need *NeedError
+}
+
+func (e *capabilityError) Error() string { return e.msg }
+func (e *capabilityError) Unwrap() error { return e.need }
 
 // KernelAtLeast tells whether the running kernel is major.minor or newer.
 func KernelAtLeast(major, minor int) bool {

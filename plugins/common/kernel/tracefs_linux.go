@@ -59,3 +59,17 @@ func tracefsMounts() []string {
 	}
 	return dirs
 }
+
+// TracefsStatus says, for the preflight, whether classic tracepoints can
+// find tracefs, without mounting it.
+func TracefsStatus() string {
+	for _, dir := range tracefsDirs {
+		if _, err := os.Stat(dir + "/events"); err == nil {
+			return "readable at " + dir
+		}
+	}
+	if mounted := tracefsMounts(); len(mounted) > 0 {
+		return "mounted at " + strings.Join(mounted, ", ") + " but not readable: classic tracepoints need CAP_DAC_READ_SEARCH"
+	}
+	return "not mounted: the plugin mounts it on " + tracefsMountPoint + " when a probe falls back to classic tracepoints (needs CAP_SYS_ADMIN)"
+}

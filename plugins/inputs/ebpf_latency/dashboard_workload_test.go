@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,9 @@ const (
 	oneWayDelay              = 5 * time.Millisecond  // RTT in (8.192, 16.384] ms
 	functionSymbol           = "do_work"
 	timedSyscall             = "fdatasync"
+	// Each round calls do_work (a 20 ms sleep) and fdatasync this often.
+	functionCalls, syncCalls = 3, 3
+	functionSleepMs          = "20" // (16.384, 32.768] ms
 )
 
 var allProbes = []string{"disk", "tcp_rtt", "tcp_connect", "tcp_retransmits", "syscall", "func", "runq"}
@@ -129,13 +133,13 @@ func (w *dashboardWorkload) round(t *testing.T, n diskWrites, firstBlock int64) 
 
 	f, err := os.OpenFile(w.syncFile, os.O_RDWR, 0)
 	require.NoError(t, err)
-	for range 3 {
+	for range syncCalls {
 		require.NoError(t, unix.Fdatasync(int(f.Fd())))
 	}
 	require.NoError(t, f.Close())
 
 	// worker work <count> <ms>: say ready, wait for a line, call do_work.
-	cmd := exec.Command(w.worker, "work", "3", "2")
+	cmd := exec.Command(w.worker, "work", strconv.Itoa(functionCalls), functionSleepMs)
 	cmd.Stdin = strings.NewReader("go\n")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "worker: %s", out)

@@ -232,24 +232,32 @@ func runPanels(t *testing.T, d grafanaDashboard, values map[string][]string, mul
 	t.Logf("%d panel queries returned data", queries)
 }
 
-// heatmapCheck is a heatmap of disk writes or of the commit chain's round
-// trip, the dc it shows, and where the burst's samples must be: le -> the
-// exact count (0: some samples, count unknown); every other bucket empty.
+// heatmapCheck is a heatmap panel, the dc it shows, and where the samples
+// of the measured burst must be: le -> the exact count (0: some samples,
+// count unknown), every other bucket empty; or, with le "*", only the
+// total (latency not injected). first is what the first round added.
 type heatmapCheck struct {
-	title string
-	dc    string // "" for a panel that does not repeat
-	want  map[string]int
+	title        string
+	dc           string // "" for a panel that does not repeat
+	burst, first map[string]int
 }
 
 func heatmapChecks() []heatmapCheck {
 	primary := map[string]int{"0.032768": burst.primary, "0.131072": burst.second}
 	standby := map[string]int{"0.016384": burst.standby}
+	oneEach := map[string]int{"0.032768": 1, "0.131072": 1, "0.016384": 1}
+	calls := map[string]int{"0.032768": functionCalls}
+	syncs := map[string]int{"*": syncCalls}
 	return []heatmapCheck{
-		{"Disk I/O latency in $dc", primaryDC, primary},
-		{"Disk I/O latency in $dc", standbyDC, standby},
-		{"Disk writes of the primary ($primary_host in $primary_dc)", "", primary},
-		{"Disk writes of the standby ($standby_host in $standby_dc)", "", standby},
-		{"RTT from the primary to the standby ($standby_peer)", "", map[string]int{"0.016384": 0}},
+		{"Disk I/O latency in $dc", primaryDC, primary, oneEach},
+		{"Disk I/O latency in $dc", standbyDC, standby, oneEach},
+		{"Disk writes of the primary ($primary_host in $primary_dc)", "", primary, oneEach},
+		{"Disk writes of the standby ($standby_host in $standby_dc)", "", standby, oneEach},
+		{"RTT from the primary to the standby ($standby_peer)", "", map[string]int{"0.016384": 0}, nil},
+		{"Function latency in $dc", primaryDC, calls, calls},
+		{"Function latency in $dc", standbyDC, calls, calls},
+		{"Syscall latency in $dc", primaryDC, syncs, syncs},
+		{"Syscall latency in $dc", standbyDC, syncs, syncs},
 	}
 }
 
@@ -267,22 +275,36 @@ func findPanel(t *testing.T, d grafanaDashboard, title string) grafanaPanel {
 }
 
 // requireBuckets checks per-bucket counts (le -> samples) against a
-// check; warm is added to each exact count (the first round's write on
-// each disk, when the range includes it).
-func requireBuckets(t *testing.T, c heatmapCheck, buckets map[string]float64, warm int) {
+// check, with the first round's samples added when withFirst.
+func requireBuckets(t *testing.T, c heatmapCheck, buckets map[string]float64, withFirst bool) {
 	t.Helper()
 	t.Logf("%s %s: %v", c.title, c.dc, buckets)
+	want := func(le string) float64 {
+		n := c.burst[le]
+		if withFirst {
+			n += c.first[le]
+		}
+		return float64(n)
+	}
+	if _, ok := c.burst["*"]; ok {
+		total := 0.0
+		for _, n := range buckets {
+			total += n
+		}
+		require.Equal(t, want("*"), total, "%s %s: samples in all buckets: %v", c.title, c.dc, buckets)
+		return
+	}
 	for le, n := range buckets {
-		if _, ok := c.want[le]; !ok {
-			require.Zero(t, n, "%s (dc %s): samples in le=%s, want them in %v: %v", c.title, c.dc, le, c.want, buckets)
+		if _, ok := c.burst[le]; !ok {
+			require.Zero(t, n, "%s %s: samples in le=%s, want them in %v: %v", c.title, c.dc, le, c.burst, buckets)
 		}
 	}
-	for le, n := range c.want {
+	for le, n := range c.burst {
 		if n == 0 {
 			require.Positive(t, buckets[le], "%s: le=%s empty: %v", c.title, le, buckets)
 			continue
 		}
-		require.Equal(t, float64(n+warm), buckets[le], "%s (dc %s) le=%s: %v", c.title, c.dc, le, buckets)
+		require.Equal(t, want(le), buckets[le], "%s %s le=%s: %v", c.title, c.dc, le, buckets)
 	}
 }
 
@@ -320,7 +342,7 @@ func requirePromHeatmaps(t *testing.T, d grafanaDashboard, values map[string][]s
 		for _, s := range got {
 			cumulative[s.labels["le"]] = s.values[0]
 		}
-		requireBuckets(t, c, decumulate(t, cumulative), 0)
+		requireBuckets(t, c, decumulate(t, cumulative), false)
 	}
 }
 
@@ -369,6 +391,6 @@ func requireInfluxHeatmaps(t *testing.T, d grafanaDashboard, values map[string][
 				}
 			}
 		}
-		requireBuckets(t, c, buckets, 1)
+		requireBuckets(t, c, buckets, true)
 	}
 }

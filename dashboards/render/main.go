@@ -4,14 +4,17 @@
 // bottom), shaded by the number of samples.
 //
 //	go run ./render capture.json...
+//	go run ./render -svg dir capture.json...   (also writes dir/<capture>.svg)
 package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -28,11 +31,13 @@ type capture struct {
 var shades = []rune(" ░▒▓█")
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: render capture.json...")
+	svgDir := flag.String("svg", "", "also write each capture as <dir>/<capture>.svg")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: render [-svg dir] capture.json...")
 		os.Exit(2)
 	}
-	for _, path := range os.Args[1:] {
+	for _, path := range flag.Args() {
 		var c capture
 		data, err := os.ReadFile(path)
 		if err == nil {
@@ -42,7 +47,14 @@ func main() {
 			fmt.Fprintf(os.Stderr, "render: %s: %v\n", path, err)
 			os.Exit(1)
 		}
-		draw(os.Stdout, withEmptyBuckets(c))
+		c = withEmptyBuckets(c)
+		draw(os.Stdout, c)
+		if *svgDir != "" {
+			if err := writeSVG(*svgDir, strings.TrimSuffix(filepath.Base(path), ".json"), c); err != nil {
+				fmt.Fprintf(os.Stderr, "render: %v\n", err)
+				os.Exit(1)
+			}
+		}
 	}
 }
 
@@ -74,13 +86,11 @@ func withEmptyBuckets(c capture) capture {
 // draw writes the heatmap, rows from one bucket above the highest non-empty
 // one down to one below the lowest.
 func draw(w io.Writer, c capture) {
-	lo, hi, most, steps := len(c.Bounds), -1, 0.0, 0
-	for b, row := range c.Samples {
-		steps = max(steps, len(row))
+	lo, hi, steps := rows(c)
+	most := 0.0
+	for _, row := range c.Samples {
 		for _, v := range row {
-			if v > 0 {
-				lo, hi, most = min(lo, b), max(hi, b), math.Max(most, v)
-			}
+			most = math.Max(most, v)
 		}
 	}
 	fmt.Fprintf(w, "%s (%g s per column, darkest = %.0f samples)\n", c.Title, c.Step, most)
@@ -88,7 +98,7 @@ func draw(w io.Writer, c capture) {
 		fmt.Fprintln(w, "  (no samples)")
 		return
 	}
-	for b := min(hi+1, len(c.Bounds)-1); b >= max(lo-1, 0); b-- {
+	for b := hi; b >= lo; b-- {
 		var row strings.Builder
 		for s := range steps {
 			v := 0.0
@@ -100,6 +110,24 @@ func draw(w io.Writer, c capture) {
 		fmt.Fprintf(w, "%12s │%s\n", bound(c.Bounds[b]), strings.TrimRight(row.String(), " "))
 	}
 	fmt.Fprintf(w, "%12s └%s\n", "", strings.Repeat("─", steps))
+}
+
+// rows is the bucket range to draw, one empty bucket beyond the highest and
+// lowest non-empty ones (hi < 0: no samples), and the number of steps.
+func rows(c capture) (lo, hi, steps int) {
+	lo, hi = len(c.Bounds), -1
+	for b, row := range c.Samples {
+		steps = max(steps, len(row))
+		for _, v := range row {
+			if v > 0 {
+				lo, hi = min(lo, b), max(hi, b)
+			}
+		}
+	}
+	if hi < 0 {
+		return lo, hi, steps
+	}
+	return max(lo-1, 0), min(hi+1, len(c.Bounds)-1), steps
 }
 
 func shade(v, most float64) rune {

@@ -72,7 +72,7 @@ func captureHeatmaps(t *testing.T, backend string, d grafanaDashboard, values ma
 		for _, le := range capture.Bounds {
 			capture.Samples = append(capture.Samples, byLe[le])
 		}
-		data, err := json.MarshalIndent(capture, "", " ")
+		data, err := json.Marshal(capture)
 		require.NoError(t, err)
 		path := filepath.Join(dir, backend+"-"+c.file+".json")
 		require.NoError(t, os.WriteFile(path, data, 0o644))

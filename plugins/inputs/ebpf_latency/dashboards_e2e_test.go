@@ -29,8 +29,10 @@ var burst = diskWrites{primary: 12, second: 5, standby: 7}
 // real telegraf into a real Prometheus (cumulative buckets) and a real
 // InfluxDB (bucket_counts = "interval"); each variable query must list what
 // the workload made, each panel query (once per data center where the panel
-// repeats) must return data, and the disk heatmaps must put the injected
-// 20 ms, 70 ms and 9 ms writes in the buckets holding them, with the exact count.
+// repeats) must return data, and the heatmaps must put what was injected
+// where it belongs, with the exact count: 20 ms, 70 ms and 9 ms disk writes
+// and 20 ms function calls in the buckets holding them, every fdatasync,
+// and the delay line's round trips in the bucket holding 10 ms.
 func TestDashboardsEndToEnd(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	telegraf := findTelegraf(t)

@@ -29,6 +29,7 @@ func main() {
 	pollDisabled := flag.Bool("poll_interval_disabled", false, "gather only when a line arrives on stdin (execd signal = \"STDIN\")")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	preflight := flag.Bool("check", false, "load every configured probe once, print what runs and what not, and exit (0: all run)")
+	showConsole := flag.Bool("console", false, "print each interval's histograms and heatmaps for a terminal instead of line protocol")
 	if err := flag.CommandLine.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			flag.CommandLine.SetOutput(os.Stdout)
@@ -50,25 +51,38 @@ func main() {
 		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %v\n", err)
 		os.Exit(2)
 	}
+	if *showConsole {
+		if err := runConsole(*configFile, *pollInterval, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %s\n", errorLine(err))
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*configFile, *pollInterval, *pollDisabled); err != nil {
 		fmt.Fprintf(os.Stderr, "telegraf-ebpf-latency: %s\n", errorLine(err))
 		os.Exit(1)
 	}
 }
 
-func run(configFile string, pollInterval time.Duration, pollDisabled bool) error {
+// loadPlugin reads and checks the config file, or the embedded sample.
+func loadPlugin(configFile string) (*ebpf_latency.EbpfLatency, error) {
 	config := []byte((&ebpf_latency.EbpfLatency{}).SampleConfig())
 	if configFile != "" {
 		var err error
 		if config, err = readConfig(configFile); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	plugin, err := ebpf_latency.Parse(config)
+	if err != nil && configFile != "" {
+		return nil, fmt.Errorf("%s: %w", configFile, err)
+	}
+	return plugin, err
+}
+
+func run(configFile string, pollInterval time.Duration, pollDisabled bool) error {
+	plugin, err := loadPlugin(configFile)
 	if err != nil {
-		if configFile != "" {
-			return fmt.Errorf("%s: %w", configFile, err)
-		}
 		return err
 	}
 	if pollDisabled {

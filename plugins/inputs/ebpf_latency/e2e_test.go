@@ -206,13 +206,19 @@ type telegrafProcess struct {
 }
 
 func startTelegraf(t *testing.T, telegraf, conf, logPath string) *telegrafProcess {
+	return startTelegrafAs(t, telegraf, []string{"--config", conf}, logPath, nil)
+}
+
+// startTelegrafAs is startTelegraf with any arguments, as user cred (nil:
+// the test's own).
+func startTelegrafAs(t *testing.T, telegraf string, args []string, logPath string, cred *syscall.Credential) *telegrafProcess {
 	t.Helper()
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
 	defer logFile.Close()
-	cmd := exec.Command(telegraf, "--config", conf)
+	cmd := exec.Command(telegraf, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	require.NoError(t, cmd.Start())
 	tg := &telegrafProcess{cmd: cmd, log: logPath, started: time.Now(), exited: make(chan struct{})}
 	go func() {

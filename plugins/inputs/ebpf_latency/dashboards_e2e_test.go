@@ -32,7 +32,8 @@ var burst = diskWrites{primary: 12, second: 5, standby: 7}
 // repeats) must return data, and the heatmaps must put what was injected
 // where it belongs, with the exact count: 20 ms, 70 ms and 9 ms disk writes
 // and 20 ms function calls in the buckets holding them, every fdatasync,
-// and the delay line's round trips in the bucket holding 10 ms.
+// and the delay line's round trips in the bucket holding 10 ms; the p99
+// and max lines of disks, functions and round trips in those buckets too.
 func TestDashboardsEndToEnd(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	telegraf := findTelegraf(t)
@@ -112,6 +113,7 @@ func TestDashboardsEndToEnd(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			d, values, multi, run := b.open(t, chosen, listed, start, end)
 			runPanels(t, d, values, multi, b.escape, run)
+			requireQuantiles(t, d, values, multi, b.escape, run, w)
 			b.requireHeatmaps(t, d, values, multi)
 		})
 	}

@@ -17,6 +17,7 @@
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
+#include "slow_event.bpf.h"
 #include "disk.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -48,6 +49,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } disk_counters SEC(".maps");
+
+/* Who issued each request in flight, kept only when slow events are on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct disk_inflight_key);
+	__type(value, struct disk_owner);
+} disk_owners SEC(".maps");
 
 static const struct disk_hists empty_hists;
 static const struct disk_start no_start;
@@ -85,10 +94,74 @@ static __always_inline __u8 flags_of(__u32 cmd_flags)
 	return flags;
 }
 
-/* Record both stages of one finished request; 0 means "time unknown". */
+/* The task current at issue and the whole request's place and size, for
+ * the request's slow events. */
+static __always_inline void keep_owner(struct disk_inflight_key *key, __u64 sector, __u32 bytes)
+{
+	struct disk_owner owner = { .sector = sector, .bytes = bytes };
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	owner.pid = pid_tgid >> 32;
+	owner.tid = (__u32)pid_tgid;
+	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
+	bpf_map_update_elem(&disk_owners, key, &owner, BPF_ANY);
+}
+
+/* Classic tracepoints: a partial completion moved the request's key on. */
+static __always_inline void move_owner(struct disk_inflight_key *key, __u32 nr_sector)
+{
+	struct disk_inflight_key rest = *key;
+	struct disk_owner *owner = bpf_map_lookup_elem(&disk_owners, key);
+	struct disk_owner moved;
+
+	if (!owner)
+		return;
+	moved = *owner;
+	rest.sector = key->sector + nr_sector;
+	bpf_map_delete_elem(&disk_owners, key);
+	bpf_map_update_elem(&disk_owners, &rest, &moved, BPF_ANY);
+}
+
+/* Pop what keep_owner stored; without it (issued before attach), no task
+ * and what the completion says of sector and size. */
+static __always_inline struct disk_owner take_owner(struct disk_inflight_key *key,
+						    __u64 sector, __u32 bytes)
+{
+	struct disk_owner found = { .sector = sector, .bytes = bytes };
+	struct disk_owner *owner = bpf_map_lookup_elem(&disk_owners, key);
+
+	if (owner) {
+		found = *owner;
+		bpf_map_delete_elem(&disk_owners, key);
+	}
+	return found;
+}
+
+static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 ns,
+					 __u64 end, struct disk_owner *d)
+{
+	struct slow_event *e;
+
+	if (!slow_wanted(ns))
+		return;
+	e = slow_reserve(ns, end);
+	if (!e)
+		return;
+	e->pid = d->pid;
+	e->tid = d->tid;
+	__builtin_memcpy(e->comm, d->comm, sizeof(e->comm));
+	e->dev = dev;
+	e->what = op | (__u32)stage << 8;
+	e->detail = d->sector;
+	e->size = d->bytes;
+	slow_submit(e);
+}
+
+/* Record both stages of one finished request; 0 means "time unknown".
+ * d is NULL unless slow events are on. */
 static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 					   __u64 created, __u64 issued, __u64 done,
-					   bool empty_preflush)
+					   bool empty_preflush, struct disk_owner *d)
 {
 	struct disk_hist_key key = { .dev = dev, .op = op, .flags = flags };
 	bool untimed = !issued || issued > done;
@@ -117,6 +190,13 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 		hist_record(&h->stage[DISK_STAGE_SERVICE], done - issued, epoch);
 	if (want_queue && created && created <= issued)
 		hist_record(&h->stage[DISK_STAGE_QUEUE], issued - created, epoch);
+	/* In addition to the samples, never instead. */
+	if (slow_ns && d) {
+		if (want_service)
+			slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, d);
+		if (want_queue && created && created <= issued)
+			slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, d);
+	}
 }
 
 static __always_inline void keep_start(struct disk_inflight_key *key, bool issue, __u64 end_sector)
@@ -156,6 +236,8 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
 
 	if (track_starts)
 		keep_start(&key, issue, 0);
+	if (slow_ns && issue)
+		keep_owner(&key, BPF_CORE_READ(rq, __sector), BPF_CORE_READ(rq, __data_len));
 	return 0;
 }
 
@@ -171,6 +253,7 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 {
 	__u64 done = bpf_ktime_get_ns();
 	__u64 created = 0, issued = 0;
+	struct disk_owner d;
 	bool empty_preflush;
 	__u32 cmd_flags;
 
@@ -194,9 +277,14 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 	}
 	cmd_flags = RQ_READ(btf, rq, cmd_flags);
 	empty_preflush = !nr_bytes && op_of(cmd_flags) == DISK_OP_WRITE;
+	if (slow_ns) {
+		struct disk_inflight_key key = { .id = (__u64)rq };
+
+		d = take_owner(&key, RQ_READ(btf, rq, __sector), nr_bytes);
+	}
 	record_request(request_devt(rq, btf), op_of(cmd_flags),
 		       want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
-		       empty_preflush);
+		       empty_preflush, slow_ns ? &d : NULL);
 	return 0;
 }
 
@@ -303,6 +391,8 @@ static __always_inline int on_classic_start(struct trace_event_raw_block_rq *ctx
 	d = decode_rwbs(rwbs);
 	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, sector);
 	keep_start(&key, issue, key.sector + BPF_CORE_READ(ctx, nr_sector));
+	if (slow_ns && issue)
+		keep_owner(&key, key.sector, BPF_CORE_READ(ctx, nr_sector) * 512);
 	return 0;
 }
 
@@ -348,17 +438,22 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
 	struct disk_start kept;
+	struct disk_owner owner;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
-
 	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
 
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	d = decode_rwbs(rwbs);
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
-	if (classic_partial(&key, nr_sector))
+	if (classic_partial(&key, nr_sector)) {
+		if (slow_ns)
+			move_owner(&key, nr_sector);
 		return 0;
+	}
 	kept = take_start(&key);
+	if (slow_ns)
+		owner = take_owner(&key, key.sector, nr_sector * 512);
 	record_request(dev, d.op, want_flags ? d.flags : 0, kept.insert_ns, kept.issue_ns, done,
-		       d.op == DISK_OP_WRITE && !nr_sector);
+		       d.op == DISK_OP_WRITE && !nr_sector, slow_ns ? &owner : NULL);
 	return 0;
 }

@@ -50,6 +50,15 @@ struct disk_start {
 	__u64 end_sector;
 };
 
+/* The task current when a request was issued: its slow events' owner. */
+struct disk_owner {
+	__u64 sector; /* the request's first sector and size, at issue */
+	__u32 bytes;
+	__u32 pid; /* TGID */
+	__u32 tid;
+	char comm[16];
+};
+
 /* The request pointer (tp_btf, raw_tp), or dev/op and sector (classic tracepoints). */
 struct disk_inflight_key {
 	__u64 id;

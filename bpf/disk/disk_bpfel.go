@@ -33,6 +33,16 @@ type DiskDiskInflightKey struct {
 	Sector uint64
 }
 
+type DiskDiskOwner struct {
+	_      structs.HostLayout
+	Sector uint64
+	Bytes  uint32
+	Pid    uint32
+	Tid    uint32
+	Comm   [16]int8
+	_      [4]byte
+}
+
 type DiskDiskStart struct {
 	_         structs.HostLayout
 	InsertNs  uint64
@@ -49,6 +59,21 @@ type DiskHist struct {
 	MinNs uint64
 }
 
+type DiskSlowEvent struct {
+	_         structs.HostLayout
+	LatencyNs uint64
+	EndNs     uint64
+	Detail    uint64
+	Pid       uint32
+	Tid       uint32
+	Dev       uint32
+	Size      uint32
+	What      uint32
+	Pad       uint32
+	Addr      [16]uint8
+	Comm      [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -56,7 +81,11 @@ const (
 	DiskMapDiskCounters         = "disk_counters"
 	DiskMapDiskHists            = "disk_hists"
 	DiskMapDiskInflight         = "disk_inflight"
+	DiskMapDiskOwners           = "disk_owners"
 	DiskMapHistEpoch            = "hist_epoch"
+	DiskMapSlowBucket           = "slow_bucket"
+	DiskMapSlowCounters         = "slow_counters"
+	DiskMapSlowEvents           = "slow_events"
 	DiskProgDiskCompleteBtf     = "disk_complete_btf"
 	DiskProgDiskCompleteRaw     = "disk_complete_raw"
 	DiskProgDiskCompleteTp      = "disk_complete_tp"
@@ -68,6 +97,10 @@ const (
 	DiskProgDiskIssueTp         = "disk_issue_tp"
 	DiskVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
 	DiskVarHistScheme           = "hist_scheme"
+	DiskVarSlowBurstNs          = "slow_burst_ns"
+	DiskVarSlowEventLayout      = "slow_event_layout"
+	DiskVarSlowNs               = "slow_ns"
+	DiskVarSlowTokenNs          = "slow_token_ns"
 	DiskVarTrackStarts          = "track_starts"
 	DiskVarUseKernelTimes       = "use_kernel_times"
 	DiskVarWantFlags            = "want_flags"
@@ -135,7 +168,11 @@ type DiskMapSpecs struct {
 	DiskCounters *ebpf.MapSpec `ebpf:"disk_counters"`
 	DiskHists    *ebpf.MapSpec `ebpf:"disk_hists"`
 	DiskInflight *ebpf.MapSpec `ebpf:"disk_inflight"`
+	DiskOwners   *ebpf.MapSpec `ebpf:"disk_owners"`
 	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket   *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents   *ebpf.MapSpec `ebpf:"slow_events"`
 }
 
 // DiskVariableSpecs contains global variables before they are loaded into the kernel.
@@ -144,6 +181,10 @@ type DiskMapSpecs struct {
 type DiskVariableSpecs struct {
 	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs          *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowEventLayout      *ebpf.VariableSpec `ebpf:"slow_event_layout"`
+	SlowNs               *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs          *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 	TrackStarts          *ebpf.VariableSpec `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.VariableSpec `ebpf:"use_kernel_times"`
 	WantFlags            *ebpf.VariableSpec `ebpf:"want_flags"`
@@ -174,7 +215,11 @@ type DiskMaps struct {
 	DiskCounters *ebpf.Map `ebpf:"disk_counters"`
 	DiskHists    *ebpf.Map `ebpf:"disk_hists"`
 	DiskInflight *ebpf.Map `ebpf:"disk_inflight"`
+	DiskOwners   *ebpf.Map `ebpf:"disk_owners"`
 	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket   *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents   *ebpf.Map `ebpf:"slow_events"`
 }
 
 func (m *DiskMaps) Close() error {
@@ -182,7 +227,11 @@ func (m *DiskMaps) Close() error {
 		m.DiskCounters,
 		m.DiskHists,
 		m.DiskInflight,
+		m.DiskOwners,
 		m.HistEpoch,
+		m.SlowBucket,
+		m.SlowCounters,
+		m.SlowEvents,
 	)
 }
 
@@ -192,6 +241,10 @@ func (m *DiskMaps) Close() error {
 type DiskVariables struct {
 	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs          *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowEventLayout      *ebpf.Variable `ebpf:"slow_event_layout"`
+	SlowNs               *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs          *ebpf.Variable `ebpf:"slow_token_ns"`
 	TrackStarts          *ebpf.Variable `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.Variable `ebpf:"use_kernel_times"`
 	WantFlags            *ebpf.Variable `ebpf:"want_flags"`

@@ -53,6 +53,7 @@ struct request {
 	struct request_queue *q;
 	unsigned int cmd_flags;
 	unsigned int __data_len;
+	sector_t __sector;
 	__u64 start_time_ns;
 	__u64 io_start_time_ns;
 } __attribute__((preserve_access_index));

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // Config is the [inputs.ebpf_latency.disk] table.
@@ -33,6 +34,8 @@ type Config struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
+	// Slow events: slow_threshold, slow_events_per_second.
+	slowevent.Config
 }
 
 // Stage and start-time names, as written in the config.
@@ -51,6 +54,7 @@ func DefaultConfig() *Config {
 		Stages:     []string{StageQueue, StageService},
 		Hook:       "auto",
 		StartTimes: StartTimesAuto,
+		Config:     slowevent.DefaultConfig(),
 	}
 }
 
@@ -82,7 +86,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("start_times: unknown value %q (want %q, %q or %q)",
 			c.StartTimes, StartTimesAuto, StartTimesKernel, StartTimesProbe)
 	}
-	return nil
+	return c.Config.Validate()
 }
 
 func (c *Config) wantStage(s string) bool { return slices.Contains(c.Stages, s) }

@@ -15,6 +15,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // flavours lists the hook chain, best first. The insert/issue programs only
@@ -43,6 +44,7 @@ type diskProbe struct {
 	cfg     *Config
 	log     telegraf.Logger
 	att     *hooks.Attached
+	events  *slowevent.Reader
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	devices *deviceNames
@@ -99,6 +101,9 @@ func (p *diskProbe) Start() error {
 				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
 			}
 			p.seriesRoom = granted
+			if err := p.cfg.Prepare(spec); err != nil {
+				return err
+			}
 			return hooks.SetKnobs(spec, map[string]any{
 				diskbpf.DiskVarWantQueue:            p.cfg.wantStage(StageQueue),
 				diskbpf.DiskVarWantService:          p.cfg.wantStage(StageService),
@@ -108,7 +113,7 @@ func (p *diskProbe) Start() error {
 				diskbpf.DiskVarBlockRqTpHasQueueArg: issueArgs == 2,
 			})
 		},
-		Skip: p.skippedPrograms(probeTimes),
+		Skip: p.skippedPrograms(probeTimes, p.cfg.On()),
 	})
 	if err != nil {
 		return err
@@ -118,14 +123,19 @@ func (p *diskProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader = att, reader
+	events, err := p.cfg.NewReader(att.Collection)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader, p.events = att, reader, events
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.devices = newDeviceNames()
 	p.completions = newCompletionCheck()
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series", att.Kind, p.startTimes, p.seriesRoom)
+	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series%s", att.Kind, p.startTimes, p.seriesRoom, p.cfg.Describe())
 	return nil
 }
 
@@ -148,15 +158,17 @@ func (p *diskProbe) resolvePaths() error {
 }
 
 // skippedPrograms drops the insert/issue hooks when the kernel's request
-// timestamps suffice; classic tracepoints always need them.
-func (p *diskProbe) skippedPrograms(probeTimes bool) map[string]bool {
+// timestamps suffice; classic tracepoints always need them. Slow events keep
+// the issue hooks: they note who issued each request.
+func (p *diskProbe) skippedPrograms(probeTimes, slowEvents bool) map[string]bool {
 	if probeTimes {
 		return nil
 	}
-	return map[string]bool{
-		diskbpf.DiskProgDiskInsertBtf: true, diskbpf.DiskProgDiskIssueBtf: true,
-		diskbpf.DiskProgDiskInsertRaw: true, diskbpf.DiskProgDiskIssueRaw: true,
+	skip := map[string]bool{diskbpf.DiskProgDiskInsertBtf: true, diskbpf.DiskProgDiskInsertRaw: true}
+	if !slowEvents {
+		skip[diskbpf.DiskProgDiskIssueBtf], skip[diskbpf.DiskProgDiskIssueRaw] = true, true
 	}
+	return skip
 }
 
 // chooseStartTimes decides between the block layer's request timestamps and
@@ -196,6 +208,7 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	p.warnUntimed()
 	now := time.Now()
+	p.emitSlowEvents(acc)
 	kernelNow := p.completions.read() // before the map: see completionCheck
 	seen := map[string][2]uint64{}
 	err := histogram.ReadValues(p.reader, func(k *diskbpf.DiskDiskHistKey, perCPU []stagedValue, epoch uint64) {
@@ -262,8 +275,23 @@ func (p *diskProbe) warnUntimed() {
 	}
 }
 
+// emitSlowEvents writes the slow events since the last gather: tags as the
+// request's series, fields who issued it (the task current at issue) and
+// where it went.
+func (p *diskProbe) emitSlowEvents(acc telegraf.Accumulator) {
+	for _, e := range p.events.Take() {
+		name := p.devices.name(e.Dev)
+		if !p.wantDevice(name) {
+			continue
+		}
+		tags := map[string]string{"device": name, "op": opName(uint8(e.What)), "stage": stageNames[(e.What>>8)%stages]}
+		fields := map[string]any{"sector": e.Detail, "bytes": uint64(e.Size)}
+		slowevent.Emit(acc, Name, &e, tags, fields)
+	}
+}
+
 func (p *diskProbe) Status() probe.Status {
-	st := probe.StatusOf(p.att, diskbpf.DiskMapDiskCounters, counterNames)
+	st := p.events.Counters(probe.StatusOf(p.att, diskbpf.DiskMapDiskCounters, counterNames))
 	if p.att != nil {
 		st.Counters["unseen_completions"] = p.unseen
 	}
@@ -274,7 +302,7 @@ func (p *diskProbe) Stop() error {
 	if p.att == nil {
 		return nil
 	}
-	err := p.att.Close()
-	p.att = nil
+	err := errors.Join(p.events.Close(), p.att.Close())
+	p.att, p.events = nil, nil
 	return err
 }

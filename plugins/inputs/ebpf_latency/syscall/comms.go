@@ -53,10 +53,58 @@ func parseComms(patterns []string) (*commPatterns, error) {
 			}
 			cp.prefixes = append(cp.prefixes, prefix)
 		default:
+			if n := minMatchLen(p); n >= commLen {
+				return nil, fmt.Errorf("%q needs at least %d characters, but a task comm has at most %d: it never matches", p, n, commLen-1)
+			}
 			cp.general = append(cp.general, f)
 		}
 	}
 	return cp, nil
+}
+
+// minMatchLen is the length of the shortest name glob p matches: `*`
+// counts 0, `?`, a class `[...]` and `\x` one each, `{a,b}` its shortest
+// alternative.
+func minMatchLen(p string) int {
+	n, _ := minMatchLenUntil(p, "")
+	return n
+}
+
+// minMatchLenUntil measures p up to the first of stops at brace depth 0 and
+// returns the length and the bytes consumed.
+func minMatchLenUntil(p, stops string) (n, used int) {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case strings.IndexByte(stops, c) >= 0:
+			return n, i
+		case c == '*':
+		case c == '\\':
+			i++
+			n++
+		case c == '[':
+			if end := strings.IndexByte(p[i+1:], ']'); end >= 0 {
+				i += end + 1 // a class is one character; ']' right after '[' is an edge telegraf rejects
+			}
+			n++
+		case c == '{':
+			shortest := -1
+			for i++; i < len(p); {
+				alt, used := minMatchLenUntil(p[i:], ",}")
+				if shortest < 0 || alt < shortest {
+					shortest = alt
+				}
+				i += used
+				if i >= len(p) || p[i] == '}' {
+					break
+				}
+				i++ // past ','
+			}
+			n += max(shortest, 0)
+		default:
+			n++
+		}
+	}
+	return n, len(p)
 }
 
 // needVerdicts says whether some comm can only be judged in user space.

@@ -3,6 +3,7 @@ package syscall
 import (
 	"testing"
 
+	"github.com/influxdata/telegraf/filter"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,6 +41,10 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 			`comms: "postgres-walwriter" is longer than a task comm (15 characters): it never matches`},
 		{"long prefix", func(c *Config) { c.Comms = []string{"postgres-walwriter*"} },
 			`comms: "postgres-walwriter*": prefix longer than a task comm (15 characters): it never matches`},
+		{"long glob", func(c *Config) { c.Comms = []string{"postgres*walwriter"} },
+			`comms: "postgres*walwriter" needs at least 17 characters, but a task comm has at most 15: it never matches`},
+		{"long glob with classes and alternatives", func(c *Config) { c.Comms = []string{"[pq]g_{walwriter,checkpointer}_xy?*"} },
+			`comms: "[pq]g_{walwriter,checkpointer}_xy?*" needs at least 16 characters, but a task comm has at most 15: it never matches`},
 		{"pid", func(c *Config) { c.Pids = []int{12, -3} }, `pids: -3 is not a process ID (want 1 to 4194304)`},
 		{"max_comms", func(c *Config) { c.MaxComms = 0 }, `max_comms: 0 out of range (want 1 to 4096)`},
 		{"hook", func(c *Config) { c.Hook = "tracepoint" },
@@ -51,6 +56,27 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 			tt.edit(c)
 			require.EqualError(t, c.Validate(), tt.want)
 		})
+	}
+}
+
+// The shortest comm each glob matches, by telegraf's own matcher.
+func TestMinMatchLen(t *testing.T) {
+	for p, shortest := range map[string]string{
+		"pg_*_wal":           "pg__wal",
+		"db[12]":             "db1",
+		"*":                  "",
+		"a?c*":               "abc",
+		`x\*y*`:              "x*y",
+		"{ab,c}d*":           "cd",
+		"[pq]g_{wal,ckpt}?*": "pg_walx",
+	} {
+		f, err := filter.Compile([]string{p})
+		require.NoError(t, err)
+		require.True(t, f.Match(shortest), "%q matches %q", p, shortest)
+		require.Equal(t, len(shortest), minMatchLen(p), "pattern %q", p)
+		if len(shortest) > 0 {
+			require.False(t, f.Match(shortest[:len(shortest)-1]), "%q matches nothing shorter than %q", p, shortest)
+		}
 	}
 }
 

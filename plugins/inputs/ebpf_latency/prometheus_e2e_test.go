@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
@@ -37,8 +39,14 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	const n = 12
 	dev := testenv.NewLoopDevice(t, testenv.NewDelayedFile(t, 16<<20, 20*time.Millisecond))
 	exporter := freePort(t)
+	// TCP for the README's sample queries: refused connects to a closed
+	// local port, and an upload across a line that loses packets.
+	closed := freePort(t)
+	line := testenv.NewDelayLine(t, 0)
+	server := discardServer(t, line)
 	st := startStack(t, telegraf, dev.Name,
-		fmt.Sprintf("\n[[outputs.prometheus_client]]\n  listen = \"127.0.0.1:%d\"\n  metric_version = 2\n", exporter))
+		fmt.Sprintf("\n[[outputs.prometheus_client]]\n  listen = \"127.0.0.1:%d\"\n  metric_version = 2\n", exporter),
+		closed, server)
 	api := startPrometheus(t, prometheus, dir, exporter)
 	testenv.IssueDirect(t, dev.Path, true, n, 0)
 
@@ -70,7 +78,121 @@ func TestPrometheusEndToEnd(t *testing.T) {
 	require.Equal(t, 1.0, query(t, api, fmt.Sprintf("count(ebpf_disk_latency_seconds_max{%s})", series)))
 	require.Equal(t, float64(n), query(t, api, fmt.Sprintf(`ebpf_disk_latency_seconds_bucket{%s,le="+Inf"}`, series)))
 
+	// The README's types: line protocol from inputs.execd carries none, so
+	// Prometheus sees every field untyped ("unknown"), counters included.
+	require.Equal(t, "unknown", metadataType(t, api, "ebpf_disk_latency_seconds_bucket"))
+	require.Equal(t, "unknown", metadataType(t, api, "ebpf_disk_latency_seconds_count"))
+
+	// The README's sample queries for the TCP counters and probe health.
+	refuse := func(k int) {
+		for range k {
+			_, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", closed))
+			require.Error(t, err, "port %d is closed", closed)
+		}
+	}
+	refuse(1)
+	waitPromQL(t, api, `ebpf_tcp_connect_failed{peer="127.0.0.1"}`, func(v float64) bool { return v == 1 })
+	refuse(2) // a second scraped value, so that rate() has an increase
+	waitPromQL(t, api, `ebpf_tcp_connect_failed{peer="127.0.0.1"}`, func(v float64) bool { return v == 3 })
+	require.Positive(t, query(t, api, `sum by (peer) (rate(ebpf_tcp_connect_failed{peer="127.0.0.1"}[5m]))`))
+	require.Equal(t, "unknown", metadataType(t, api, "ebpf_tcp_connect_failed"))
+
+	peer := fmt.Sprintf(`peer=%q`, line.B4.String())
+	var retransmitted uint32
+	for range 2 { // two scraped values, so that rate() has an increase
+		retransmitted += lossyUpload(t, line, server)
+		want := float64(retransmitted)
+		waitPromQL(t, api, fmt.Sprintf("ebpf_tcp_retransmits_segments{%s}", peer), func(v float64) bool { return v == want })
+	}
+	t.Logf("%d segments retransmitted", retransmitted)
+	require.Positive(t, query(t, api, fmt.Sprintf("sum by (peer) (rate(ebpf_tcp_retransmits_segments{%s}[5m]))", peer)))
+	require.Equal(t, "unknown", metadataType(t, api, "ebpf_tcp_retransmits_segments"))
+
+	require.Equal(t, 3.0, query(t, api, "count(ebpf_latency_probe_up == 1)"), "disk, tcp_connect, tcp_retransmits up")
+	require.Zero(t, resultCount(t, api, "ebpf_latency_probe_up == 0"), "the alert query finds no probe down")
+
 	st.tg.stop(t)
+}
+
+// discardServer listens on line's B end and reads every connection to EOF;
+// it returns the port.
+func discardServer(t *testing.T, line *testenv.DelayLine) int {
+	return testenv.Serve(t, line.B, "tcp4", net.JoinHostPort(line.B4.String(), "0"), func(c net.Conn) {
+		_, _ = io.Copy(io.Discard, c)
+		c.Close()
+	})
+}
+
+// lossyUpload sends 256 KiB from line's A end to port on B while five data
+// packets are lost, and returns the segments A's kernel counted as
+// retransmitted (tcpi_total_retrans) once every segment is acknowledged.
+func lossyUpload(t *testing.T, line *testenv.DelayLine, port int) uint32 {
+	t.Helper()
+	var c net.Conn
+	var err error
+	line.A.Run(t, func() { c, err = net.Dial("tcp4", net.JoinHostPort(line.B4.String(), strconv.Itoa(port))) })
+	require.NoError(t, err)
+	defer c.Close()
+	line.DropAToB(5)
+	_, err = c.Write(make([]byte, 256<<10))
+	require.NoError(t, err)
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	require.NoError(t, err)
+	var info *unix.TCPInfo
+	require.Eventually(t, func() bool {
+		require.NoError(t, raw.Control(func(fd uintptr) {
+			info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		}))
+		require.NoError(t, err)
+		return info.Unacked == 0
+	}, 10*time.Second, 5*time.Millisecond, "segments still unacknowledged")
+	require.Positive(t, info.Total_retrans, "lost packets are retransmitted")
+	return info.Total_retrans
+}
+
+// metadataType is the type Prometheus recorded for metric from its scrapes
+// ("unknown" for an untyped one).
+func metadataType(t *testing.T, api, metric string) string {
+	t.Helper()
+	var r struct {
+		Data map[string][]struct {
+			Type string `json:"type"`
+		} `json:"data"`
+	}
+	require.NoError(t, getJSON(api+"/api/v1/metadata?metric="+url.QueryEscape(metric), &r))
+	require.NotEmpty(t, r.Data[metric], "metadata for %s", metric)
+	return r.Data[metric][0].Type
+}
+
+// resultCount is the number of series an instant query returns.
+func resultCount(t *testing.T, api, q string) int {
+	t.Helper()
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	require.NoError(t, getJSON(api+"/api/v1/query?query="+url.QueryEscape(q), &r))
+	require.Equal(t, "success", r.Status, "query %s", q)
+	return len(r.Data.Result)
+}
+
+// getJSON decodes the JSON body of a GET.
+func getJSON(u string, v any) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%v: %s", err, body)
+	}
+	return nil
 }
 
 // requireOutput checks the telegraf binary was built with an output plugin.
@@ -111,15 +233,6 @@ func query(t *testing.T, api, q string) float64 {
 }
 
 func tryQuery(api, q string) (float64, error) {
-	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
 	var r struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -128,11 +241,11 @@ func tryQuery(api, q string) (float64, error) {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return 0, fmt.Errorf("%v: %s", err, body)
+	if err := getJSON(api+"/api/v1/query?query="+url.QueryEscape(q), &r); err != nil {
+		return 0, err
 	}
 	if r.Status != "success" || len(r.Data.Result) != 1 {
-		return 0, fmt.Errorf("want one result: %s", body)
+		return 0, fmt.Errorf("want one result: %+v", r)
 	}
 	s, _ := r.Data.Result[0].Value[1].(string)
 	return strconv.ParseFloat(s, 64)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -34,13 +35,18 @@ func buildPlugin(t *testing.T, dir string) (bin, exe string) {
 	return bin, exe
 }
 
-// writeDiskConfig writes a plugin config measuring only device.
-func writeDiskConfig(t *testing.T, dir, device string) string {
+// writeDiskConfig writes a plugin config measuring only device; with
+// tcpPorts, tcp_connect and tcp_retransmits watch those ports too.
+func writeDiskConfig(t *testing.T, dir, device string, tcpPorts ...int) string {
 	t.Helper()
 	path := filepath.Join(dir, "telegraf-ebpf-latency.conf")
-	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(
-		"[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  [inputs.ebpf_latency.disk]\n    devices = [%q]\n",
-		device)), 0o600))
+	conf := fmt.Sprintf("[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  [inputs.ebpf_latency.disk]\n    devices = [%q]\n", device)
+	if len(tcpPorts) > 0 {
+		ports := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(tcpPorts)), ", "), "[]")
+		conf = strings.Replace(conf, `["disk"]`, `["disk", "tcp_connect", "tcp_retransmits"]`, 1) +
+			fmt.Sprintf("  [inputs.ebpf_latency.tcp]\n    ports = [%s]\n", ports)
+	}
+	require.NoError(t, os.WriteFile(path, []byte(conf), 0o600))
 	return path
 }
 
@@ -65,12 +71,12 @@ type stack struct {
 	output string // the file output
 }
 
-func startStack(t *testing.T, telegraf, device, extraOutputs string) *stack {
+func startStack(t *testing.T, telegraf, device, extraOutputs string, tcpPorts ...int) *stack {
 	t.Helper()
 	dir := t.TempDir()
 	bin, exe := buildPlugin(t, dir)
 	output := filepath.Join(dir, "metrics.out")
-	conf := string(deriveConfig(t, bin, writeDiskConfig(t, dir, device), output)) + extraOutputs
+	conf := string(deriveConfig(t, bin, writeDiskConfig(t, dir, device, tcpPorts...), output)) + extraOutputs
 	telegrafConf := filepath.Join(dir, "telegraf.conf")
 	require.NoError(t, os.WriteFile(telegrafConf, []byte(conf), 0o600))
 	tg := startTelegraf(t, telegraf, telegrafConf, filepath.Join(dir, "telegraf.log"))

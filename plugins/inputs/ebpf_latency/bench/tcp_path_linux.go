@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -87,25 +88,8 @@ type tcpEnv struct {
 
 func newTCPEnv(t testing.TB) *tcpEnv {
 	l := testenv.NewVethLink(t)
-	var (
-		ln  net.Listener
-		err error
-	)
-	l.B.Run(t, func() { ln, err = net.Listen("tcp4", net.JoinHostPort(l.B4.String(), "0")) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go echoTCP(c)
-		}
-	}()
-	return &tcpEnv{link: l, addr: ln.Addr().String()}
+	port := testenv.Serve(t, l.B, "tcp4", net.JoinHostPort(l.B4.String(), "0"), echoTCP)
+	return &tcpEnv{link: l, addr: net.JoinHostPort(l.B4.String(), strconv.Itoa(port))}
 }
 
 // echoTCP answers each tcpMsgSize request with as many bytes until EOF,

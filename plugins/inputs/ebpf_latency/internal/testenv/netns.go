@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -155,4 +156,30 @@ func (l *Link) AddAddr(t testing.TB, addrs ...netip.Addr) {
 		}
 		l.B.IP(t, "addr", "add", a.String()+bits, "dev", l.IfB)
 	}
+}
+
+// Serve listens on addr ("host:port", network "tcp" or "tcp4") inside ns and
+// hands each accepted connection to handle on its own goroutine, until the
+// test ends; it returns the port.
+func Serve(t testing.TB, ns *Netns, network, addr string, handle func(net.Conn)) int {
+	t.Helper()
+	var (
+		ln  net.Listener
+		err error
+	)
+	ns.Run(t, func() { ln, err = net.Listen(network, addr) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
 }

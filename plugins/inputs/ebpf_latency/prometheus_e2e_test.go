@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -176,23 +175,6 @@ func resultCount(t *testing.T, api, q string) int {
 	require.NoError(t, getJSON(api+"/api/v1/query?query="+url.QueryEscape(q), &r))
 	require.Equal(t, "success", r.Status, "query %s", q)
 	return len(r.Data.Result)
-}
-
-// getJSON decodes the JSON body of a GET.
-func getJSON(u string, v any) error {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%v: %s", err, body)
-	}
-	return nil
 }
 
 // requireOutput checks the telegraf binary was built with an output plugin.

@@ -20,6 +20,13 @@ fi
 chown root:telegraf "$bin"
 chmod 0750 "$bin"
 
+# Hosts that grant the capabilities through systemd instead (docs/install.md,
+# "Without file capabilities") say so once; upgrades then leave them off.
+if grep -qsx 'FILE_CAPABILITIES=no' /etc/default/telegraf-ebpf-latency; then
+	setcap -r "$bin" 2>/dev/null || true
+	exit 0
+fi
+
 # Measured per probe; CAP_SYS_ADMIN is not granted (see docs/install.md).
 caps=cap_bpf,cap_perfmon,cap_net_admin,cap_dac_read_search
 release=$(uname -r)

@@ -4,11 +4,14 @@ package ebpf_latency_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,6 +80,41 @@ func captureHeatmaps(t *testing.T, backend string, d grafanaDashboard, values ma
 		path := filepath.Join(dir, backend+"-"+c.file+".json")
 		require.NoError(t, os.WriteFile(path, data, 0o644))
 		t.Logf("captured %s", path)
+	}
+}
+
+// startConsole runs the plugin's -console on the primary's two disks
+// (service time, log2x4 buckets) while the capture scenario runs; stop ends
+// it with SIGINT and leaves its output in dir/console.txt.
+func startConsole(t *testing.T, bin string, w *dashboardWorkload, dir string) (stop func()) {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "console.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(`[[inputs.ebpf_latency]]
+  probes = ["disk"]
+  buckets = "log2x4"
+  [inputs.ebpf_latency.disk]
+    devices = [%q, %q]
+    stages = ["service"]
+`, w.primary.Name, w.second.Name)), 0o600))
+	out, err := os.Create(filepath.Join(dir, "console.txt"))
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "-console", "-poll_interval", "1s", "-config", conf)
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(2 * time.Second) // the probe attaches
+	return func() {
+		defer out.Close()
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		select {
+		case err := <-done:
+			require.NoError(t, err, "-console exit")
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatal("-console still running 10 s after SIGINT")
+		}
 	}
 }
 

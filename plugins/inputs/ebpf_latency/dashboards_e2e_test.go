@@ -117,9 +117,12 @@ func TestDashboardsEndToEnd(t *testing.T) {
 			b.requireHeatmaps(t, d, values, multi)
 		})
 	}
-	if os.Getenv(captureEnv) != "" {
+	if dir := os.Getenv(captureEnv); dir != "" {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		stopConsole := startConsole(t, bin, w, dir)
 		captureStart := time.Now()
 		w.captureScenario(t)
+		stopConsole()
 		time.Sleep(3 * time.Second) // the last intervals reach both backends
 		captureEnd := time.Now()
 		for _, b := range backends {

@@ -125,3 +125,14 @@ func (t TableBuckets) BucketsKey() string { return t.Buckets }
 type BucketsKeyer interface {
 	BucketsKey() string
 }
+
+// WithTable is o with the scheme a probe's config table sets, if it sets
+// one (cfg a BucketsKeyer with a valid, non-empty buckets key).
+func (o Options) WithTable(cfg any) Options {
+	if k, ok := cfg.(BucketsKeyer); ok && k.BucketsKey() != "" {
+		if s, err := ParseScheme(k.BucketsKey()); err == nil {
+			o.Scheme = s
+		}
+	}
+	return o
+}

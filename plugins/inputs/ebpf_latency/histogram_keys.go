@@ -40,11 +40,8 @@ func checkTableBuckets(key string, cfg probe.Config) error {
 	return nil
 }
 
-// histogramsOf is the plugin-wide options with the table's scheme, if set.
+// histogramsOf is the plugin-wide options with the table's scheme, if set
+// (checked by Init).
 func (e *EbpfLatency) histogramsOf(cfg probe.Config) histogram.Options {
-	opts := e.hist
-	if k, ok := cfg.(histogram.BucketsKeyer); ok && k.BucketsKey() != "" {
-		opts.Scheme, _ = histogram.ParseScheme(k.BucketsKey()) // checked by Init
-	}
-	return opts
+	return e.hist.WithTable(cfg)
 }

@@ -25,6 +25,7 @@ const (
 	DiskFloorTP3      = "floor: tracepoint insert+issue+complete"
 	DiskDefault       = "disk: default (tp_btf, kernel start times)"
 	DiskFlags         = "disk: flags = true"
+	DiskLog2x4        = `disk: buckets = "log2x4"`
 	DiskProbeTimes    = `disk: start_times = "probe"`
 	DiskRawTP         = `disk: hook = "raw_tp"`
 	DiskTracepoint    = `disk: hook = "tracepoint"`
@@ -108,6 +109,7 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 		{Name: DiskFloorTP3, Role: Floor, Start: floor(hooks.Tracepoint, all...)},
 		{Name: DiskDefault, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(*disk.Config) {})},
 		{Name: DiskFlags, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Flags = true })},
+		{Name: DiskLog2x4, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Buckets = histogram.SchemeLog2x4 })},
 		{Name: DiskProbeTimes, Role: Probe, Records: 1, Floor: DiskFloorBTF3, Start: probeWith(func(c *disk.Config) { c.StartTimes = disk.StartTimesProbe })},
 		{Name: DiskRawTP, Role: Probe, Records: 1, Floor: DiskFloorRaw, Start: probeWith(func(c *disk.Config) { c.Hook = "raw_tp" })},
 		{Name: DiskTracepoint, Role: Probe, Records: 1, Floor: DiskFloorTP3, Start: probeWith(func(c *disk.Config) { c.Hook = "tracepoint" })},

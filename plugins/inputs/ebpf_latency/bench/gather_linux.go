@@ -22,17 +22,23 @@ type seriesKey struct {
 // filled from user space, read the way a probe's Gather reads it.
 type GatherFixture struct {
 	Series  int
+	opts    histogram.Options
+	keys    []seriesKey
+	values  []histogram.Value // len(keys) * CPUs, as the kernel holds them
+	lo, hi  int               // the slots the samples sit in
 	coll    *ebpf.Collection
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	names   map[uint32]string // stands in for a probe's device-name cache
 }
 
-// Slots the fixture's samples sit in: 16 µs to 256 µs.
+// Slots the fixture's samples sit in: 16 µs to 256 µs (log2x4: the same
+// range, four times as many slots).
 const gatherLo, gatherHi = 4, 8
 
-// NewGatherFixture creates and fills the maps; Close frees them.
-func NewGatherFixture(n int) (*GatherFixture, error) {
+// NewGatherFixture creates and fills the maps, read and written as opts
+// says; Close frees them.
+func NewGatherFixture(n int, opts histogram.Options) (*GatherFixture, error) {
 	hists, err := ebpf.NewMap(&ebpf.MapSpec{
 		Name:       "bench_hists",
 		Type:       ebpf.PerCPUHash,
@@ -50,8 +56,9 @@ func NewGatherFixture(n int) (*GatherFixture, error) {
 	}
 	f := &GatherFixture{
 		Series:  n,
+		opts:    opts,
 		coll:    &ebpf.Collection{Maps: map[string]*ebpf.Map{"bench_hists": hists, "hist_epoch": epoch}},
-		emitter: histogram.NewEmitter(histogram.Options{}),
+		emitter: histogram.NewEmitter(opts),
 		names:   make(map[uint32]string, n),
 	}
 	if f.reader, err = histogram.NewReader(f.coll, "bench_hists"); err != nil {
@@ -71,21 +78,38 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 	if err != nil {
 		return err
 	}
-	perCPU := make([]histogram.Value, cpus)
-	for c := range perCPU {
-		for s := gatherLo; s <= gatherHi; s++ {
-			perCPU[c].Slots[s] = uint64(c + s)
+	f.lo, f.hi = gatherLo, gatherHi
+	if f.opts.Scheme == histogram.Log2x4 {
+		f.lo, f.hi = 4*gatherLo, 4*gatherHi
+	}
+	f.values = make([]histogram.Value, f.Series*cpus)
+	for i := range f.values {
+		for s := f.lo; s <= f.hi; s++ {
+			f.values[i].Slots[s] = uint64(i%cpus + s)
 		}
-		perCPU[c].SumNs, perCPU[c].MaxNs = 1_000_000, 200_000
+		f.values[i].SumNs, f.values[i].MaxNs = 1_000_000, 200_000
 	}
 	for i := 0; i < f.Series; i++ {
 		k := seriesKey{Dev: uint32(i) >> 2, Op: uint8(i & 1), Stage: uint8(i >> 1 & 1)}
-		if err := hists.Update(&k, perCPU, ebpf.UpdateNoExist); err != nil {
+		if err := hists.Update(&k, f.values[i*cpus:(i+1)*cpus], ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("filling key %d: %w", i, err)
 		}
+		f.keys = append(f.keys, k)
 		f.names[k.Dev] = fmt.Sprintf("dev%d", k.Dev)
 	}
 	return nil
+}
+
+// Advance adds samples to every series, in one batch update, so the next
+// gather has an interval to write (quantiles, interval buckets): what a
+// busy host's gather finds.
+func (f *GatherFixture) Advance() error {
+	for i := range f.values {
+		f.values[i].Slots[f.lo+i%(f.hi-f.lo+1)]++
+		f.values[i].SumNs += 20_000
+	}
+	_, err := f.coll.Maps["bench_hists"].BatchUpdate(f.keys, f.values, nil)
+	return err
 }
 
 // Gather does what a probe's Gather does per series: name lookup, tag map,

@@ -7,6 +7,7 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/testutil"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
@@ -17,7 +18,7 @@ import (
 func BenchmarkGather(b *testing.B) {
 	testenv.RequirePrivileged(b)
 	for _, n := range []int{100, 1_000, 10_000, 100_000} {
-		f, err := NewGatherFixture(n)
+		f, err := NewGatherFixture(n, pluginDefaults)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -29,6 +30,9 @@ func BenchmarkGather(b *testing.B) {
 		f.Close()
 	}
 }
+
+// pluginDefaults are the histogram options of a config that sets none.
+var pluginDefaults = histogram.Options{Quantiles: histogram.DefaultQuantiles}
 
 // clearing empties its accumulator before each gather so it does not grow.
 type clearing struct{ *testutil.Accumulator }

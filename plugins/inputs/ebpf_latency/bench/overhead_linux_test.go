@@ -80,7 +80,7 @@ func TestOverhead(t *testing.T) {
 			fmt.Fprintln(&report, "|---:|---:|---:|---:|---:|---:|")
 		}
 		for _, n := range pl.gatherSeries {
-			f, err := NewGatherFixture(n)
+			f, err := NewGatherFixture(n, pluginDefaults)
 			require.NoError(t, err)
 			var acc Discard
 			got, err := f.Gather(&acc)
@@ -106,6 +106,8 @@ func TestOverhead(t *testing.T) {
 			fmt.Fprintln(&report)
 		}
 	})
+
+	t.Run("schemes", func(t *testing.T) { writeSchemeTable(t, &report, 10_000, pl.full) })
 
 	t.Run("memory", func(t *testing.T) {
 		w, _ := DiskPath.Setup(t)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/influxdata/telegraf/testutil"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
@@ -30,6 +31,9 @@ func startRegistered(t testing.TB, name string, cfg probe.Config, prefix, perEve
 		return nil, err
 	}
 	p := def.New(cfg, testutil.Logger{Name: "bench", Quiet: true})
+	if u, ok := p.(histogram.User); ok { // as the plugin does, with its defaults
+		u.UseHistograms(histogram.Options{Quantiles: histogram.DefaultQuantiles}.WithTable(cfg))
+	}
 	if err := p.Start(); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ const (
 	SysDefault  = "syscall: default (tp_btf)"
 	SysRawTP    = `syscall: hook = "raw_tp"`
 	SysComms    = `syscall: comms = ["bench-*"]`
+	SysLog2x4   = `syscall: buckets = "log2x4"`
 	// SysCounted times the getppid loop itself: ebpf_exporter publishes the
 	// same case (a getpid loop with a map update per call).
 	SysCounted   = `syscall: syscalls = ["getppid"] (counted)`
@@ -147,6 +148,7 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 		{Name: SysDefault, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(*syscall.Config) {})},
 		{Name: SysRawTP, Role: Probe, Records: records, Floor: SysFloorRaw, Start: probeWith(func(c *syscall.Config) { c.Hook = syscall.HookRawTP })},
 		{Name: SysComms, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-*"} })},
+		{Name: SysLog2x4, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Buckets = histogram.SchemeLog2x4 })},
 	}
 	if !timed {
 		variants = append(variants, Variant{Name: SysCounted, Role: Probe, Records: 1, Floor: SysFloorBTF,

@@ -13,16 +13,11 @@
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
 #include "runq.h"
+#include "glob.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/*
- * Comm globs, compiled by user space into one shift-and automaton over all
- * patterns: bit j of the state means "a pattern prefix ending at token j
- * matched". glob_chars[c] holds the tokens that accept byte c, glob_star the
- * `*` tokens, glob_start each pattern's first bit (closed over a leading
- * star), glob_accept each pattern's final bit. No filter: one series for all.
- */
+/* Comm globs as an automaton (see glob.h); no filter: one series for all. */
 const volatile bool comm_filter = false;
 const volatile __u64 glob_start = 0;
 const volatile __u64 glob_star = 0;
@@ -55,20 +50,7 @@ static const struct hist empty_hist;
 
 static __always_inline bool comm_wanted(const char *comm)
 {
-	__u64 star = glob_star, state = glob_start;
-
-#pragma unroll
-	for (int k = 0; k < RUNQ_COMM_LEN; k++) {
-		__u8 c = comm[k];
-
-		if (!c)
-			break;
-		/* An accept bit has no chars, so it never shifts into the next pattern. */
-		state = ((state & glob_chars[c]) << 1) | (state & star);
-		/* Stars come collapsed, so one step closes over skipping one. */
-		state |= (state & star) << 1;
-	}
-	return state & glob_accept;
+	return glob_match(comm, glob_start, glob_star, glob_accept, glob_chars);
 }
 
 /* The series of a wanted comm, or "other" once max_comms series exist. */

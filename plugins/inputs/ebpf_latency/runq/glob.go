@@ -121,7 +121,7 @@ func classByte(s string) (byte, int, error) {
 	return s[0], 1, nil
 }
 
-// automaton is the kernel's view of all patterns at once (see runq.bpf.c).
+// automaton is the kernel's view of all patterns at once (see bpf/runq/glob.h).
 type automaton struct {
 	start, star, accept uint64
 	chars               [256]uint64
@@ -159,18 +159,4 @@ func compileGlobs(patterns []string) (*automaton, error) {
 		base += len(toks) + 1
 	}
 	return a, nil
-}
-
-// match runs the automaton exactly as the kernel does; tests use it.
-func (a *automaton) match(comm string) bool {
-	state := a.start
-	for i := 0; i < len(comm) && i < commLen+1; i++ {
-		c := comm[i]
-		if c == 0 {
-			break
-		}
-		state = (state&a.chars[c])<<1 | state&a.star
-		state |= (state & a.star) << 1
-	}
-	return state&a.accept != 0
 }

@@ -18,8 +18,10 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
-// helperBin is testdata/runqhelper.c, built by TestMain.
-var helperBin string
+// helperBin is testdata/runqhelper.c, built by TestMain; globMatcherBin is
+// testdata/globmatch.c: bpf/runq/glob.h, the automaton runq.bpf.c runs,
+// compiled for the host so the glob tests judge the C itself.
+var helperBin, globMatcherBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "runqhelper-")
@@ -27,16 +29,22 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin := filepath.Join(dir, "runqhelper")
-	out, err := exec.Command("gcc", "-O2", "-Wall", "-o", bin, "testdata/runqhelper.c").CombinedOutput()
-	if err == nil {
-		helperBin = bin
-	} else {
-		fmt.Fprintf(os.Stderr, "building runqhelper: %v\n%s", err, out)
-	}
+	helperBin = buildC(filepath.Join(dir, "runqhelper"), "testdata/runqhelper.c")
+	globMatcherBin = buildC(filepath.Join(dir, "globmatch"), "testdata/globmatch.c",
+		"-Wno-unknown-pragmas", "-I../../../../bpf/runq", "-I../../../../bpf/headers")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildC compiles src into bin and returns bin, or "" (saying why).
+func buildC(bin, src string, flags ...string) string {
+	args := append([]string{"-O2", "-Wall", "-o", bin, src}, flags...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building %s: %v\n%s", src, err, out)
+		return ""
+	}
+	return bin
 }
 
 func requireHelper(t *testing.T) {

@@ -24,29 +24,61 @@ func requireBetween(t *testing.T, p *runqProbe, s series, rounds int, switches u
 		rounds, switches, s.Count, untimed, s.Sum, s.Max)
 	require.GreaterOrEqual(t, s.Count+untimed, uint64(rounds), "a sample per round, or an untimed switch-in")
 	require.LessOrEqual(t, s.Count, switches, "no more samples than switch-outs")
-	require.Equal(t, s.Count, s.Buckets["+Inf"], "+Inf bucket equals count")
 	require.Positive(t, s.Sum)
 }
 
-// A sleeper beside a CPU hog waits for the CPU after each of its wakeups.
+// requireSwitchIns checks a series against the scheduler's own count of the
+// task's switch-ins in the window, read independently of the probe: one
+// sample each (the +Inf bucket too), bar switch-ins counted as untimed in
+// the window (any task's, so an allowance, not a match).
+//
+// One more allowance, measured, not understood: under load the kernel's
+// context-switch counters (and schedstat's pcount, which agrees with them)
+// now and then show one switch more in a window than sched_switch reports.
+// bpftrace on the classic tracepoint, run beside the probe, missed the same
+// switch; never more than one per window was seen (about 1 window in 10
+// with both CPUs busy). The test allows that one and says when it used it.
+func requireSwitchIns(t *testing.T, p *runqProbe, s series, switchIns, untimed uint64) {
+	t.Helper()
+	for field, got := range map[string]uint64{"seconds_count": s.Count, "+Inf bucket": s.Buckets["+Inf"]} {
+		require.LessOrEqual(t, got, switchIns, "%s: no more samples than switch-ins", field)
+		if missing := switchIns - got; missing > 0 {
+			t.Logf("%s: %d switch-ins without a sample; %d untimed switch-ins (all tasks) in the window", field, missing, untimed)
+			require.LessOrEqual(t, missing, untimed+1, "%s: a sample per switch-in the scheduler counted (counters %v)", field, p.Status().Counters)
+		}
+	}
+}
+
+// untimed is the probe's count of switch-ins without an enqueue time.
+func untimed(p *runqProbe) uint64 { return p.Status().Counters["untimed_switches"] }
+
+// A sleeper beside a CPU hog waits for the CPU after each of its wakeups,
+// or is preempted by the hog and waits again: every switch-in, whichever
+// way the task was queued, is exactly one sample.
 func TestSleeperBesideHogThroughEveryHook(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const rounds = 200
 	for _, hook := range []string{"tp_btf", "raw_tp"} {
 		t.Run(hook, func(t *testing.T) {
 			cpu := testCPU(t)
+			comm := uniqueComm("ebpfl-slp")
+			srv := startServer(t, comm, cpu, 1000)
 			cfg := DefaultConfig()
-			cfg.Comms, cfg.Hook = []string{sleeperName}, hook
+			cfg.Comms, cfg.Hook = []string{comm}, hook
 			p := startProbe(t, cfg)
 			require.Equal(t, hook, p.Status().Hook)
 			startHog(t, cpu)
 
-			switches := runHelper(t, "sleep", cpu, rounds, "1000", sleeperName)
+			before, untimed0 := srv.switchIns(t), untimed(p)
+			srv.sleep(t, rounds)
+			switchIns := srv.switchIns(t) - before
 			acc := gather(t, p)
-			s, ok := findSeries(acc, map[string]string{TagComm: sleeperName})
-			require.True(t, ok, "no series for comm %s", sleeperName)
-			requireBetween(t, p, s, rounds, switches)
-			require.Equal(t, map[string]bool{sleeperName: true}, commsSeen(acc), "only the filtered comm")
+			s, ok := findSeries(acc, map[string]string{TagComm: comm})
+			require.True(t, ok, "no series for comm %s", comm)
+			t.Logf("pid %d: %d sleeps, %d switch-ins, sum %.6fs, max %.6fs", srv.Pid, rounds, switchIns, s.Sum, s.Max)
+			require.GreaterOrEqual(t, switchIns, uint64(rounds), "a wakeup per sleep")
+			requireSwitchIns(t, p, s, switchIns, untimed(p)-untimed0)
+			require.Equal(t, map[string]bool{comm: true}, commsSeen(acc), "only the filtered comm")
 			require.Zero(t, p.Status().Counters["comm_folded"])
 			require.Zero(t, p.Status().Counters["hist_full"])
 		})
@@ -54,7 +86,8 @@ func TestSleeperBesideHogThroughEveryHook(t *testing.T) {
 }
 
 // A higher-priority SCHED_FIFO child spinning 20 ms keeps the (SCHED_FIFO)
-// helper off its CPU each time: each wait lands in (16.384 ms, 32.768 ms].
+// helper off its CPU each time: each such wait is above 16.384 ms. Wall
+// clock bounds only from below; above, only the loose testenv.Ceiling.
 func TestKnownDelayLandsInItsBucket(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const rounds = 5
@@ -69,14 +102,14 @@ func TestKnownDelayLandsInItsBucket(t *testing.T) {
 			s, ok := findSeries(gather(t, p), map[string]string{TagComm: "ebpfl-blocked"})
 			require.True(t, ok)
 			requireBetween(t, p, s, rounds, switches)
-			// Only the child's spins keep the helper waiting 16 ms or more.
-			spins := s.Buckets["0.032768"] - s.Buckets["0.016384"]
+			// Only the child's spins keep a SCHED_FIFO task waiting 16 ms or more.
+			long := s.Count - s.Buckets["0.016384"]
 			untimed := p.Status().Counters["untimed_switches"]
-			require.LessOrEqual(t, spins, uint64(rounds), "waits in (16.384 ms, 32.768 ms]")
-			require.GreaterOrEqual(t, spins+untimed, uint64(rounds), "every spin in (16.384 ms, 32.768 ms], or untimed")
-			require.Equal(t, s.Buckets["0.032768"], s.Count, "no wait above 32.768 ms")
+			require.LessOrEqual(t, long, uint64(rounds), "waits above 16.384 ms: one per spin")
+			require.GreaterOrEqual(t, long+untimed, uint64(rounds), "every spin above 16.384 ms, or untimed")
+			require.Equal(t, s.Count, s.Buckets[testenv.Ceiling], "no wait above le=%s", testenv.Ceiling)
 			require.GreaterOrEqual(t, s.Max, delay.Seconds())
-			require.GreaterOrEqual(t, s.Sum, float64(spins)*delay.Seconds())
+			require.GreaterOrEqual(t, s.Sum, float64(long)*delay.Seconds())
 		})
 	}
 }
@@ -108,30 +141,42 @@ func TestNoCommsOneSeries(t *testing.T) {
 	s, ok := findSeries(acc, map[string]string{})
 	require.True(t, ok)
 	require.GreaterOrEqual(t, s.Count, uint64(rounds), "the sleeper's samples are among all tasks'")
-	require.Equal(t, s.Count, s.Buckets["+Inf"])
 }
 
-// Past max_comms, matching comms fold into comm="other", counted.
+// Past max_comms, matching comms fold into comm="other", each fold counted:
+// both the series and comm_folded match the folded task's switch-ins as the
+// scheduler counted them.
 func TestFoldsPastMaxComms(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const roundsA, roundsB = 30, 40
 	cpu := testCPU(t)
+	tag := uniqueComm("x")[2:] // four hex digits of this run
+	commA, commB := "ebpf-fold-a"+tag, "ebpf-fold-b"+tag
+	a, b := startServer(t, commA, cpu, 1000), startServer(t, commB, cpu, 1000)
 	cfg := DefaultConfig()
-	cfg.Comms, cfg.MaxComms = []string{"nomatch", "ebpfl-f?ld-[a-c]*"}, 1
+	cfg.Comms, cfg.MaxComms = []string{"nomatch", "ebpf-f?ld-[a-c]" + tag}, 1
 	p := startProbe(t, cfg)
 
 	quiet := gather(t, p)
 	require.Empty(t, commsSeen(quiet), "an empty \"other\" is not emitted")
 
-	switchesA := runHelper(t, "sleep", cpu, roundsA, "1000", "ebpfl-fold-a")
-	switchesB := runHelper(t, "sleep", cpu, roundsB, "1000", "ebpfl-fold-b")
+	a0, untimedA := a.switchIns(t), untimed(p)
+	a.sleep(t, roundsA) // first: takes the one comm slot
+	switchInsA := a.switchIns(t) - a0
+	b0, untimedB := b.switchIns(t), untimed(p)
+	untimedA = untimedB - untimedA
+	b.sleep(t, roundsB)
+	switchInsB := b.switchIns(t) - b0
+	untimedB = untimed(p) - untimedB
 	acc := gather(t, p)
-	require.Equal(t, map[string]bool{"ebpfl-fold-a": true, CommOther: true}, commsSeen(acc))
-	a, _ := findSeries(acc, map[string]string{TagComm: "ebpfl-fold-a"})
-	requireBetween(t, p, a, roundsA, switchesA)
+	require.Equal(t, map[string]bool{commA: true, CommOther: true}, commsSeen(acc))
+	sa, _ := findSeries(acc, map[string]string{TagComm: commA})
+	requireSwitchIns(t, p, sa, switchInsA, untimedA)
 	other, _ := findSeries(acc, map[string]string{TagComm: CommOther})
-	requireBetween(t, p, other, roundsB, switchesB)
-	require.Equal(t, other.Count, p.Status().Counters["comm_folded"])
+	requireSwitchIns(t, p, other, switchInsB, untimedB)
+	folded := p.Status().Counters["comm_folded"]
+	require.LessOrEqual(t, folded, switchInsB, "no more folds than the folded task's switch-ins")
+	require.LessOrEqual(t, switchInsB-folded, untimedB+1, "a fold per switch-in of the folded task")
 }
 
 // Start and Stop leave no program or map behind, however often they run.

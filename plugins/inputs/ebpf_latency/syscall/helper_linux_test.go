@@ -1,9 +1,7 @@
 package syscall
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
 // runTag makes this test binary's comms its own: another run of these tests,
@@ -59,28 +59,12 @@ func sysloopBinary(t testing.TB) string {
 }
 
 // helper is one running sysloop process; it is killed (by PID) at test end.
-type helper struct {
-	Pid int
-	in  io.WriteCloser
-	out *bufio.Reader
-}
+type helper struct{ *testenv.Piped }
 
 // startHelper runs sysloop named comm, syncing a file of its own.
 func startHelper(t testing.TB, comm string) *helper {
 	t.Helper()
-	cmd := exec.Command(sysloopBinary(t), comm, filepath.Join(t.TempDir(), "data"))
-	in, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		in.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	h := &helper{Pid: cmd.Process.Pid, in: in, out: bufio.NewReader(out)}
+	h := &helper{testenv.StartPiped(t, exec.Command(sysloopBinary(t), comm, filepath.Join(t.TempDir(), "data")))}
 	h.do(t, "getpid 0") // named and ready
 	return h
 }
@@ -88,14 +72,14 @@ func startHelper(t testing.TB, comm string) *helper {
 // send writes one command without waiting for it to finish.
 func (h *helper) send(t testing.TB, format string, args ...any) {
 	t.Helper()
-	_, err := fmt.Fprintf(h.in, format+"\n", args...)
+	_, err := fmt.Fprintf(h.In, format+"\n", args...)
 	require.NoError(t, err)
 }
 
 // wait reads the answer to the last command sent.
 func (h *helper) wait(t testing.TB) {
 	t.Helper()
-	line, err := h.out.ReadString('\n')
+	line, err := h.Out.ReadString('\n')
 	require.NoError(t, err, "sysloop %d died", h.Pid)
 	require.Equal(t, "ok", strings.TrimSpace(line))
 }

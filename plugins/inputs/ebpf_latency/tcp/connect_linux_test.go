@@ -37,17 +37,18 @@ func TestConnectExactCounts(t *testing.T) {
 				}
 			}
 			acc := gather(t, p)
-			got := map[string]uint64{}
+			counts, infs := map[string]uint64{}, map[string]uint64{}
 			for id, s := range histSeries(acc, MeasurementConnect) {
-				got[id] = s.count
-				require.Equal(t, s.count, s.buckets["+Inf"])
+				counts[id], infs[id] = s.count, s.buckets["+Inf"]
 			}
-			require.Equal(t, map[string]uint64{
+			opened := map[string]uint64{ // the connections this test opened
 				"direction=active,peer=" + l.B4.String():  conns,
 				"direction=active,peer=" + l.B6.String():  conns,
 				"direction=passive,peer=" + l.A4.String(): conns, // v4-mapped on the server, shown as IPv4
 				"direction=passive,peer=" + l.A6.String(): conns,
-			}, got)
+			}
+			require.Equal(t, opened, counts, "seconds_count")
+			require.Equal(t, opened, infs, "+Inf bucket")
 			require.Equal(t, map[string]uint64{
 				"peer=" + l.B4.String(): fails,
 				"peer=" + l.B6.String(): fails,

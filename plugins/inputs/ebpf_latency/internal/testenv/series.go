@@ -43,6 +43,24 @@ func FindSeries(acc *testutil.Accumulator, measurement string, tags map[string]s
 
 // asUint reads an integer field: uint64 as emitted, int64 once it went
 // through the line protocol (which telegraf parses as signed).
+// Ceiling is the loose upper bound (le) of samples of an injected delay.
+// On a shared, busy machine wall clock bounds latency only from below: a
+// sample may wait for a CPU for any time. Above a second it would be a unit
+// or clock error, not load.
+const (
+	Ceiling        = "1.048576"
+	CeilingSeconds = 1.048576
+)
+
+// RequireDelayed checks that each of the n samples of a workload that
+// injected a delay took longer than le=below (the largest bound under the
+// delay), and none exceeded Ceiling.
+func RequireDelayed(t testing.TB, s Series, n uint64, below string) {
+	t.Helper()
+	require.Zero(t, s.Buckets[below], "no sample at or below le=%s, under the injected delay", below)
+	require.Equal(t, n, s.Buckets[Ceiling], "every sample at or below le=%s", Ceiling)
+}
+
 func asUint(v any) uint64 {
 	if i, ok := v.(int64); ok {
 		return uint64(i)
@@ -64,13 +82,16 @@ func sameTags(m telegraf.Metric, want map[string]string) bool {
 	return true
 }
 
-// RequireConsistent checks a series' histogram invariants: every bound is
-// present, buckets cumulate to the count, and the interval max fits under
+// RequireConsistent checks a series against ops, the operations the
+// workload issued (its own count, not one read from the histogram): the
+// count and the +Inf bucket each equal it; and the histogram's invariants:
+// every bound is present, buckets cumulate, and the interval max fits under
 // the first bound that holds every sample.
-func RequireConsistent(t testing.TB, s Series) {
+func RequireConsistent(t testing.TB, s Series, ops uint64) {
 	t.Helper()
+	require.Equal(t, ops, s.Count, "seconds_count: the operations the workload issued")
+	require.Equal(t, ops, s.Buckets["+Inf"], "+Inf bucket: the operations the workload issued")
 	require.Len(t, s.Buckets, histogram.Slots, "every bound, +Inf included")
-	require.Equal(t, s.Count, s.Buckets["+Inf"], "+Inf bucket equals count")
 	var prev uint64
 	for slot := 0; slot < histogram.Slots-1; slot++ {
 		le := histogram.BoundLabel(slot)

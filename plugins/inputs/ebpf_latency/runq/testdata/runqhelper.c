@@ -4,6 +4,10 @@
 //   runqhelper sleep CPU N USEC NAME  sleeps N times for USEC us as NAME
 //   runqhelper block CPU N MS NAME    as NAME, is kept off the CPU N times
 //                                     for MS ms by a higher SCHED_FIFO child
+//   runqhelper serve CPU USEC         says "ready", then for each line N on
+//                                     stdin sleeps N times for USEC us and
+//                                     says "done"; named from exec on (run it
+//                                     through a symlink)
 //
 // sleep and block rename themselves to NAME only around their loop, and
 // print how often they were switched out meanwhile: the probe must count
@@ -113,6 +117,24 @@ static void blocked(int n, double ms, const char *name)
 	printf("%ld\n", after - before);
 }
 
+// Between requests it blocks in read, so the kernel's counts of its
+// switch-ins hold still while the test reads them.
+static void serve(long usec)
+{
+	struct timespec ts = { .tv_sec = usec / 1000000, .tv_nsec = (usec % 1000000) * 1000 };
+	char line[32];
+
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		for (int i = atoi(line); i > 0; i--)
+			if (nanosleep(&ts, NULL))
+				die("nanosleep");
+		printf("done\n");
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "hog")) {
@@ -132,6 +154,11 @@ int main(int argc, char **argv)
 		blocked(atoi(argv[3]), atof(argv[4]), argv[5]);
 		return 0;
 	}
-	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME\n");
+	if (argc == 4 && !strcmp(argv[1], "serve")) {
+		pin(atoi(argv[2]));
+		serve(atol(argv[3]));
+		return 0;
+	}
+	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | serve CPU USEC\n");
 	return 2;
 }

@@ -1,0 +1,74 @@
+package runq
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// kernelMatches runs the C automaton, loaded with a, on each comm.
+func kernelMatches(t *testing.T, a *automaton, comms []string) []bool {
+	t.Helper()
+	var in strings.Builder
+	fmt.Fprintf(&in, "%d %d %d\n", a.start, a.star, a.accept)
+	for _, m := range a.chars {
+		fmt.Fprintf(&in, "%d ", m)
+	}
+	in.WriteString("\n")
+	for _, c := range comms {
+		in.WriteString(hex.EncodeToString([]byte(c)) + "\n")
+	}
+	require.NotEmpty(t, globMatcherBin, "gcc could not build testdata/globmatch.c")
+	cmd := exec.Command(globMatcherBin)
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.Output()
+	require.NoError(t, err, "globmatch")
+	lines := strings.Fields(string(out))
+	require.Len(t, lines, len(comms))
+	got := make([]bool, len(comms))
+	for i, l := range lines {
+		got[i] = l == "1"
+	}
+	return got
+}
+
+func TestGlobsMatchAsTheKernelWould(t *testing.T) {
+	tests := []struct {
+		name     string
+		patterns []string
+		match    []string
+		miss     []string
+	}{
+		{"exact", []string{"postgres"}, []string{"postgres"}, []string{"postgre", "postgres2", "xpostgres", ""}},
+		{"prefix", []string{"nginx*"}, []string{"nginx", "nginx: worker"}, []string{"ngin", "xnginx"}},
+		{"star crosses slash", []string{"kworker/*"}, []string{"kworker/0:1H", "kworker/u8:2"}, []string{"kworker"}},
+		{"inner stars", []string{"*a*b*"}, []string{"ab", "xaxbx", "aab"}, []string{"ba", "a", ""}},
+		{"repeated stars", []string{"a***b"}, []string{"ab", "axxb"}, []string{"a", "abx"}},
+		{"only star", []string{"*"}, []string{"", "anything-at-all"}, nil},
+		{"question", []string{"java?"}, []string{"java1", "javaX"}, []string{"java", "java12"}},
+		{"class", []string{"db[0-9]"}, []string{"db0", "db7"}, []string{"dba", "db", "db10"}},
+		{"negated class", []string{"db[!0-9]", "x[^a]"}, []string{"dba", "xb"}, []string{"db5", "xa"}},
+		{"escape", []string{`a\*b`, `[\]]`}, []string{"a*b", "]"}, []string{"axb", "a"}},
+		{"several", []string{"redis*", "mysqld", "?ython3"}, []string{"redis-server", "mysqld", "python3"},
+			[]string{"mysql", "ython3", "redi"}},
+		{"15-byte comm", []string{"abcdefghijklmno"}, []string{"abcdefghijklmno"}, []string{"abcdefghijklmn"}},
+		{"any byte", []string{"a?c", "[!x]"}, []string{"a\xffc", "a\tc", "\x80"}, []string{"ac", "x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := compileGlobs(tt.patterns)
+			require.NoError(t, err)
+			got := kernelMatches(t, a, append(tt.match, tt.miss...))
+			for i, c := range tt.match {
+				require.True(t, got[i], "%q should match %q", tt.patterns, c)
+			}
+			for i, c := range tt.miss {
+				require.False(t, got[len(tt.match)+i], "%q should not match %q", tt.patterns, c)
+			}
+		})
+	}
+}

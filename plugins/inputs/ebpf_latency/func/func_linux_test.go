@@ -100,9 +100,9 @@ func (s series) cumulative(t *testing.T, le string) uint64 {
 	return 0
 }
 
-// 30 calls of 2 ms and 10 of 20 ms, none timed below its sleep, through every program set: uprobe_multi
-// links, perf uprobes with attach cookies, and the per-slot fallback older
-// kernels get.
+// 30 calls of 2 ms and 10 of 20 ms, none timed below its sleep, through
+// every program set: uprobe_multi links, perf uprobes with attach cookies,
+// and the per-slot fallback older kernels get.
 func TestDelaysLandInTheirBuckets(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	bin := buildWorker(t)

@@ -207,6 +207,21 @@ func TestConfigErrors(t *testing.T) {
 			want:   []string{"inputs.ebpf_latency: wrong type: 3 is an integer"},
 		},
 		{
+			name:   "wrong type in an array of tables names the element",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"tcp_rtt\"]\n  [[inputs.ebpf_latency.tcp.peer_groups]]\n    name = \"a\"\n    cidrs = [\"10.0.0.0/8\"]\n  [[inputs.ebpf_latency.tcp.peer_groups]]\n    name = \"b\"\n    cidrs = \"10.1.0.0/16\"\n",
+			want:   []string{`inputs.ebpf_latency.tcp.peer_groups[1].cidrs: wrong type: "10.1.0.0/16" is a string, want a list`},
+		},
+		{
+			name:   "wrong element type in a list",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"tcp_rtt\"]\n  [[inputs.ebpf_latency.tcp.peer_groups]]\n    name = \"a\"\n    cidrs = [\"10.0.0.0/8\"]\n  [[inputs.ebpf_latency.tcp.peer_groups]]\n    name = \"b\"\n    cidrs = [\"10.1.0.0/16\", 3]\n",
+			want:   []string{`inputs.ebpf_latency.tcp.peer_groups[1].cidrs: wrong type: ["10.1.0.0/16", 3] holds an integer, want a list of strings`},
+		},
+		{
+			name:   "array of tables where a probe table belongs",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"disk\"]\n  [[inputs.ebpf_latency.disk]]\n",
+			want:   []string{"inputs.ebpf_latency.disk: wrong type: [[inputs.ebpf_latency.disk]] is a list of tables, want a table"},
+		},
+		{
 			name:   "deeply nested brackets",
 			config: "[[inputs.ebpf_latency]]\n  probes = " + strings.Repeat("[", 200_000) + "\n",
 			want:   []string{"config line 2", "nested more than 32 deep"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,13 +90,22 @@ const pluginKeyNames = "probes, buckets, quantiles, bucket_counts"
 // `key: wrong type: "sda" is a string, want a list`, quoting the value as
 // written on its line.
 func typeError(path string, err error, data []byte) error {
-	if m := mismatch.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return fmt.Errorf("%s: wrong type: %s is %s, want %s", m[2], valueOnLine(data, line, m[2]), kindName(m[3]), kindName(m[4]))
+	m := mismatch.FindStringSubmatch(err.Error())
+	if m == nil {
+		if m = notTable.FindStringSubmatch(err.Error()); m != nil {
+			m = append(m, "table")
+		}
 	}
-	if m := notTable.FindStringSubmatch(err.Error()); m != nil {
+	if m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return fmt.Errorf("%s: wrong type: %s is %s, want a table", m[2], valueOnLine(data, line, m[2]), kindName(m[3]))
+		value, found, want := valueOnLine(data, line, m[2]), kindName(m[3]), kindName(m[4])
+		// The library may name the type of an element of a list: say so.
+		inList := strings.HasPrefix(value, "[") && found != "a list of tables" && want != "a list" && want != "a list of tables"
+		key := typedKey(data, m[2], m[3], inList)
+		if inList {
+			return fmt.Errorf("%s: wrong type: %s holds %s, want a list of %s", key, value, found, plural(want))
+		}
+		return fmt.Errorf("%s: wrong type: %s is %s, want %s", key, value, found, want)
 	}
 	return fmt.Errorf("%s: %s", path, clip(strings.TrimPrefix(err.Error(), "toml: ")))
 }
@@ -105,6 +115,32 @@ var mismatch = regexp.MustCompile(`line (\d+) \(last key "([^"]+)"\): incompatib
 
 // notTable matches the library's text for a value where a table belongs.
 var notTable = regexp.MustCompile(`line (\d+) \(last key "([^"]+)"\): type mismatch for \S+: expected table but found (\S+)`)
+
+// typedKey is the library's dotted last key with array-of-tables indexes,
+// choosing the element whose value (inList: an element of whose value) has
+// the TOML type it complained about.
+func typedKey(data []byte, dotted, tomlType string, inList bool) string {
+	hasType := func(v any) bool { return strings.ReplaceAll(fmt.Sprintf("%T", v), "interface {}", "any") == tomlType }
+	if inList {
+		return indexedKey(data, toml.Key(strings.Split(dotted, ".")), func(v any) bool {
+			list, _ := v.([]any)
+			return slices.ContainsFunc(list, hasType)
+		})
+	}
+	return indexedKey(data, toml.Key(strings.Split(dotted, ".")), hasType)
+}
+
+// plural turns kindName's "a string" into "strings".
+func plural(kind string) string {
+	switch kind {
+	case "true or false":
+		return "booleans"
+	case "a date or time":
+		return "dates or times"
+	}
+	kind = strings.TrimPrefix(strings.TrimPrefix(kind, "an "), "a ")
+	return kind + "s"
+}
 
 // kindName names the library's TOML types and Go kinds the way a config reader would.
 func kindName(kind string) string {

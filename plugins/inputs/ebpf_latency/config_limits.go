@@ -105,8 +105,9 @@ func hasSettings(md toml.MetaData, key string) bool {
 
 // indexedKey spells a key from the parser the way the config reference
 // does, with the index of the array-of-tables element holding it:
-// inputs.ebpf_latency.tcp.peer_groups[1].nmae.
-func indexedKey(data []byte, key toml.Key) string {
+// inputs.ebpf_latency.tcp.peer_groups[1].nmae. With want, the element is
+// the first whose value for the key satisfies it.
+func indexedKey(data []byte, key toml.Key, want ...func(any) bool) string {
 	var doc struct {
 		Inputs struct {
 			EbpfLatency []map[string]any `toml:"ebpf_latency"`
@@ -128,7 +129,7 @@ func indexedKey(data []byte, key toml.Key) string {
 		rest := key[2+i+1:]
 		if elems := tablesOf(node); elems != nil && len(rest) > 0 {
 			for j, elem := range elems {
-				if holds(elem, rest) {
+				if holds(elem, rest, want...) {
 					fmt.Fprintf(&b, "[%d]", j)
 					node = elem
 					break
@@ -159,17 +160,23 @@ func tablesOf(v any) []map[string]any {
 }
 
 // holds tells whether the dotted path exists inside table (through arrays
-// of tables too).
-func holds(table map[string]any, path []string) bool {
+// of tables too) with a value every want accepts.
+func holds(table map[string]any, path []string, want ...func(any) bool) bool {
 	v, ok := table[path[0]]
-	if !ok || len(path) == 1 {
+	if !ok {
+		return false
+	}
+	if len(path) == 1 {
+		for _, w := range want {
+			ok = ok && w(v)
+		}
 		return ok
 	}
 	if t, isTable := v.(map[string]any); isTable {
-		return holds(t, path[1:])
+		return holds(t, path[1:], want...)
 	}
 	for _, t := range tablesOf(v) {
-		if holds(t, path[1:]) {
+		if holds(t, path[1:], want...) {
 			return true
 		}
 	}

@@ -117,7 +117,7 @@ const lockdownPath = "/sys/kernel/security/lockdown"
 func Lockdown() string {
 	data, err := os.ReadFile(lockdownPath)
 	if err != nil {
-		return "mode unknown: " + lockdownPath + " unreadable"
+		return "mode unknown: " + lockdownPath + " unreadable (securityfs not mounted, or no lockdown LSM)"
 	}
 	return ActiveLockdown(string(data))
 }

@@ -47,9 +47,11 @@ const (
 // TestPackageInstalledForReal builds the .deb, installs it with dpkg, runs a
 // real telegraf as user telegraf on the installed snippet, with the plugin
 // holding only the capabilities the package's postinst gave it, and sees
-// every probe start and count its workload exactly. Then it removes the
-// package while telegraf runs (no plugin process or BPF object may remain)
-// and purges it (no file, capability or user created by it may remain).
+// every probe start and count its workload exactly (tcp_retransmits: the
+// client kernel's own count of segments retransmitted through a lossy
+// line). Then it removes the package while telegraf runs (no plugin process
+// or BPF object may remain) and purges it (no file, capability or user
+// created by it may remain).
 func TestPackageInstalledForReal(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	telegraf := findTelegraf(t)
@@ -84,6 +86,8 @@ func TestPackageInstalledForReal(t *testing.T) {
 	t.Cleanup(func() { ln.Close() })
 	go acceptAndEcho(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
+	line := testenv.NewDelayLine(t, 0) // for tcp_retransmits: it drops on demand
+	lossyPort := discardServer(t, line)
 	require.NoError(t, os.WriteFile(pkgConfig, []byte(fmt.Sprintf(`[[inputs.ebpf_latency]]
   probes = ["disk", "syscall", "runq", "tcp_rtt", "tcp_connect", "tcp_retransmits", "func"]
   [inputs.ebpf_latency.disk]
@@ -95,11 +99,11 @@ func TestPackageInstalledForReal(t *testing.T) {
   [inputs.ebpf_latency.runq]
     comms = [%q]
   [inputs.ebpf_latency.tcp]
-    ports = [%d]
+    ports = [%d, %d]
   [[inputs.ebpf_latency.functions]]
     binary = %q
     symbol = "do_work"
-`, dev.Name, syncComm, syncComm, port, worker)), 0o644))
+`, dev.Name, syncComm, syncComm, port, lossyPort, worker)), 0o644))
 
 	// Telegraf as user telegraf: agent and output here, the input from the
 	// installed snippet.
@@ -155,6 +159,8 @@ func TestPackageInstalledForReal(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 
+	retransmitted := lossyUpload(t, line, lossyPort)
+
 	want := []struct {
 		measurement string
 		tags        map[string]string
@@ -177,6 +183,10 @@ func TestPackageInstalledForReal(t *testing.T) {
 			if !ok || n < w.count || (w.exact && n != w.count) {
 				return false, fmt.Sprintf("%s %v: want count %d (exact %v), got %q", w.measurement, w.tags, w.count, w.exact, p.raw)
 			}
+		}
+		segments := fmt.Sprintf("%di", retransmitted)
+		if p, _ := lastLine(points, "ebpf_tcp_retransmits", map[string]string{"peer": line.B4.String()}, ""); p.fields["segments"] != segments {
+			return false, fmt.Sprintf("ebpf_tcp_retransmits: want segments=%s (the client's tcpi_total_retrans), got %q", segments, p.raw)
 		}
 		return true, ""
 	})

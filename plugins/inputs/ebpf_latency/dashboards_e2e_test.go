@@ -32,7 +32,8 @@ var burst = diskWrites{primary: 12, second: 5, standby: 7}
 // repeats) must return data, and the heatmaps must put what was injected
 // where it belongs, with the exact count: 20 ms, 70 ms and 9 ms disk writes
 // and 20 ms function calls in the buckets holding them, every fdatasync,
-// and the delay line's round trips in the bucket holding 10 ms; the p99
+// and the delay line's round trips and handshakes in the bucket holding
+// 10 ms (handshakes counted exactly); the p99
 // and max lines of disks, functions and round trips in those buckets too.
 func TestDashboardsEndToEnd(t *testing.T) {
 	testenv.RequirePrivileged(t)
@@ -255,6 +256,9 @@ func heatmapChecks() []heatmapCheck {
 	oneEach := map[string]int{"0.032768": 1, "0.131072": 1, "0.016384": 1}
 	calls := map[string]int{"0.032768": functionCalls}
 	syncs := map[string]int{"*": syncCalls}
+	// One connection a round, measured at both ends (both on this machine):
+	// the client's SYN to established, the server's SYN-ACK to ACK.
+	connects := map[string]int{"0.016384": 2}
 	return []heatmapCheck{
 		{"Disk I/O latency in $dc", primaryDC, primary, oneEach},
 		{"Disk I/O latency in $dc", standbyDC, standby, oneEach},
@@ -263,6 +267,8 @@ func heatmapChecks() []heatmapCheck {
 		{"RTT from the primary to the standby ($standby_peer)", "", map[string]int{"0.016384": 0}, nil},
 		{"Function latency in $dc", primaryDC, calls, calls},
 		{"Function latency in $dc", standbyDC, calls, calls},
+		{"TCP connect latency in $dc", primaryDC, connects, connects},
+		{"TCP connect latency in $dc", standbyDC, connects, connects},
 		{"Syscall latency in $dc", primaryDC, syncs, syncs},
 		{"Syscall latency in $dc", standbyDC, syncs, syncs},
 	}

@@ -1,6 +1,7 @@
 package histogram
 
 import (
+	"math"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -82,7 +83,8 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 	}
 	if n := added.Count(); n > 0 {
 		for i, q := range e.opts.Quantiles {
-			e.summary[e.quantileFields[i]] = quantileNs(e.opts.Scheme, &added, n, q) / 1e9
+			// Whole nanoseconds: finer is noise, and the field reads cleanly.
+			e.summary[e.quantileFields[i]] = math.Round(quantileNs(e.opts.Scheme, &added, n, q)) / 1e9
 		}
 	}
 	e.summary[FieldSum] = float64(iv.SumNs) / 1e9

@@ -140,8 +140,8 @@ func TestEmitQuantiles(t *testing.T) {
 	// although 3 ms is still in the cumulative counts.
 	iv.Slots[0], iv.MinNs, iv.MaxNs = 9, 200, 900
 	f = summary(2, iv)
-	require.InDelta(t, 550e-9, f["p50_seconds"], 1e-15)    // rank 4.5 of 9 in [min, max] = [200, 900] ns
-	require.InDelta(t, 899.3e-9, f["p999_seconds"], 1e-15) // rank 8.991 of 9
+	require.Equal(t, 550e-9, f["p50_seconds"])  // rank 4.5 of 9 in [min, max] = [200, 900] ns
+	require.Equal(t, 899e-9, f["p999_seconds"]) // rank 8.991 of 9: 899.3 ns, whole nanoseconds
 
 	iv.Sampled = false
 	f = summary(3, iv)

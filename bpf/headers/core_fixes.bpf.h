@@ -209,4 +209,26 @@ static __always_inline bool in_compat_syscall(bool btf)
 	return BPF_CORE_READ(task, thread_info.status) & 0x0002;
 }
 
+/*
+ * A syscall's first argument from the pt_regs sys_enter hands over: rdi on
+ * x86-64, x0 (regs[0]) on arm64. Read with the probe-read helper: only slow
+ * events use it.
+ */
+struct pt_regs___x86 {
+	unsigned long di;
+} __attribute__((preserve_access_index));
+
+struct pt_regs___arm64 {
+	unsigned long regs[31];
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 syscall_arg0(void *regs)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di))
+		return BPF_CORE_READ((struct pt_regs___x86 *)regs, di);
+	if (bpf_core_field_exists(((struct pt_regs___arm64 *)0)->regs))
+		return BPF_CORE_READ((struct pt_regs___arm64 *)regs, regs[0]);
+	return 0;
+}
+
 #endif /* CORE_FIXES_BPF_H */

@@ -19,6 +19,7 @@
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
+#include "slow_event.bpf.h"
 #include "syscall.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -80,6 +81,7 @@ struct syscall_start {
 	__u32 nr;
 	__u32 pad;
 	char comm[SYSCALL_COMM_LEN];
+	__u64 arg0; /* slow events only: the first argument (often the fd) */
 };
 
 struct {
@@ -124,7 +126,7 @@ static __always_inline int comm_verdict(char *comm)
 
 static const struct syscall_start no_start;
 
-static __always_inline int on_enter(long id, bool btf)
+static __always_inline int on_enter(void *regs, long id, bool btf)
 {
 	struct syscall_start *start;
 	__u32 nr = (__u32)id;
@@ -168,8 +170,26 @@ static __always_inline int on_enter(long id, bool btf)
 	}
 	start->nr = nr;
 	__builtin_memcpy(start->comm, comm, SYSCALL_COMM_LEN);
+	if (slow_ns)
+		start->arg0 = syscall_arg0(regs);
 	start->ns = bpf_ktime_get_ns();
 	return 0;
+}
+
+/* In addition to the sample, never instead. */
+static __always_inline void slow_syscall(__u64 pid_tgid, struct syscall_start *start,
+					 __u64 ns, __u64 end)
+{
+	struct slow_event *e = slow_reserve(ns, end);
+
+	if (!e)
+		return;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	__builtin_memcpy(e->comm, start->comm, sizeof(e->comm));
+	e->what = start->nr;
+	e->detail = start->arg0;
+	slow_submit(e);
 }
 
 static __always_inline int on_exit(void)
@@ -178,15 +198,18 @@ static __always_inline int on_exit(void)
 	struct syscall_hist_key key = {};
 	struct syscall_start *start;
 	struct hist *h;
-	__u64 ns;
+	__u64 ns, end;
 
 	start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid);
 	if (!start || !start->ns)
 		return 0;
-	ns = bpf_ktime_get_ns() - start->ns;
+	end = bpf_ktime_get_ns();
+	ns = end - start->ns;
 	start->ns = 0; /* consumed: the record stays for the thread's next syscall */
 	key.nr = start->nr;
 	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
+	if (slow_wanted(ns))
+		slow_syscall(pid_tgid, start, ns, end);
 
 	/* A series exists only for an admitted comm: the usual case needs no
 	 * admission lookup. */
@@ -214,7 +237,7 @@ static __always_inline int on_exit(void)
 SEC("tp_btf/sys_enter")
 int syscall_enter_btf(__u64 *ctx)
 {
-	return on_enter((long)ctx[1], true);
+	return on_enter((void *)ctx[0], (long)ctx[1], true);
 }
 
 SEC("tp_btf/sys_exit")
@@ -226,7 +249,7 @@ int syscall_exit_btf(__u64 *ctx)
 SEC("raw_tp/sys_enter")
 int syscall_enter_raw(__u64 *ctx)
 {
-	return on_enter((long)ctx[1], false);
+	return on_enter((void *)ctx[0], (long)ctx[1], false);
 }
 
 SEC("raw_tp/sys_exit")

@@ -22,6 +22,21 @@ type SyscallHist struct {
 	MinNs uint64
 }
 
+type SyscallSlowEvent struct {
+	_         structs.HostLayout
+	LatencyNs uint64
+	EndNs     uint64
+	Detail    uint64
+	Pid       uint32
+	Tid       uint32
+	Dev       uint32
+	Size      uint32
+	What      uint32
+	Pad       uint32
+	Addr      [16]uint8
+	Comm      [16]int8
+}
+
 type SyscallSyscallCommKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -40,6 +55,7 @@ type SyscallSyscallStart struct {
 	Nr   uint32
 	Pad  uint32
 	Comm [16]int8
+	Arg0 uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -47,6 +63,9 @@ type SyscallSyscallStart struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	SyscallMapHistEpoch          = "hist_epoch"
+	SyscallMapSlowBucket         = "slow_bucket"
+	SyscallMapSlowCounters       = "slow_counters"
+	SyscallMapSlowEvents         = "slow_events"
 	SyscallMapSyscallCommFilter  = "syscall_comm_filter"
 	SyscallMapSyscallCommPending = "syscall_comm_pending"
 	SyscallMapSyscallCommSlots   = "syscall_comm_slots"
@@ -63,6 +82,10 @@ const (
 	SyscallVarFilterComms        = "filter_comms"
 	SyscallVarFilterPids         = "filter_pids"
 	SyscallVarHistScheme         = "hist_scheme"
+	SyscallVarSlowBurstNs        = "slow_burst_ns"
+	SyscallVarSlowEventLayout    = "slow_event_layout"
+	SyscallVarSlowNs             = "slow_ns"
+	SyscallVarSlowTokenNs        = "slow_token_ns"
 )
 
 // LoadSyscall returns the embedded CollectionSpec for Syscall.
@@ -118,6 +141,9 @@ type SyscallProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallMapSpecs struct {
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents         *ebpf.MapSpec `ebpf:"slow_events"`
 	SyscallCommFilter  *ebpf.MapSpec `ebpf:"syscall_comm_filter"`
 	SyscallCommPending *ebpf.MapSpec `ebpf:"syscall_comm_pending"`
 	SyscallCommSlots   *ebpf.MapSpec `ebpf:"syscall_comm_slots"`
@@ -132,10 +158,14 @@ type SyscallMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
-	CommGlobs   *ebpf.VariableSpec `ebpf:"comm_globs"`
-	FilterComms *ebpf.VariableSpec `ebpf:"filter_comms"`
-	FilterPids  *ebpf.VariableSpec `ebpf:"filter_pids"`
-	HistScheme  *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	CommGlobs       *ebpf.VariableSpec `ebpf:"comm_globs"`
+	FilterComms     *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids      *ebpf.VariableSpec `ebpf:"filter_pids"`
+	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowEventLayout *ebpf.VariableSpec `ebpf:"slow_event_layout"`
+	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -159,6 +189,9 @@ func (o *SyscallObjects) Close() error {
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallMaps struct {
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents         *ebpf.Map `ebpf:"slow_events"`
 	SyscallCommFilter  *ebpf.Map `ebpf:"syscall_comm_filter"`
 	SyscallCommPending *ebpf.Map `ebpf:"syscall_comm_pending"`
 	SyscallCommSlots   *ebpf.Map `ebpf:"syscall_comm_slots"`
@@ -172,6 +205,9 @@ type SyscallMaps struct {
 func (m *SyscallMaps) Close() error {
 	return _SyscallClose(
 		m.HistEpoch,
+		m.SlowBucket,
+		m.SlowCounters,
+		m.SlowEvents,
 		m.SyscallCommFilter,
 		m.SyscallCommPending,
 		m.SyscallCommSlots,
@@ -187,10 +223,14 @@ func (m *SyscallMaps) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
-	CommGlobs   *ebpf.Variable `ebpf:"comm_globs"`
-	FilterComms *ebpf.Variable `ebpf:"filter_comms"`
-	FilterPids  *ebpf.Variable `ebpf:"filter_pids"`
-	HistScheme  *ebpf.Variable `ebpf:"hist_scheme"`
+	CommGlobs       *ebpf.Variable `ebpf:"comm_globs"`
+	FilterComms     *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids      *ebpf.Variable `ebpf:"filter_pids"`
+	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowEventLayout *ebpf.Variable `ebpf:"slow_event_layout"`
+	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

@@ -7,23 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
-
-func slowEvents(acc *testutil.Accumulator) []telegraf.Metric {
-	var events []telegraf.Metric
-	for _, m := range acc.GetTelegrafMetrics() {
-		if m.Name() == slowevent.Measurement {
-			events = append(events, m)
-		}
-	}
-	return events
-}
 
 // Reads on a loop device over a FUSE file that sleeps 20 ms per I/O are
 // slower than a 10 ms threshold; reads on a tmpfs-backed one are not. Every
@@ -56,7 +44,7 @@ func TestSlowEventsAreExactlyTheSlowRequests(t *testing.T) {
 			runtime.UnlockOSThread()
 			acc := gather(t, p)
 
-			events := slowEvents(acc)
+			events := testenv.SlowEvents(acc)
 			require.Len(t, events, slowReads, "one event per slow read, none for the fast I/O")
 			for i, e := range events {
 				require.Equal(t, map[string]string{"probe": "disk", "device": slow.Name, "op": "read", "stage": StageService}, e.Tags())
@@ -93,7 +81,7 @@ func TestSlowEventsOverTheRateAreCounted(t *testing.T) {
 	elapsed := time.Since(began)
 	acc := gather(t, p)
 
-	sent := len(slowEvents(acc))
+	sent := len(testenv.SlowEvents(acc))
 	dropped := p.Status().Counters[slowevent.CounterDropped]
 	require.Equal(t, uint64(slowReads-sent), dropped, "every slow request not sent is counted")
 	require.GreaterOrEqual(t, sent, perSecond, "the burst is sent")

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // Config is the [inputs.ebpf_latency.syscall] table.
@@ -22,6 +23,8 @@ type Config struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
+	// Slow events: slow_threshold, slow_events_per_second.
+	slowevent.Config
 }
 
 // Hook names as written in the config.
@@ -46,6 +49,7 @@ func DefaultConfig() *Config {
 		},
 		MaxComms: 64,
 		Hook:     HookAuto,
+		Config:   slowevent.DefaultConfig(),
 	}
 }
 
@@ -85,7 +89,7 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{HookAuto, HookTPBTF, HookRawTP}, c.Hook) {
 		return fmt.Errorf("hook: unknown hook %q (want %q, %q or %q)", c.Hook, HookAuto, HookTPBTF, HookRawTP)
 	}
-	return nil
+	return c.Config.Validate()
 }
 
 // numbers maps each configured syscall's number to its name (validated already).

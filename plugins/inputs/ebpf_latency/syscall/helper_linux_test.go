@@ -64,7 +64,13 @@ type helper struct{ *testenv.Piped }
 // startHelper runs sysloop named comm, syncing a file of its own.
 func startHelper(t testing.TB, comm string) *helper {
 	t.Helper()
-	h := &helper{testenv.StartPiped(t, exec.Command(sysloopBinary(t), comm, filepath.Join(t.TempDir(), "data")))}
+	return startHelperOn(t, comm, filepath.Join(t.TempDir(), "data"))
+}
+
+// startHelperOn runs sysloop named comm on file.
+func startHelperOn(t testing.TB, comm, file string) *helper {
+	t.Helper()
+	h := &helper{testenv.StartPiped(t, exec.Command(sysloopBinary(t), comm, file))}
 	h.do(t, "getpid 0") // named and ready
 	return h
 }

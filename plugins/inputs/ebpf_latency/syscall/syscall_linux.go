@@ -1,6 +1,7 @@
 package syscall
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // flavours lists the hook chain, best first. Exit attaches before entry, so
@@ -34,6 +36,7 @@ type syscallProbe struct {
 	log      telegraf.Logger
 	names    map[uint32]string // syscall number -> configured name
 	att      *hooks.Attached
+	events   *slowevent.Reader
 	reader   *histogram.Reader
 	emitter  *histogram.Emitter
 	verdicts *verdicts // nil unless some comm pattern is a general glob
@@ -66,6 +69,9 @@ func (p *syscallProbe) Start() error {
 			}); err != nil {
 				return err
 			}
+			if err := p.cfg.Prepare(spec); err != nil {
+				return err
+			}
 			return fillFilters(spec, p.cfg, cp)
 		},
 	})
@@ -77,7 +83,12 @@ func (p *syscallProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader = att, reader
+	events, err := p.cfg.NewReader(att.Collection)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader, p.events = att, reader, events
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.names = p.cfg.numbers()
 	if cp.needVerdicts() {
@@ -90,7 +101,7 @@ func (p *syscallProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("syscall: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("syscall: attached through %s, timing %d syscalls", att.Kind, len(p.names))
+	p.log.Infof("syscall: attached through %s, timing %d syscalls%s", att.Kind, len(p.names), p.cfg.Describe())
 	return nil
 }
 
@@ -117,22 +128,27 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	now := time.Now()
+	p.emitSlowEvents(acc)
 	return histogram.ReadAll(p.reader, func(k *syscallbpf.SyscallSyscallHistKey, iv *histogram.Interval) {
 		comm := tagvalue.Escape(commString(k.Comm))
 		if k.Comm[commLen-1] != 0 { // the fold mark: see struct syscall_hist_key
 			comm = CommOther
 		}
-		name, ok := p.names[k.Nr]
-		if !ok {
-			name = fmt.Sprintf("nr%d", k.Nr)
-		}
-		tags := map[string]string{TagSyscall: name, TagComm: comm}
+		tags := map[string]string{TagSyscall: p.name(k.Nr), TagComm: comm}
 		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
 }
 
+// name of syscall number nr as configured.
+func (p *syscallProbe) name(nr uint32) string {
+	if name, ok := p.names[nr]; ok {
+		return name
+	}
+	return fmt.Sprintf("nr%d", nr)
+}
+
 func (p *syscallProbe) Status() probe.Status {
-	st := probe.StatusOf(p.att, syscallbpf.SyscallMapSyscallCounters, counterNames)
+	st := p.events.Counters(probe.StatusOf(p.att, syscallbpf.SyscallMapSyscallCounters, counterNames))
 	if p.att == nil {
 		return st
 	}
@@ -146,7 +162,7 @@ func (p *syscallProbe) Stop() error {
 	if p.att == nil {
 		return nil
 	}
-	err := p.att.Close()
-	p.att, p.verdicts = nil, nil
+	err := errors.Join(p.events.Close(), p.att.Close())
+	p.att, p.verdicts, p.events = nil, nil, nil
 	return err
 }

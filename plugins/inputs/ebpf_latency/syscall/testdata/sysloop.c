@@ -11,6 +11,7 @@
 //   fdatasync N      N fdatasync(2) on FILE
 //   sleep N MS       N clock_nanosleep(2) of MS milliseconds each
 //   getpid N         N raw getpid(2)
+//   pread N          N pread(2) of 4 KiB at offset 0 of FILE
 //   int80 N NR       N 32-bit syscalls NR through int $0x80 (x86-64 only)
 // It exits at end of input.
 #define _GNU_SOURCE
@@ -60,6 +61,12 @@ int main(int argc, char *argv[])
 			for (long i = 0; i < n; i++)
 				if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL) != 0)
 					die("clock_nanosleep");
+		} else if (sscanf(line, "pread %ld", &n) == 1) {
+			static char buf[4096];
+
+			for (long i = 0; i < n; i++)
+				if (pread(fd, buf, sizeof(buf), 0) < 0)
+					die("pread");
 		} else if (sscanf(line, "getpid %ld", &n) == 1) {
 			for (long i = 0; i < n; i++)
 				syscall(SYS_getpid);

@@ -77,8 +77,10 @@ deps:
 
 # make test runs this: as root it installs whichever of TEST_DEBS is missing
 # (so `sudo make test` is the whole set-up on Debian); otherwise it names them.
+# Without dpkg (not Debian) it does nothing.
 test-deps:
-	@missing=$$(for p in $(TEST_DEBS); do \
+	@command -v dpkg-query >/dev/null || exit 0; \
+	missing=$$(for p in $(TEST_DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -qx 'install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	missing=$$(echo $$missing); \

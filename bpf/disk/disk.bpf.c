@@ -7,8 +7,9 @@
  * Fast path: one program at completion reads the timestamps the block layer
  * already keeps in struct request; no in-flight map. Where those are missing,
  * user space sets track_starts and attaches insert/issue programs that keep
- * start times in an LRU map. Each hook comes in three flavours (tp_btf,
- * raw_tp, classic tracepoint); user space loads exactly one.
+ * start times in an LRU map (start_times = "auto" attaches them when
+ * completions arrive without the kernel's). Each hook comes in three
+ * flavours (tp_btf, raw_tp, classic tracepoint); user space loads one.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -28,6 +29,9 @@ const volatile bool want_service = true;
 const volatile bool want_flags = false;
 const volatile bool track_starts = false;     /* insert/issue hooks keep start times */
 const volatile bool use_kernel_times = true;  /* read rq->start_time_ns, io_start_time_ns */
+/* Set at run time once the insert/issue hooks are attached (start_times =
+ * "auto" attaches them when completions arrive without kernel timestamps). */
+volatile bool starts_kept = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -234,7 +238,7 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
 
-	if (track_starts)
+	if (track_starts && starts_kept)
 		keep_start(&key, issue, 0);
 	if (slow_ns && issue)
 		keep_owner(&key, BPF_CORE_READ(rq, __sector), BPF_CORE_READ(rq, __data_len));
@@ -266,7 +270,7 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 		created = RQ_READ(btf, rq, start_time_ns);
 		issued = RQ_READ(btf, rq, io_start_time_ns);
 	}
-	if (track_starts) {
+	if (track_starts && starts_kept) {
 		struct disk_inflight_key key = { .id = (__u64)rq };
 		struct disk_start kept = take_start(&key);
 

@@ -101,6 +101,7 @@ const (
 	DiskVarSlowEventLayout      = "slow_event_layout"
 	DiskVarSlowNs               = "slow_ns"
 	DiskVarSlowTokenNs          = "slow_token_ns"
+	DiskVarStartsKept           = "starts_kept"
 	DiskVarTrackStarts          = "track_starts"
 	DiskVarUseKernelTimes       = "use_kernel_times"
 	DiskVarWantFlags            = "want_flags"
@@ -185,6 +186,7 @@ type DiskVariableSpecs struct {
 	SlowEventLayout      *ebpf.VariableSpec `ebpf:"slow_event_layout"`
 	SlowNs               *ebpf.VariableSpec `ebpf:"slow_ns"`
 	SlowTokenNs          *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	StartsKept           *ebpf.VariableSpec `ebpf:"starts_kept"`
 	TrackStarts          *ebpf.VariableSpec `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.VariableSpec `ebpf:"use_kernel_times"`
 	WantFlags            *ebpf.VariableSpec `ebpf:"want_flags"`
@@ -245,6 +247,7 @@ type DiskVariables struct {
 	SlowEventLayout      *ebpf.Variable `ebpf:"slow_event_layout"`
 	SlowNs               *ebpf.Variable `ebpf:"slow_ns"`
 	SlowTokenNs          *ebpf.Variable `ebpf:"slow_token_ns"`
+	StartsKept           *ebpf.Variable `ebpf:"starts_kept"`
 	TrackStarts          *ebpf.Variable `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.Variable `ebpf:"use_kernel_times"`
 	WantFlags            *ebpf.Variable `ebpf:"want_flags"`

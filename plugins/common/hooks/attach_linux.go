@@ -16,6 +16,7 @@ type Attached struct {
 	Collection *ebpf.Collection
 	Passed     []Attempt // flavours tried before Kind, and why they failed
 	links      []link.Link
+	deferred   []Hook // loaded, attached only by AttachDeferred
 }
 
 // Options steer Attach.
@@ -28,6 +29,10 @@ type Options struct {
 	// Skip lists programs this configuration does not need (e.g. start-time
 	// hooks when the kernel keeps start times itself).
 	Skip map[string]bool
+	// Deferred lists programs to load now and attach only when the probe
+	// calls AttachDeferred (a fallback it may need later, at no cost until
+	// then). Other flavours' programs are not affected.
+	Deferred map[string]bool
 }
 
 // Attach loads and attaches the first flavour that works.
@@ -107,6 +112,21 @@ func attachOne(prog *ebpf.Program, kind Kind, h Hook) (link.Link, error) {
 		return link.AttachCgroup(link.CgroupOptions{Path: h.Cgroup, Attach: ebpf.AttachCGroupSockOps, Program: prog})
 	}
 	return nil, fmt.Errorf("unknown hook kind %v", kind)
+}
+
+// AttachDeferred attaches the programs Options.Deferred held back; it does
+// nothing once they are attached.
+func (a *Attached) AttachDeferred() error {
+	for len(a.deferred) > 0 {
+		h := a.deferred[0]
+		l, err := attachOne(a.Collection.Programs[h.Program], a.Kind, h)
+		if err != nil {
+			return fmt.Errorf("attaching %s to %s: %w", h.Program, h.Event, kernel.ExplainLoadError(err))
+		}
+		a.links = append(a.links, l)
+		a.deferred = a.deferred[1:]
+	}
+	return nil
 }
 
 // Keep hands a link the probe attached itself (uprobes) to Close.

@@ -52,6 +52,7 @@ type diskProbe struct {
 	pathDisks map[string]bool
 	// startTimes says where start times come from: "kernel", "probe" or "kernel+probe".
 	startTimes    string
+	fallback      bool // auto: the probe's start-time hooks are loaded, not yet attached
 	warnedUntimed bool
 	seriesRoom    uint32 // histogram map entries: (disk, op, flags) keys
 	completions   *completionCheck
@@ -74,6 +75,9 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		return err
 	}
+	// auto with kernel timestamps loads the probe's own start-time hooks
+	// too, attached only if completions come without the kernel's.
+	mayFallBack := p.cfg.StartTimes == StartTimesAuto && kernelTimes
 	if err := p.resolvePaths(); err != nil {
 		return err
 	}
@@ -82,12 +86,17 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		issueArgs = 1 // tp_btf and raw_tp will fail to load; tracepoints remain
 	}
+	var deferred map[string]bool // loaded, attached by fallBack
+	if mayFallBack {
+		deferred = p.skippedPrograms(probeTimes, p.cfg.On())
+	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
 			// Classic tracepoints carry no request pointer: start times can
 			// only come from our own insert/issue hooks there.
 			track := probeTimes || kind == hooks.Tracepoint
+			p.fallback = mayFallBack && !track
 			if track {
 				p.startTimes = "probe"
 				if kernelTimes && kind != hooks.Tracepoint {
@@ -108,12 +117,14 @@ func (p *diskProbe) Start() error {
 				diskbpf.DiskVarWantQueue:            p.cfg.wantStage(StageQueue),
 				diskbpf.DiskVarWantService:          p.cfg.wantStage(StageService),
 				diskbpf.DiskVarWantFlags:            p.cfg.Flags,
-				diskbpf.DiskVarTrackStarts:          track,
+				diskbpf.DiskVarTrackStarts:          track || p.fallback,
+				diskbpf.DiskVarStartsKept:           track,
 				diskbpf.DiskVarUseKernelTimes:       kernelTimes && kind != hooks.Tracepoint,
 				diskbpf.DiskVarBlockRqTpHasQueueArg: issueArgs == 2,
 			})
 		},
-		Skip: p.skippedPrograms(probeTimes, p.cfg.On()),
+		Skip:     p.skippedPrograms(probeTimes || mayFallBack, p.cfg.On()),
+		Deferred: deferred,
 	})
 	if err != nil {
 		return err
@@ -184,9 +195,8 @@ func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error)
 	case StartTimesProbe:
 		return false, true, nil
 	}
-	// auto: the kernel's timestamps where struct request has them, else ours.
-	// Completions that still lack one are counted (untimed_completions) and
-	// warned about once by Gather.
+	// auto: the kernel's timestamps where struct request has them, else
+	// ours; Gather adds ours when completions come without the kernel's.
 	return hasFields, !hasFields, nil
 }
 
@@ -207,6 +217,9 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	p.warnUntimed()
+	if err := p.fallBack(); err != nil {
+		return err
+	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
 	kernelNow := p.completions.read() // before the map: see completionCheck
@@ -263,10 +276,37 @@ func countCompletions(seen map[string][2]uint64, name string, op uint8, perCPU [
 	}
 }
 
+// fallBack, under start_times = "auto", attaches the probe's own
+// insert/issue hooks once a completion came without the kernel's issue
+// timestamp: the block layer sets io_start_time_ns only on queues whose
+// statistics are on (QUEUE_FLAG_STATS: writeback throttling or io.cost
+// registered a callback) and never for passthrough commands. From then on
+// each request is timed by the kernel's timestamps where it has them and by
+// the probe's where not, on every disk.
+func (p *diskProbe) fallBack() error {
+	if !p.fallback {
+		return nil
+	}
+	untimed := p.Status().Counters["untimed_completions"]
+	if untimed == 0 {
+		return nil
+	}
+	p.fallback = false
+	if err := p.att.Collection.Variables[diskbpf.DiskVarStartsKept].Set(true); err != nil {
+		return fmt.Errorf("disk: turning on probe start times: %w", err)
+	}
+	if err := p.att.AttachDeferred(); err != nil {
+		return fmt.Errorf("disk: %w", err)
+	}
+	p.startTimes = "kernel+probe"
+	p.log.Infof("disk: %d completions came without a kernel issue timestamp; start times now from kernel+probe", untimed)
+	return nil
+}
+
 // warnUntimed says once when completions arrive without a start time the
 // probe could use: the remedy is start_times = "probe".
 func (p *diskProbe) warnUntimed() {
-	if p.warnedUntimed || p.startTimes != "kernel" {
+	if p.warnedUntimed || p.cfg.StartTimes != StartTimesKernel {
 		return
 	}
 	if n := p.Status().Counters["untimed_completions"]; n > 0 {

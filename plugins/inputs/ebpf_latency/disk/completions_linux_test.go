@@ -13,6 +13,18 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
+// kernelCounting turns the block layer's I/O statistics on for dev: loop
+// devices are reused, and a run that turned them off leaves them off.
+func kernelCounting(t *testing.T, dev *testenv.LoopDevice) {
+	t.Helper()
+	path := filepath.Join("/sys/block", dev.Name, "queue", "iostats")
+	if b, err := os.ReadFile(path); err == nil && string(b) == "1\n" {
+		return
+	}
+	require.NoError(t, os.WriteFile(path, []byte("1"), 0))
+	t.Logf("%s: iostats was off, turned on", dev.Name)
+}
+
 // completionsOf is the ebpf_disk_completions line of one disk and op.
 func completionsOf(t *testing.T, acc *testutil.Accumulator, dev, op string) (kernel, probe, unseen uint64) {
 	t.Helper()
@@ -36,6 +48,7 @@ func TestUnseenCompletionsCounted(t *testing.T) {
 	for _, hook := range []string{"tp_btf", "tracepoint"} {
 		t.Run(hook, func(t *testing.T) {
 			dev := loopOnTmpfs(t)
+			kernelCounting(t, dev)
 			testenv.IssueDirect(t, dev.Path, false, 4, 0) // before start: not counted
 			cfg := DefaultConfig()
 			cfg.Devices, cfg.Hook = []string{dev.Name}, hook
@@ -67,6 +80,7 @@ func TestEveryFioReadMeasuredOrCounted(t *testing.T) {
 	for _, hook := range []string{"tp_btf", "tracepoint"} {
 		t.Run(hook, func(t *testing.T) {
 			dev := loopOnTmpfs(t)
+			kernelCounting(t, dev)
 			cfg := DefaultConfig()
 			cfg.Devices, cfg.Hook = []string{dev.Name}, hook
 			p := startProbe(t, cfg)

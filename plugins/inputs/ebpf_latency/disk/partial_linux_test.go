@@ -24,6 +24,7 @@ func TestPartialCompletionMeasuredOnceAtTheEnd(t *testing.T) {
 			img := filepath.Join(testenv.TmpfsDir(t), "disk.img")
 			require.NoError(t, os.WriteFile(img, make([]byte, size), 0o600))
 			dev := testenv.NewLoopDevice(t, img)
+			kernelCounting(t, dev)
 			// The device keeps its size; its last block now lies half
 			// beyond the backing file's end.
 			require.NoError(t, os.Truncate(img, size-testenv.BlockSize/2))

@@ -96,11 +96,21 @@ func newLoopDevice(t testing.TB, backingFile string, flags uint32) *LoopDevice {
 // attachLoop binds backing to /dev/loop<num> and returns the open device fd.
 // It returns an error wrapping errLoopBusy when the device was taken or
 // vanished between LOOP_CTL_GET_FREE and the bind.
+//
+// The fd holds a BSD exclusive lock on the device before the bind, until the
+// detach: udevd takes a shared one before it probes a block device (blkid)
+// and puts the event off while it cannot (systemd.io/BLOCK_DEVICE_LOCKING),
+// so neither the bind's change event nor the ones its inotify watch makes
+// when a test closes the device after writing add a read to an exact count.
 func attachLoop(num int, backing *os.File, flags uint32) (int, error) {
 	path := fmt.Sprintf("/dev/loop%d", num)
 	fd, err := openLoopNode(path)
 	if err != nil {
 		return -1, err
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("locking %s against udev: %w", path, err)
 	}
 	info := unix.LoopInfo64{Flags: flags} // read-write, no autoclear, no direct I/O
 	copy(info.File_name[:len(info.File_name)-1], backing.Name())

@@ -4,12 +4,15 @@ package testenv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestTmpfsLoopDirectIO(t *testing.T) {
@@ -160,4 +163,24 @@ func isMounted(t *testing.T, dir string) bool {
 		}
 	}
 	return false
+}
+
+// udevd probes a block device (blkid: a read the disk probe would count)
+// only once it gets a shared BSD lock on it, and puts the event off while it
+// cannot: a loop device of ours refuses that lock while it is bound.
+func TestLoopDeviceLockedAgainstUdev(t *testing.T) {
+	RequirePrivileged(t)
+	img := filepath.Join(TmpfsDir(t), "disk.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dev := NewLoopDevice(t, img)
+	fd, err := unix.Open(dev.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0) // as udevd opens it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB); !errors.Is(err, unix.EWOULDBLOCK) {
+		t.Fatalf("udevd's shared lock on %s: got %v, want EWOULDBLOCK", dev.Path, err)
+	}
 }

@@ -62,6 +62,11 @@ struct {
 	__type(value, struct disk_owner);
 } disk_owners SEC(".maps");
 
+/* Keeps struct slow_event in this object's BTF (locals are not), so bpf2go
+ * generates the Go type plugins/inputs/ebpf_latency/slowevent checks its
+ * decoding against; one object is enough. */
+const volatile struct slow_event slow_event_layout;
+
 static const struct disk_hists empty_hists;
 static const struct disk_start no_start;
 

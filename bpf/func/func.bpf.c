@@ -21,6 +21,7 @@
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
+#include "slow_event.bpf.h"
 #include "func.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -47,7 +48,32 @@ struct {
 	__type(value, __u64);
 } func_counters SEC(".maps");
 
+/* Each function's slow_threshold in ns (0: none), filled before load; slow_ns
+ * is the smallest, the gate. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FUNC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} func_slow_ns SEC(".maps");
+
 static const struct hist empty_hist;
+
+/* In addition to the sample, never instead. */
+static __always_inline void slow_call(__u32 fn, __u64 ns, __u64 end)
+{
+	__u64 *threshold = bpf_map_lookup_elem(&func_slow_ns, &fn);
+	struct slow_event *e;
+
+	if (!threshold || !*threshold || ns < *threshold)
+		return;
+	e = slow_reserve(ns, end);
+	if (!e)
+		return;
+	slow_set_current(e);
+	e->what = fn;
+	slow_submit(e);
+}
 
 static __always_inline int on_entry(struct pt_regs *ctx, __u32 fn)
 {
@@ -89,6 +115,8 @@ static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
 		return 0;
 	ns = now - kept->ns;
 	bpf_map_delete_elem(&func_starts, &key);
+	if (slow_wanted(ns))
+		slow_call(fn, ns, now);
 
 	h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
 	if (!h) {

@@ -46,8 +46,12 @@ type FuncHist struct {
 const (
 	FuncMapFuncCounters  = "func_counters"
 	FuncMapFuncHists     = "func_hists"
+	FuncMapFuncSlowNs    = "func_slow_ns"
 	FuncMapFuncStarts    = "func_starts"
 	FuncMapHistEpoch     = "hist_epoch"
+	FuncMapSlowBucket    = "slow_bucket"
+	FuncMapSlowCounters  = "slow_counters"
+	FuncMapSlowEvents    = "slow_events"
 	FuncProgFuncEntry    = "func_entry"
 	FuncProgFuncEntry0   = "func_entry_0"
 	FuncProgFuncEntry1   = "func_entry_1"
@@ -83,6 +87,9 @@ const (
 	FuncProgFuncReturn8  = "func_return_8"
 	FuncProgFuncReturn9  = "func_return_9"
 	FuncVarHistScheme    = "hist_scheme"
+	FuncVarSlowBurstNs   = "slow_burst_ns"
+	FuncVarSlowNs        = "slow_ns"
+	FuncVarSlowTokenNs   = "slow_token_ns"
 )
 
 // LoadFunc returns the embedded CollectionSpec for Func.
@@ -169,15 +176,22 @@ type FuncProgramSpecs struct {
 type FuncMapSpecs struct {
 	FuncCounters *ebpf.MapSpec `ebpf:"func_counters"`
 	FuncHists    *ebpf.MapSpec `ebpf:"func_hists"`
+	FuncSlowNs   *ebpf.MapSpec `ebpf:"func_slow_ns"`
 	FuncStarts   *ebpf.MapSpec `ebpf:"func_starts"`
 	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket   *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents   *ebpf.MapSpec `ebpf:"slow_events"`
 }
 
 // FuncVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncVariableSpecs struct {
-	HistScheme *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	HistScheme  *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs      *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 }
 
 // FuncObjects contains all objects after they have been loaded into the kernel.
@@ -202,16 +216,24 @@ func (o *FuncObjects) Close() error {
 type FuncMaps struct {
 	FuncCounters *ebpf.Map `ebpf:"func_counters"`
 	FuncHists    *ebpf.Map `ebpf:"func_hists"`
+	FuncSlowNs   *ebpf.Map `ebpf:"func_slow_ns"`
 	FuncStarts   *ebpf.Map `ebpf:"func_starts"`
 	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket   *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents   *ebpf.Map `ebpf:"slow_events"`
 }
 
 func (m *FuncMaps) Close() error {
 	return _FuncClose(
 		m.FuncCounters,
 		m.FuncHists,
+		m.FuncSlowNs,
 		m.FuncStarts,
 		m.HistEpoch,
+		m.SlowBucket,
+		m.SlowCounters,
+		m.SlowEvents,
 	)
 }
 
@@ -219,7 +241,10 @@ func (m *FuncMaps) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncVariables struct {
-	HistScheme *ebpf.Variable `ebpf:"hist_scheme"`
+	HistScheme  *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs      *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs *ebpf.Variable `ebpf:"slow_token_ns"`
 }
 
 // FuncPrograms contains all programs after they have been loaded into the kernel.

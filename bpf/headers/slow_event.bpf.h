@@ -30,10 +30,6 @@ struct slow_event {
 	char comm[SLOW_COMM_LEN];
 };
 
-/* Keeps struct slow_event in the object's BTF (locals are not), so bpf2go
- * generates the Go type plugins/common/slowevent checks its decoding against. */
-const volatile struct slow_event slow_event_layout;
-
 enum slow_counter {
 	SLOW_RATE_LIMITED, /* slow operations not sent: over slow_events_per_second */
 	SLOW_RING_FULL,    /* slow operations not sent: ring buffer full */

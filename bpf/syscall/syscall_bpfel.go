@@ -22,21 +22,6 @@ type SyscallHist struct {
 	MinNs uint64
 }
 
-type SyscallSlowEvent struct {
-	_         structs.HostLayout
-	LatencyNs uint64
-	EndNs     uint64
-	Detail    uint64
-	Pid       uint32
-	Tid       uint32
-	Dev       uint32
-	Size      uint32
-	What      uint32
-	Pad       uint32
-	Addr      [16]uint8
-	Comm      [16]int8
-}
-
 type SyscallSyscallCommKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -83,7 +68,6 @@ const (
 	SyscallVarFilterPids         = "filter_pids"
 	SyscallVarHistScheme         = "hist_scheme"
 	SyscallVarSlowBurstNs        = "slow_burst_ns"
-	SyscallVarSlowEventLayout    = "slow_event_layout"
 	SyscallVarSlowNs             = "slow_ns"
 	SyscallVarSlowTokenNs        = "slow_token_ns"
 )
@@ -158,14 +142,13 @@ type SyscallMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
-	CommGlobs       *ebpf.VariableSpec `ebpf:"comm_globs"`
-	FilterComms     *ebpf.VariableSpec `ebpf:"filter_comms"`
-	FilterPids      *ebpf.VariableSpec `ebpf:"filter_pids"`
-	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowEventLayout *ebpf.VariableSpec `ebpf:"slow_event_layout"`
-	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	CommGlobs   *ebpf.VariableSpec `ebpf:"comm_globs"`
+	FilterComms *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids  *ebpf.VariableSpec `ebpf:"filter_pids"`
+	HistScheme  *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs      *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -223,14 +206,13 @@ func (m *SyscallMaps) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
-	CommGlobs       *ebpf.Variable `ebpf:"comm_globs"`
-	FilterComms     *ebpf.Variable `ebpf:"filter_comms"`
-	FilterPids      *ebpf.Variable `ebpf:"filter_pids"`
-	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowEventLayout *ebpf.Variable `ebpf:"slow_event_layout"`
-	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
+	CommGlobs   *ebpf.Variable `ebpf:"comm_globs"`
+	FilterComms *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids  *ebpf.Variable `ebpf:"filter_pids"`
+	HistScheme  *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs      *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs *ebpf.Variable `ebpf:"slow_token_ns"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

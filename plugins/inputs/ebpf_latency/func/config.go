@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // Function is one [[inputs.ebpf_latency.functions]] table.
@@ -25,6 +27,12 @@ type Function struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
+
+	// SlowThreshold ("50ms"): calls at least this slow are also events.
+	SlowThreshold string `toml:"slow_threshold"`
+	// SlowEventsPerSecond caps the events of all functions (one bucket):
+	// 0 leaves the default; functions that set it must agree.
+	SlowEventsPerSecond int `toml:"slow_events_per_second"`
 }
 
 // Config is the array of function tables.
@@ -65,6 +73,12 @@ func (c *Config) Validate() error {
 		if err := f.validate(); err != nil {
 			return fmt.Errorf("[%d].%w", i, err)
 		}
+		if err := f.slowConfig(c.perSecond()).Validate(); err != nil {
+			return fmt.Errorf("[%d].%w", i, err)
+		}
+		if f.SlowEventsPerSecond != 0 && f.SlowEventsPerSecond != c.perSecond() {
+			return fmt.Errorf("[%d].slow_events_per_second: %d, but an earlier function has %d: one rate limits the events of every function", i, f.SlowEventsPerSecond, c.perSecond())
+		}
 		if f.Buckets != "" && f.Buckets != c.BucketsKey() {
 			return fmt.Errorf("[%d].buckets: %q, but an earlier function has %q: every function of the probe has the same buckets", i, f.Buckets, c.BucketsKey())
 		}
@@ -82,6 +96,38 @@ func (c *Config) Validate() error {
 		tags[tag] = i
 	}
 	return nil
+}
+
+// perSecond is the slow-event rate the functions set (the first that does).
+func (c *Config) perSecond() int {
+	for _, f := range *c {
+		if f.SlowEventsPerSecond != 0 {
+			return f.SlowEventsPerSecond
+		}
+	}
+	return slowevent.DefaultPerSecond
+}
+
+// slowConfig is the probe's slow-event gate: the smallest threshold of any
+// function (the kernel checks each function's own).
+func (c *Config) slowConfig() slowevent.Config {
+	sc := slowevent.Config{PerSecond: c.perSecond()}
+	var smallest time.Duration
+	for _, f := range *c {
+		if d := f.slowThreshold(); d > 0 && (smallest == 0 || d < smallest) {
+			smallest, sc.Threshold = d, f.SlowThreshold
+		}
+	}
+	return sc
+}
+
+func (f *Function) slowConfig(perSecond int) *slowevent.Config {
+	return &slowevent.Config{Threshold: f.SlowThreshold, PerSecond: perSecond}
+}
+
+func (f *Function) slowThreshold() time.Duration {
+	d, _ := time.ParseDuration(f.SlowThreshold)
+	return d
 }
 
 func (f *Function) validate() error {

@@ -1,6 +1,7 @@
 package funcprobe
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 type funcProbe struct {
@@ -20,6 +22,7 @@ type funcProbe struct {
 	log      telegraf.Logger
 	flavours []hooks.Flavour // tests narrow the chain to prove the fallback
 	att      *hooks.Attached
+	events   *slowevent.Reader
 	reader   *histogram.Reader
 	emitter  *histogram.Emitter
 	attached int
@@ -43,6 +46,10 @@ func (p *funcProbe) Start() error {
 	}
 	// One series per configured function, key = its index.
 	if _, err := histogram.FitMap(spec.Maps[funcbpf.FuncMapFuncHists], uint32(len(p.cfg))); err != nil {
+		return err
+	}
+	slow := p.cfg.slowConfig()
+	if err := p.prepareSlow(spec, &slow); err != nil {
 		return err
 	}
 	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg)), Prepare: prepare})
@@ -81,8 +88,13 @@ func (p *funcProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader, p.emitter = att, reader, histogram.NewEmitter(p.Histograms())
-	p.log.Infof("func: %d of %d functions attached", p.attached, len(p.cfg))
+	events, err := slow.NewReader(att.Collection)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader, p.events, p.emitter = att, reader, events, histogram.NewEmitter(p.Histograms())
+	p.log.Infof("func: %d of %d functions attached%s", p.attached, len(p.cfg), slow.Describe())
 	return nil
 }
 
@@ -91,6 +103,7 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
+	p.emitSlowEvents(acc)
 	return histogram.ReadAll(p.reader, func(k *funcbpf.FuncFuncHistKey, iv *histogram.Interval) {
 		if int(k.Fn) >= len(p.cfg) {
 			return
@@ -102,7 +115,7 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 }
 
 func (p *funcProbe) Status() probe.Status {
-	st := probe.StatusOf(p.att, funcbpf.FuncMapFuncCounters, counterNames)
+	st := p.events.Counters(probe.StatusOf(p.att, funcbpf.FuncMapFuncCounters, counterNames))
 	if p.att != nil {
 		st.Counters[counterAttached] = uint64(p.attached)
 		st.Counters[counterFailed] = uint64(p.failed)
@@ -114,7 +127,7 @@ func (p *funcProbe) Stop() error {
 	if p.att == nil {
 		return nil
 	}
-	err := p.att.Close()
-	p.att = nil
+	err := errors.Join(p.events.Close(), p.att.Close())
+	p.att, p.events = nil, nil
 	return err
 }

@@ -73,10 +73,17 @@ type stack struct {
 
 func startStack(t *testing.T, telegraf, device, extraOutputs string, tcpPorts ...int) *stack {
 	t.Helper()
+	return startStackWith(t, telegraf, func(dir string) string { return writeDiskConfig(t, dir, device, tcpPorts...) }, extraOutputs)
+}
+
+// startStackWith is startStack with the plugin's config written by
+// pluginConf (into dir, returning its path); it must include the disk probe.
+func startStackWith(t *testing.T, telegraf string, pluginConf func(dir string) string, extraOutputs string) *stack {
+	t.Helper()
 	dir := t.TempDir()
 	bin, exe := buildPlugin(t, dir)
 	output := filepath.Join(dir, "metrics.out")
-	conf := string(deriveConfig(t, bin, writeDiskConfig(t, dir, device, tcpPorts...), output)) + extraOutputs
+	conf := string(deriveConfig(t, bin, pluginConf(dir), output)) + extraOutputs
 	telegrafConf := filepath.Join(dir, "telegraf.conf")
 	require.NoError(t, os.WriteFile(telegrafConf, []byte(conf), 0o600))
 	tg := startTelegraf(t, telegraf, telegrafConf, filepath.Join(dir, "telegraf.log"))

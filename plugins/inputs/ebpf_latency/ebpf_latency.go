@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
@@ -31,6 +33,9 @@ type EbpfLatency struct {
 	Quantiles []float64 `toml:"quantiles"`
 	// BucketCounts is "cumulative" (default) or "interval"; see histogram.Layout.
 	BucketCounts string `toml:"bucket_counts"`
+	// ExpireIdleSeries is how long a series may go without a new sample
+	// before it stops being written and its kernel slot is freed; "0s" never.
+	ExpireIdleSeries string `toml:"expire_idle_series"`
 	// Configs holds the probe tables by key, [inputs.ebpf_latency.<key>].
 	Configs map[string]probe.Config `toml:"-"`
 
@@ -38,10 +43,11 @@ type EbpfLatency struct {
 
 	settingsTables []string // probe tables that set a key, from Parse
 
-	hist    histogram.Options
-	running map[string]probe.Probe
-	failed  map[string]error
-	warned  map[string]bool // probe/counter overflows already logged
+	hist       histogram.Options
+	expireIdle time.Duration
+	running    map[string]probe.Probe
+	failed     map[string]error
+	warned     map[string]bool // probe/counter overflows already logged
 }
 
 // SampleConfig is the embedded default configuration.
@@ -62,6 +68,9 @@ func (e *EbpfLatency) Init() error {
 	}
 	e.warnUnlistedTables()
 	if err := e.parseHistogramKeys(); err != nil {
+		return err
+	}
+	if err := e.parseExpireIdle(); err != nil {
 		return err
 	}
 	if e.Configs == nil {
@@ -127,6 +136,9 @@ func (e *EbpfLatency) Start(telegraf.Accumulator) error {
 		p := def.New(e.Configs[def.ConfigKey()], e.Log)
 		if u, ok := p.(histogram.User); ok {
 			u.UseHistograms(e.histogramsOf(e.Configs[def.ConfigKey()]))
+		}
+		if x, ok := p.(idle.Expiring); ok {
+			x.ExpireIdleSeries(e.expireIdle)
 		}
 		if err := p.Start(); err != nil {
 			e.failed[name] = err

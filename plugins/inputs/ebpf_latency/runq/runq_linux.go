@@ -10,6 +10,7 @@ import (
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
@@ -31,12 +32,14 @@ var flavours = []hooks.Flavour{
 
 type runqProbe struct {
 	histogram.Settings
+	idle.Setting
 
 	cfg     *Config
 	log     telegraf.Logger
 	att     *hooks.Attached
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
+	expiry  *idle.Series[runqbpf.RunqRunqHistKey] // a comm series is its own slot
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -71,6 +74,7 @@ func (p *runqProbe) Start() error {
 	}
 	p.att, p.reader = att, reader
 	p.emitter = histogram.NewEmitter(p.Histograms())
+	p.expiry = idle.NewSeries[runqbpf.RunqRunqHistKey](p.IdleAfter())
 	for _, a := range att.Passed {
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
@@ -107,7 +111,10 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
-	return histogram.ReadAll(p.reader, func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
+	err := histogram.ReadAll(p.reader, func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
+		if !p.expiry.Keep(*k, iv.Count(), now) {
+			return
+		}
 		tags := map[string]string{}
 		switch k.Series {
 		case seriesComm:
@@ -122,6 +129,11 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 		}
 		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
+	if err != nil {
+		return err
+	}
+	// Deleting a comm's series frees its slot under max_comms.
+	return idle.Delete(p.att.Collection.Maps[runqbpf.RunqMapRunqHists], p.expiry.Sweep())
 }
 
 func commBytes(comm [16]int8) []byte {

@@ -11,6 +11,7 @@ import (
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -31,6 +32,7 @@ var flavours = []hooks.Flavour{
 
 type syscallProbe struct {
 	histogram.Settings
+	idle.Setting
 
 	cfg      *Config
 	log      telegraf.Logger
@@ -41,6 +43,7 @@ type syscallProbe struct {
 	emitter  *histogram.Emitter
 	verdicts *verdicts // nil unless some comm pattern is a general glob
 	warnFull bool
+	expiry   *idle.Series[syscallbpf.SyscallSyscallHistKey]
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -90,6 +93,7 @@ func (p *syscallProbe) Start() error {
 	}
 	p.att, p.reader, p.events = att, reader, events
 	p.emitter = histogram.NewEmitter(p.Histograms())
+	p.expiry = idle.NewSeries[syscallbpf.SyscallSyscallHistKey](p.IdleAfter())
 	p.names = p.cfg.numbers()
 	if cp.needVerdicts() {
 		p.verdicts = &verdicts{
@@ -129,7 +133,12 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
-	return histogram.ReadAll(p.reader, func(k *syscallbpf.SyscallSyscallHistKey, iv *histogram.Interval) {
+	live := map[[commLen]int8]bool{} // comms with a series left
+	err := histogram.ReadAll(p.reader, func(k *syscallbpf.SyscallSyscallHistKey, iv *histogram.Interval) {
+		if !p.expiry.Keep(*k, iv.Count(), now) {
+			return
+		}
+		live[k.Comm] = true
 		comm := tagvalue.Escape(commString(k.Comm))
 		if k.Comm[commLen-1] != 0 { // the fold mark: see struct syscall_hist_key
 			comm = CommOther
@@ -137,6 +146,28 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 		tags := map[string]string{TagSyscall: p.name(k.Nr), TagComm: comm}
 		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
+	if err != nil {
+		return err
+	}
+	return p.expire(live)
+}
+
+// expire deletes the series idle for expire_idle_series, then frees the
+// max_comms slot of each comm left without a series.
+func (p *syscallProbe) expire(live map[[commLen]int8]bool) error {
+	expired := p.expiry.Sweep()
+	coll := p.att.Collection
+	if err := idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallHists], expired); err != nil {
+		return err
+	}
+	var freed [][commLen]int8
+	for _, k := range expired {
+		if !live[k.Comm] {
+			live[k.Comm] = true // once
+			freed = append(freed, k.Comm)
+		}
+	}
+	return idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallCommSlots], freed)
 }
 
 // name of syscall number nr as configured.

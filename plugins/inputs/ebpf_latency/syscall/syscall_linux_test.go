@@ -19,12 +19,16 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
-// startProbe runs a syscall probe; it stops at test end.
-func startProbe(t *testing.T, cfg *Config) *syscallProbe {
+// startProbe runs a syscall probe, after setup (plugin-wide settings) if
+// given; it stops at test end.
+func startProbe(t *testing.T, cfg *Config, setup ...func(*syscallProbe)) *syscallProbe {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, testutil.Logger{}).(*syscallProbe)
+	for _, f := range setup {
+		f(p)
+	}
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
 	return p

@@ -9,6 +9,7 @@ import (
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
@@ -28,14 +29,20 @@ const (
 // tcpKey is struct tcp_key, identical in every TCP object.
 type tcpKey = tcpbpf.ConnectTcpKey
 
+// tcpAddr is struct tcp_addr, the key of the peer slots (tcp_peers).
+type tcpAddr = tcpbpf.ConnectTcpAddr
+
 // base is what the three probes share: the loaded object, its peer
 // tables, and turning keys into tags.
 type base struct {
-	name string
-	cfg  *Config
-	log  telegraf.Logger
-	att  *hooks.Attached
-	tags *tagger
+	idle.Setting
+
+	name   string
+	cfg    *Config
+	log    telegraf.Logger
+	att    *hooks.Attached
+	tags   *tagger
+	expiry peerExpiry
 }
 
 // attach loads spec through the first flavour that works, after sizing
@@ -63,6 +70,7 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 	}
 	b.att = att
 	b.tags = newTagger(b.cfg)
+	b.expiry = peerExpiry{after: b.IdleAfter()}
 	return nil
 }
 

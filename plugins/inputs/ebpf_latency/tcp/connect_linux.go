@@ -59,6 +59,9 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
+		if !p.keep(tcpbpf.ConnectMapTcpConnectHists, k, iv.Count(), now) {
+			return
+		}
 		tags := p.tags.tags(k)
 		tags["direction"] = directionNames[k.Direction%3]
 		p.emitter.Emit(acc, MeasurementConnect, tags, iv, now)
@@ -66,7 +69,13 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 	if err != nil {
 		return err
 	}
-	return readCounters(p.att.Collection.Maps[tcpbpf.ConnectMapTcpConnectFailed], func(k *tcpKey, n uint64) {
-		acc.AddCounter(MeasurementFailures, map[string]any{FieldFailed: n}, p.tags.tags(k), now)
+	err = readCounters(p.att.Collection.Maps[tcpbpf.ConnectMapTcpConnectFailed], func(k *tcpKey, n uint64) {
+		if p.keep(tcpbpf.ConnectMapTcpConnectFailed, k, n, now) {
+			acc.AddCounter(MeasurementFailures, map[string]any{FieldFailed: n}, p.tags.tags(k), now)
+		}
 	})
+	if err != nil {
+		return err
+	}
+	return p.expire()
 }

@@ -23,14 +23,18 @@ import (
 
 const msgSize = 64 // bytes of each request and response
 
-// startProbe starts a registered TCP probe; it stops at test end.
-func startProbe(t *testing.T, name string, cfg *Config) probe.Probe {
+// startProbe starts a registered TCP probe, after setup (plugin-wide
+// settings) if given; it stops at test end.
+func startProbe(t *testing.T, name string, cfg *Config, setup ...func(probe.Probe)) probe.Probe {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, kernel.CheckPrerequisites())
 	def, ok := probe.Lookup(name)
 	require.True(t, ok)
 	p := def.New(cfg, testutil.Logger{})
+	for _, f := range setup {
+		f(p)
+	}
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
 	return p

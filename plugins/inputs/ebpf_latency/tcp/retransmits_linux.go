@@ -53,7 +53,13 @@ func (p *retransmitsProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
-	return readCounters(p.att.Collection.Maps[tcpbpf.RetransmitsMapTcpRetransSegs], func(k *tcpKey, n uint64) {
-		acc.AddCounter(MeasurementRetransmits, map[string]any{FieldSegments: n}, p.tags.tags(k), now)
+	err := readCounters(p.att.Collection.Maps[tcpbpf.RetransmitsMapTcpRetransSegs], func(k *tcpKey, n uint64) {
+		if p.keep(tcpbpf.RetransmitsMapTcpRetransSegs, k, n, now) {
+			acc.AddCounter(MeasurementRetransmits, map[string]any{FieldSegments: n}, p.tags.tags(k), now)
+		}
 	})
+	if err != nil {
+		return err
+	}
+	return p.expire()
 }

@@ -103,9 +103,15 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
-	return histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
-		p.emitter.Emit(acc, MeasurementRTT, p.tags.tags(k), iv, now)
+	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
+		if p.keep(tcpbpf.RttMapTcpRttHists, k, iv.Count(), now) {
+			p.emitter.Emit(acc, MeasurementRTT, p.tags.tags(k), iv, now)
+		}
 	})
+	if err != nil {
+		return err
+	}
+	return p.expire()
 }
 
 func (p *rttProbe) Status() probe.Status {

@@ -1,0 +1,50 @@
+package tcp
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// A peer with no new sample for expire_idle_series stops being written and
+// frees its max_peers slot: a newcomer beyond max_peers then gets a series
+// of its own instead of folding into "other".
+func TestIdlePeerExpiresAndFreesItsSlot(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const expiry = 300 * time.Millisecond
+	l := testenv.NewVethLink(t)
+	first, second := l.V4(10), l.V4(11)
+	l.AddAddr(t, first, second)
+	port := serve(t, l.B)
+	cfg := DefaultConfig()
+	cfg.Ports, cfg.MaxPeers = []int{port}, 2 // the server and the client's address fill it
+	p := startProbe(t, NameConnect, cfg, func(p probe.Probe) { p.(idle.Expiring).ExpireIdleSeries(expiry) })
+
+	roundTrips(t, dial(t, l.A, first, port), 1)
+	active := func(a netip.Addr) string { return "direction=active,peer=" + a.String() }
+	passive := "direction=passive,peer=" + l.A4.String()
+	require.Equal(t, map[string]uint64{active(first): 1, passive: 1}, connectCounts(gather(t, p)))
+
+	time.Sleep(expiry + 100*time.Millisecond)
+	require.Empty(t, connectCounts(gather(t, p)), "idle for the expiry time: no longer written")
+
+	roundTrips(t, dial(t, l.A, second, port), 1)
+	require.Equal(t, map[string]uint64{active(second): 1, passive: 1}, connectCounts(gather(t, p)),
+		"the newcomer took a freed slot; the client's series came back from zero")
+	require.Zero(t, p.Status().Counters["peers_folded"])
+}
+
+func connectCounts(acc *testutil.Accumulator) map[string]uint64 {
+	out := map[string]uint64{}
+	for id, s := range histSeries(acc, MeasurementConnect) {
+		out[id] = s.count
+	}
+	return out
+}

@@ -80,15 +80,19 @@ func TestRTTFamiliesPortAndInterface(t *testing.T) {
 			p := startProbe(t, NameRTT, cfg).(*rttProbe)
 			p.tags.ifaces = netnsIfaceNames(t, l.A)
 
-			roundTrips(t, dial(t, l.A, l.B4, port), trips)
-			roundTrips(t, dial(t, l.A, l.B6, port), trips)
+			conns := map[string]*net.TCPConn{l.B4.String(): dial(t, l.A, l.B4, port), l.B6.String(): dial(t, l.A, l.B6, port)}
+			for _, c := range conns {
+				roundTrips(t, c, trips)
+			}
 			got := histSeries(gather(t, p), MeasurementRTT)
-			for _, server := range []string{l.B4.String(), l.B6.String()} {
+			for server, c := range conns {
 				s := got[fmt.Sprintf("iface=%s,peer=%s,port=%d", l.IfA, server, port)]
 				require.NotNil(t, s, "client series for %s in %v", server, got)
-				if hook == "sock_ops" {
-					require.Equal(t, uint64(trips), s.count, "one sample per round trip")
+				want := uint64(trips) // sock_ops: one sample per round trip
+				if hook != "sock_ops" {
+					want = segsIn(t, c) - 1 // tcp_probe: each segment received once established
 				}
+				require.Equal(t, want, s.count, "client samples for %s", server)
 			}
 			// The server's ends: the IPv4 client reached a dual-stack
 			// listener, so its socket holds a v4-mapped address.

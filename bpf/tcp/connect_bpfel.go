@@ -27,6 +27,13 @@ type ConnectTcpAddr struct {
 	B [16]uint8
 }
 
+type ConnectTcpConnector struct {
+	_    structs.HostLayout
+	Pid  uint32
+	Tid  uint32
+	Comm [16]int8
+}
+
 type ConnectTcpKey struct {
 	_         structs.HostLayout
 	Addr      [16]uint8
@@ -48,8 +55,12 @@ type ConnectTcpPrefix struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	ConnectMapHistEpoch        = "hist_epoch"
+	ConnectMapSlowBucket       = "slow_bucket"
+	ConnectMapSlowCounters     = "slow_counters"
+	ConnectMapSlowEvents       = "slow_events"
 	ConnectMapTcpConnectFailed = "tcp_connect_failed"
 	ConnectMapTcpConnectHists  = "tcp_connect_hists"
+	ConnectMapTcpConnectors    = "tcp_connectors"
 	ConnectMapTcpCounters      = "tcp_counters"
 	ConnectMapTcpFolded        = "tcp_folded"
 	ConnectMapTcpGroups        = "tcp_groups"
@@ -62,6 +73,9 @@ const (
 	ConnectVarByPort           = "by_port"
 	ConnectVarFilterPorts      = "filter_ports"
 	ConnectVarHistScheme       = "hist_scheme"
+	ConnectVarSlowBurstNs      = "slow_burst_ns"
+	ConnectVarSlowNs           = "slow_ns"
+	ConnectVarSlowTokenNs      = "slow_token_ns"
 	ConnectVarWatchedPorts     = "watched_ports"
 )
 
@@ -117,8 +131,12 @@ type ConnectProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type ConnectMapSpecs struct {
 	HistEpoch        *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket       *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters     *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents       *ebpf.MapSpec `ebpf:"slow_events"`
 	TcpConnectFailed *ebpf.MapSpec `ebpf:"tcp_connect_failed"`
 	TcpConnectHists  *ebpf.MapSpec `ebpf:"tcp_connect_hists"`
+	TcpConnectors    *ebpf.MapSpec `ebpf:"tcp_connectors"`
 	TcpCounters      *ebpf.MapSpec `ebpf:"tcp_counters"`
 	TcpFolded        *ebpf.MapSpec `ebpf:"tcp_folded"`
 	TcpGroups        *ebpf.MapSpec `ebpf:"tcp_groups"`
@@ -134,6 +152,9 @@ type ConnectVariableSpecs struct {
 	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
 	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs  *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs       *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs  *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
@@ -158,8 +179,12 @@ func (o *ConnectObjects) Close() error {
 // It can be passed to LoadConnectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ConnectMaps struct {
 	HistEpoch        *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket       *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters     *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents       *ebpf.Map `ebpf:"slow_events"`
 	TcpConnectFailed *ebpf.Map `ebpf:"tcp_connect_failed"`
 	TcpConnectHists  *ebpf.Map `ebpf:"tcp_connect_hists"`
+	TcpConnectors    *ebpf.Map `ebpf:"tcp_connectors"`
 	TcpCounters      *ebpf.Map `ebpf:"tcp_counters"`
 	TcpFolded        *ebpf.Map `ebpf:"tcp_folded"`
 	TcpGroups        *ebpf.Map `ebpf:"tcp_groups"`
@@ -170,8 +195,12 @@ type ConnectMaps struct {
 func (m *ConnectMaps) Close() error {
 	return _ConnectClose(
 		m.HistEpoch,
+		m.SlowBucket,
+		m.SlowCounters,
+		m.SlowEvents,
 		m.TcpConnectFailed,
 		m.TcpConnectHists,
+		m.TcpConnectors,
 		m.TcpCounters,
 		m.TcpFolded,
 		m.TcpGroups,
@@ -188,6 +217,9 @@ type ConnectVariables struct {
 	ByPort       *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
 	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs  *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs       *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs  *ebpf.Variable `ebpf:"slow_token_ns"`
 	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }
 

@@ -15,6 +15,7 @@
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
+#include "slow_event.bpf.h"
 #include "tcp.h"
 #include "tcp_peer.bpf.h"
 
@@ -42,7 +43,50 @@ struct {
 	__type(value, __u64);
 } tcp_syn_sent SEC(".maps");
 
+/* Who called connect(): the task current at SYN_SENT (the handshake ends in
+ * softirq, on whatever task). Kept only when slow events are on. */
+struct tcp_connector {
+	__u32 pid;
+	__u32 tid;
+	char comm[SLOW_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tcp_connector);
+} tcp_connectors SEC(".maps");
+
 static const struct hist empty_hist;
+
+static __always_inline void keep_connector(__u64 id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct tcp_connector who = { .pid = pid_tgid >> 32, .tid = (__u32)pid_tgid };
+
+	bpf_get_current_comm(who.comm, sizeof(who.comm));
+	bpf_map_update_elem(&tcp_connectors, &id, &who, BPF_ANY);
+}
+
+/* In addition to the sample, never instead. */
+static __always_inline void slow_connect(struct tcp_connector *who, struct tcp_conn *c,
+					 __u64 ns, __u64 end)
+{
+	struct slow_event *e = slow_reserve(ns, end);
+
+	if (!e)
+		return;
+	if (who) {
+		e->pid = who->pid;
+		e->tid = who->tid;
+		__builtin_memcpy(e->comm, who->comm, sizeof(e->comm));
+	}
+	__builtin_memcpy(e->addr, c->peer.b, sizeof(e->addr));
+	e->size = c->rport;
+	e->detail = c->lport;
+	slow_submit(e);
+}
 static const __u64 zero;
 
 static __always_inline void record(struct tcp_key *key, __u64 ns)
@@ -71,6 +115,7 @@ static __always_inline int on_active_end(struct sock *sk, int newstate)
 {
 	__u64 id = (__u64)sk, now = bpf_ktime_get_ns(), started;
 	__u64 *start = bpf_map_lookup_elem(&tcp_syn_sent, &id);
+	struct tcp_connector connector = {}, *who = NULL;
 	struct tcp_conn c;
 	struct tcp_key key;
 
@@ -78,11 +123,20 @@ static __always_inline int on_active_end(struct sock *sk, int newstate)
 		return 0; /* opened before we attached, or evicted */
 	started = *start;
 	bpf_map_delete_elem(&tcp_syn_sent, &id);
+	if (slow_ns) {
+		who = bpf_map_lookup_elem(&tcp_connectors, &id);
+		if (who)
+			connector = *who;
+		bpf_map_delete_elem(&tcp_connectors, &id);
+	}
 	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
 		return 0;
 	make_key(&key, &c, c.rport, TCP_DIR_ACTIVE);
-	if (newstate == TCP_ESTABLISHED)
+	if (newstate == TCP_ESTABLISHED) {
 		record(&key, now - started);
+		if (slow_wanted(now - started))
+			slow_connect(who ? &connector : NULL, &c, now - started, now);
+	}
 	else if (newstate == TCP_CLOSE)
 		count_failure(&key);
 	return 0;
@@ -117,6 +171,8 @@ static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
 		now = bpf_ktime_get_ns();
 		if (bpf_map_update_elem(&tcp_syn_sent, &id, &now, BPF_ANY))
 			counter_inc(&tcp_counters, TCP_INFLIGHT_FULL);
+		if (slow_ns)
+			keep_connector(id);
 		return 0;
 	}
 	if (oldstate == TCP_SYN_SENT)

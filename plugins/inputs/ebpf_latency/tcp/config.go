@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
+	// Slow events (tcp_connect's active handshakes): slow_threshold,
+	// slow_events_per_second.
+	slowevent.Config
 }
 
 // PeerGroup is one [[inputs.ebpf_latency.tcp.peer_groups]].
@@ -52,7 +56,7 @@ var hookNames = []string{"auto", "sock_ops", "tp_btf", "raw_tp", "tracepoint"}
 
 // DefaultConfig watches every TCP connection, one series per peer up to 256.
 func DefaultConfig() *Config {
-	return &Config{MaxPeers: DefaultMaxPeers, Hook: "auto"}
+	return &Config{MaxPeers: DefaultMaxPeers, Hook: "auto", Config: slowevent.DefaultConfig()}
 }
 
 // Validate checks every key; errors name the key and the bad value.
@@ -74,7 +78,7 @@ func (c *Config) Validate() error {
 	if !contains(hookNames, c.Hook) {
 		return fmt.Errorf("hook: unknown hook %q (want %s)", c.Hook, quoted(hookNames))
 	}
-	return nil
+	return c.Config.Validate()
 }
 
 // groupPrefix is one CIDR of a group as the kernel's LPM trie holds it:

@@ -1,7 +1,9 @@
 package tcp
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -10,6 +12,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 var connectFlavours = []hooks.Flavour{
@@ -23,6 +26,7 @@ type connectProbe struct {
 	histogram.Settings
 
 	base
+	events  *slowevent.Reader
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 }
@@ -39,6 +43,9 @@ func (p *connectProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
+	if err := p.cfg.Prepare(spec); err != nil {
+		return err
+	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
 	if err := p.attach(spec, connectFlavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
 		return err
@@ -48,8 +55,13 @@ func (p *connectProbe) Start() error {
 		p.Stop()
 		return err
 	}
-	p.reader, p.emitter = reader, histogram.NewEmitter(p.Histograms())
-	p.log.Infof("%s: attached through %s", p.name, p.att.Kind)
+	events, err := p.cfg.NewReader(p.att.Collection)
+	if err != nil {
+		p.Stop()
+		return err
+	}
+	p.reader, p.events, p.emitter = reader, events, histogram.NewEmitter(p.Histograms())
+	p.log.Infof("%s: attached through %s%s", p.name, p.att.Kind, p.cfg.Describe())
 	return nil
 }
 
@@ -58,6 +70,7 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
+	p.emitSlowEvents(acc)
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
 		if !p.keep(tcpbpf.ConnectMapTcpConnectHists, k, iv.Count(), now) {
 			return
@@ -78,4 +91,28 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 		return err
 	}
 	return p.expire()
+}
+
+// emitSlowEvents writes the slow active handshakes since the last gather:
+// tag direction, fields who called connect() and the peer's address and
+// port, and the local port.
+func (p *connectProbe) emitSlowEvents(acc telegraf.Accumulator) {
+	for _, e := range p.events.Take() {
+		fields := map[string]any{
+			"peer":       netip.AddrFrom16(e.Addr).Unmap().String(),
+			"peer_port":  uint64(e.Size),
+			"local_port": e.Detail,
+		}
+		slowevent.Emit(acc, p.name, &e, map[string]string{"direction": "active"}, fields)
+	}
+}
+
+func (p *connectProbe) Status() probe.Status {
+	return p.events.Counters(p.base.Status())
+}
+
+func (p *connectProbe) Stop() error {
+	err := p.events.Close()
+	p.events = nil
+	return errors.Join(err, p.base.Stop())
 }

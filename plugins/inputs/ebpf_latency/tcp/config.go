@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
-	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // Config is the [inputs.ebpf_latency.tcp] table, shared by tcp_rtt,

@@ -100,12 +100,16 @@ func runHelper(t *testing.T, mode string, cpu, n int, arg, name string) uint64 {
 	return switches
 }
 
-// startProbe runs a runq probe; it stops at test end.
-func startProbe(t *testing.T, cfg *Config) *runqProbe {
+// startProbe runs a runq probe, after setup (plugin-wide settings) if
+// given; it stops at test end.
+func startProbe(t *testing.T, cfg *Config, setup ...func(*runqProbe)) *runqProbe {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
+	for _, f := range setup {
+		f(p)
+	}
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
 	t.Cleanup(func() { logHealthOnFailure(t, p) }) // runs before Stop

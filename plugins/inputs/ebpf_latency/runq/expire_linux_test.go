@@ -1,0 +1,37 @@
+package runq
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+// A comm with no new sample for expire_idle_series stops being written and
+// its series, which is its max_comms slot, is freed: the next comm gets a
+// series of its own instead of folding into "other".
+func TestIdleCommExpiresAndFreesItsSlot(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const expiry = 300 * time.Millisecond
+	cpu := testCPU(t)
+	tag := uniqueComm("x")[2:] // four hex digits of this run
+	commA, commB := "ebpf-idle-a"+tag, "ebpf-idle-b"+tag
+	a, b := startServer(t, commA, cpu, 1000), startServer(t, commB, cpu, 1000)
+	cfg := DefaultConfig()
+	cfg.Comms, cfg.MaxComms = []string{"ebpf-idle-[ab]" + tag}, 1
+	p := startProbe(t, cfg, func(p *runqProbe) { p.ExpireIdleSeries(expiry) })
+
+	a.sleep(t, 10)
+	require.Equal(t, map[string]bool{commA: true}, commsSeen(gather(t, p)))
+	time.Sleep(expiry + 100*time.Millisecond) // a waits blocked: no sample
+	require.Empty(t, commsSeen(gather(t, p)), "idle for the expiry time: no longer written")
+
+	b.sleep(t, 10)
+	acc := gather(t, p)
+	require.Equal(t, map[string]bool{commB: true}, commsSeen(acc), "the newcomer took the freed slot")
+	s, _ := findSeries(acc, map[string]string{TagComm: commB})
+	require.Positive(t, s.Count)
+	require.Zero(t, p.Status().Counters["comm_folded"])
+}

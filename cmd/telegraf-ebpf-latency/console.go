@@ -93,6 +93,7 @@ type series struct {
 // interval's histogram and the heatmap.
 func (v *view) render(w io.Writer, metrics []telegraf.Metric, now time.Time) error {
 	all := collect(metrics)
+	summaries := summaryFields(metrics)
 	keys := make([]string, 0, len(all))
 	for key := range all {
 		keys = append(keys, key)
@@ -120,7 +121,7 @@ func (v *view) render(w io.Writer, metrics []telegraf.Metric, now time.Time) err
 		for _, c := range h.Counts {
 			n += c
 		}
-		fmt.Fprintf(&b, "\n%s: %d samples\n", key, n)
+		fmt.Fprintf(&b, "\n%s: %d samples%s\n", key, n, extremes(summaries[key]))
 		if err := console.WriteHistogram(&b, h); err != nil {
 			return err
 		}
@@ -153,6 +154,54 @@ func (v *view) interval(key string, cumulative []uint64) []uint64 {
 		}
 	}
 	return gained
+}
+
+// summaryFields are the fields of each series' line without le.
+func summaryFields(metrics []telegraf.Metric) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, m := range metrics {
+		if _, ok := m.GetTag(histogram.TagBound); ok {
+			continue
+		}
+		if _, ok := m.GetField(histogram.FieldCount); ok {
+			out[seriesName(m)] = m.Fields()
+		}
+	}
+	return out
+}
+
+// extremes is the interval's min, quantiles and max from a summary line, in
+// microseconds: ", min 28.2, p50 48.9, p99 991.8, max 7712.2 usecs"; empty
+// when the line has none of them (an interval without samples).
+func extremes(fields map[string]any) string {
+	var parts []string
+	add := func(label, field string) {
+		if v, ok := fields[field].(float64); ok {
+			parts = append(parts, label+" "+strconv.FormatFloat(v*1e6, 'f', 1, 64))
+		}
+	}
+	add("min", histogram.FieldMin)
+	var quantiles []string // p50_seconds ..., in quantile order
+	for field := range fields {
+		if strings.HasPrefix(field, "p") && strings.HasSuffix(field, "_seconds") {
+			quantiles = append(quantiles, field)
+		}
+	}
+	slices.SortFunc(quantiles, func(a, b string) int { return compareFloat(quantileOf(a), quantileOf(b)) })
+	for _, field := range quantiles {
+		add(strings.TrimSuffix(field, "_seconds"), field)
+	}
+	add("max", histogram.FieldMax)
+	if len(parts) == 0 || fields[histogram.FieldMin] == nil {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ") + " usecs"
+}
+
+// quantileOf reads a quantile field's name back: p999_seconds is 0.999.
+func quantileOf(field string) float64 {
+	q, _ := strconv.ParseFloat("0."+strings.TrimSuffix(field[1:], "_seconds"), 64)
+	return q
 }
 
 // collect gathers the cumulative bucket lines by series: measurement and

@@ -128,3 +128,15 @@ func TestConsoleRuns(t *testing.T) {
 		t.Fatal("still running 10s after SIGINT")
 	}
 }
+
+// The title carries the interval's min, quantiles (in quantile order, as
+// configured) and max from the summary line, in microseconds.
+func TestConsoleTitleExtremes(t *testing.T) {
+	require.Equal(t, ", min 28.2, p50 48.9, p95 120.0, p99 991.8, p999 3668.4, max 7712.2 usecs", extremes(map[string]any{
+		"seconds_count": uint64(9), "seconds_sum": 0.1,
+		"seconds_min": 28.2e-6, "seconds_max": 7712.2e-6, "p99_seconds": 991.8e-6,
+		"p999_seconds": 3668.4e-6, "p50_seconds": 48.9e-6, "p95_seconds": 120e-6,
+	}))
+	require.Empty(t, extremes(map[string]any{"seconds_count": uint64(9), "seconds_max": 0.0}),
+		"an interval without samples has no min: nothing to show")
+}

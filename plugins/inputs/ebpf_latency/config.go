@@ -54,7 +54,7 @@ func parse(data []byte) (*EbpfLatency, error) {
 		}
 		def, ok := probe.ForTable(key)
 		if !ok {
-			return nil, fmt.Errorf("%s: unknown key (want %s or a probe table: %s)", path, pluginKeyNames, quoted(probe.Tables()))
+			return nil, fmt.Errorf("%s: unknown key (keys: %s; tables: %s)", path, pluginKeyNames, strings.Join(probe.Tables(), ", "))
 		}
 		cfg := def.NewConfig()
 		if err := md.PrimitiveDecode(prim, cfg); err != nil {

@@ -87,6 +87,10 @@ func attachFlavour(spec *ebpf.CollectionSpec, fl Flavour, opts Options) (*Attach
 		if opts.Skip[h.Program] || fl.Kind == Uprobe || fl.Kind == UprobeMulti {
 			continue
 		}
+		if opts.Deferred[h.Program] {
+			att.deferred = append(att.deferred, h)
+			continue
+		}
 		l, err := attachOne(coll.Programs[h.Program], fl.Kind, h)
 		if err != nil {
 			att.Close()

@@ -27,6 +27,7 @@ const (
 	DiskFlags         = "disk: flags = true"
 	DiskLog2x4        = `disk: buckets = "log2x4"`
 	DiskProbeTimes    = `disk: start_times = "probe"`
+	DiskKernelTimes   = `disk: start_times = "kernel" (no auto fallback loaded)`
 	DiskRawTP         = `disk: hook = "raw_tp"`
 	DiskTracepoint    = `disk: hook = "tracepoint"`
 	DiskBpftrace      = "bpftrace biolatency (tracepoints)"
@@ -110,6 +111,7 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 		{Name: DiskDefault, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(*disk.Config) {})},
 		{Name: DiskFlags, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Flags = true })},
 		{Name: DiskLog2x4, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Buckets = histogram.SchemeLog2x4 })},
+		{Name: DiskKernelTimes, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.StartTimes = disk.StartTimesKernel })},
 		{Name: DiskProbeTimes, Role: Probe, Records: 1, Floor: DiskFloorBTF3, Start: probeWith(func(c *disk.Config) { c.StartTimes = disk.StartTimesProbe })},
 		{Name: DiskRawTP, Role: Probe, Records: 1, Floor: DiskFloorRaw, Start: probeWith(func(c *disk.Config) { c.Hook = "raw_tp" })},
 		{Name: DiskTracepoint, Role: Probe, Records: 1, Floor: DiskFloorTP3, Start: probeWith(func(c *disk.Config) { c.Hook = "tracepoint" })},

@@ -5,7 +5,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	"github.com/stretchr/testify/require"
+
+	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
@@ -43,6 +47,8 @@ func TestAutoFallsBackToProbeStartTimes(t *testing.T) {
 	cfg.Devices = []string{disk}
 	p := startProbe(t, cfg)
 	require.Equal(t, "kernel", p.startTimes)
+	issue := p.att.Collection.Programs[diskbpf.DiskProgDiskIssueBtf]
+	require.Zero(t, linksOf(t, issue), "the fallback's issue hook costs nothing until needed")
 	other := map[string]string{"device": disk, "op": "other", "stage": StageService}
 
 	readSerial(t, disk, before)
@@ -51,6 +57,7 @@ func TestAutoFallsBackToProbeStartTimes(t *testing.T) {
 	_, ok := findSeries(acc, other)
 	require.False(t, ok, "not measured before the fallback")
 	require.Equal(t, "kernel+probe", p.startTimes)
+	require.Equal(t, 1, linksOf(t, issue), "attached at the fallback")
 
 	readSerial(t, disk, after)
 	acc = gather(t, p)
@@ -85,4 +92,23 @@ func TestKernelStartTimesDoNotFallBack(t *testing.T) {
 	require.False(t, ok)
 	require.Equal(t, uint64(4), p.Status().Counters["untimed_completions"])
 	require.Equal(t, "kernel", p.startTimes)
+}
+
+// linksOf counts the kernel's links that run prog.
+func linksOf(t *testing.T, prog *ebpf.Program) int {
+	t.Helper()
+	info, err := prog.Info()
+	require.NoError(t, err)
+	id, ok := info.ID()
+	require.True(t, ok)
+	n := 0
+	it := new(link.Iterator)
+	defer it.Close()
+	for it.Next() {
+		if li, err := it.Link.Info(); err == nil && li.Program == id {
+			n++
+		}
+	}
+	require.NoError(t, it.Err())
+	return n
 }

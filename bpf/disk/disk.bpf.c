@@ -166,11 +166,26 @@ static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 n
 	slow_submit(e);
 }
 
-/* Record both stages of one finished request; 0 means "time unknown".
- * d is NULL unless slow events are on. */
+/* Slow events of one finished request, in addition to its samples: one
+ * block behind one knob check, so that off costs a single load. */
+static __always_inline void slow_requests(struct disk_inflight_key *key, __u32 dev, __u8 op,
+					  __u64 created, __u64 issued, __u64 done,
+					  __u64 sector, __u32 bytes)
+{
+	struct disk_owner d = take_owner(key, sector, bytes);
+
+	if (!issued || issued > done)
+		return;
+	if (want_service)
+		slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, &d);
+	if (want_queue && created && created <= issued)
+		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, &d);
+}
+
+/* Record both stages of one finished request; 0 means "time unknown". */
 static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 					   __u64 created, __u64 issued, __u64 done,
-					   bool empty_preflush, struct disk_owner *d)
+					   bool empty_preflush)
 {
 	struct disk_hist_key key = { .dev = dev, .op = op, .flags = flags };
 	bool untimed = !issued || issued > done;
@@ -199,13 +214,6 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 		hist_record(&h->stage[DISK_STAGE_SERVICE], done - issued, epoch);
 	if (want_queue && created && created <= issued)
 		hist_record(&h->stage[DISK_STAGE_QUEUE], issued - created, epoch);
-	/* In addition to the samples, never instead. */
-	if (slow_ns && d) {
-		if (want_service)
-			slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, d);
-		if (want_queue && created && created <= issued)
-			slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, d);
-	}
 }
 
 static __always_inline void keep_start(struct disk_inflight_key *key, bool issue, __u64 end_sector)
@@ -262,9 +270,9 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 {
 	__u64 done = bpf_ktime_get_ns();
 	__u64 created = 0, issued = 0;
-	struct disk_owner d;
 	bool empty_preflush;
-	__u32 cmd_flags;
+	__u32 cmd_flags, dev;
+	__u8 op;
 
 	/* A partial completion leaves the request in flight: wait for the last. */
 	if (nr_bytes < RQ_READ(btf, rq, __data_len)) {
@@ -285,15 +293,16 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 			issued = kept.issue_ns;
 	}
 	cmd_flags = RQ_READ(btf, rq, cmd_flags);
-	empty_preflush = !nr_bytes && op_of(cmd_flags) == DISK_OP_WRITE;
+	op = op_of(cmd_flags);
+	dev = request_devt(rq, btf);
+	empty_preflush = !nr_bytes && op == DISK_OP_WRITE;
+	record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
+		       empty_preflush);
 	if (slow_ns) {
 		struct disk_inflight_key key = { .id = (__u64)rq };
 
-		d = take_owner(&key, RQ_READ(btf, rq, __sector), nr_bytes);
+		slow_requests(&key, dev, op, created, issued, done, RQ_READ(btf, rq, __sector), nr_bytes);
 	}
-	record_request(request_devt(rq, btf), op_of(cmd_flags),
-		       want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
-		       empty_preflush, slow_ns ? &d : NULL);
 	return 0;
 }
 
@@ -447,7 +456,6 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
 	struct disk_start kept;
-	struct disk_owner owner;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
 	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
 
@@ -460,9 +468,10 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 		return 0;
 	}
 	kept = take_start(&key);
-	if (slow_ns)
-		owner = take_owner(&key, key.sector, nr_sector * 512);
 	record_request(dev, d.op, want_flags ? d.flags : 0, kept.insert_ns, kept.issue_ns, done,
-		       d.op == DISK_OP_WRITE && !nr_sector, slow_ns ? &owner : NULL);
+		       d.op == DISK_OP_WRITE && !nr_sector);
+	if (slow_ns)
+		slow_requests(&key, dev, d.op, kept.insert_ns, kept.issue_ns, done, key.sector,
+			      nr_sector * 512);
 	return 0;
 }

@@ -69,19 +69,27 @@ static __always_inline void keep_connector(__u64 id)
 	bpf_map_update_elem(&tcp_connectors, &id, &who, BPF_ANY);
 }
 
-/* In addition to the sample, never instead. */
-static __always_inline void slow_connect(struct tcp_connector *who, struct tcp_conn *c,
+/* In addition to the sample, never instead: the connector kept at SYN_SENT
+ * is popped, and a slow handshake sent. */
+static __always_inline void slow_connect(__u64 id, struct tcp_conn *c, bool established,
 					 __u64 ns, __u64 end)
 {
-	struct slow_event *e = slow_reserve(ns, end);
+	struct tcp_connector *kept = bpf_map_lookup_elem(&tcp_connectors, &id);
+	struct tcp_connector who = {};
+	struct slow_event *e;
 
+	if (kept) {
+		who = *kept;
+		bpf_map_delete_elem(&tcp_connectors, &id);
+	}
+	if (!established || !slow_wanted(ns))
+		return;
+	e = slow_reserve(ns, end);
 	if (!e)
 		return;
-	if (who) {
-		e->pid = who->pid;
-		e->tid = who->tid;
-		__builtin_memcpy(e->comm, who->comm, sizeof(e->comm));
-	}
+	e->pid = who.pid;
+	e->tid = who.tid;
+	__builtin_memcpy(e->comm, who.comm, sizeof(e->comm));
 	__builtin_memcpy(e->addr, c->peer.b, sizeof(e->addr));
 	e->size = c->rport;
 	e->detail = c->lport;
@@ -115,7 +123,6 @@ static __always_inline int on_active_end(struct sock *sk, int newstate)
 {
 	__u64 id = (__u64)sk, now = bpf_ktime_get_ns(), started;
 	__u64 *start = bpf_map_lookup_elem(&tcp_syn_sent, &id);
-	struct tcp_connector connector = {}, *who = NULL;
 	struct tcp_conn c;
 	struct tcp_key key;
 
@@ -123,22 +130,17 @@ static __always_inline int on_active_end(struct sock *sk, int newstate)
 		return 0; /* opened before we attached, or evicted */
 	started = *start;
 	bpf_map_delete_elem(&tcp_syn_sent, &id);
-	if (slow_ns) {
-		who = bpf_map_lookup_elem(&tcp_connectors, &id);
-		if (who)
-			connector = *who;
-		bpf_map_delete_elem(&tcp_connectors, &id);
-	}
+	/* A connector left by a filtered socket is overwritten at its next
+	 * SYN_SENT, or aged out of the LRU. */
 	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
 		return 0;
 	make_key(&key, &c, c.rport, TCP_DIR_ACTIVE);
-	if (newstate == TCP_ESTABLISHED) {
+	if (newstate == TCP_ESTABLISHED)
 		record(&key, now - started);
-		if (slow_wanted(now - started))
-			slow_connect(who ? &connector : NULL, &c, now - started, now);
-	}
 	else if (newstate == TCP_CLOSE)
 		count_failure(&key);
+	if (slow_ns)
+		slow_connect(id, &c, newstate == TCP_ESTABLISHED, now - started, now);
 	return 0;
 }
 

@@ -71,7 +71,7 @@ lint:
 # overhead harness (make test smoke-runs it), prometheus and influxdb for the
 # end-to-end tests through them, dmsetup and e2fsprogs for the disk probe's
 # devices-by-path test (ext4 on device-mapper on a partitioned loop device).
-TEST_DEBS := gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb dmsetup e2fsprogs
+TEST_DEBS := gcc make pkg-config fuse3 libfuse3-dev iproute2 fio bpftrace prometheus influxdb dmsetup e2fsprogs libcap2-bin rpm
 deps:
 	apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=120 $(TEST_DEBS)
 

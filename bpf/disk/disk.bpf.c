@@ -279,9 +279,20 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 		counter_inc(&disk_counters, DISK_PARTIAL);
 		return 0;
 	}
+	cmd_flags = RQ_READ(btf, rq, cmd_flags);
+	op = op_of(cmd_flags);
 	if (use_kernel_times && request_has_timestamps()) {
 		created = RQ_READ(btf, rq, start_time_ns);
 		issued = RQ_READ(btf, rq, io_start_time_ns);
+		/* A creation stamp left by an earlier request would make a queue
+		 * time of minutes (counted only where a queue sample was due).
+		 * The flush machinery's REQ_OP_FLUSH request is initialised
+		 * afresh, stamp included, at every kick. */
+		if (want_queue && created && issued && op != DISK_OP_FLUSH &&
+		    !request_start_is_own(rq, btf)) {
+			counter_inc(&disk_counters, DISK_STALE_START);
+			created = 0;
+		}
 	}
 	if (track_starts && starts_kept) {
 		struct disk_inflight_key key = { .id = (__u64)rq };
@@ -292,8 +303,6 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 		if (!issued)
 			issued = kept.issue_ns;
 	}
-	cmd_flags = RQ_READ(btf, rq, cmd_flags);
-	op = op_of(cmd_flags);
 	dev = request_devt(rq, btf);
 	empty_preflush = !nr_bytes && op == DISK_OP_WRITE;
 	record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, created, issued, done,

@@ -71,6 +71,7 @@ enum disk_counter {
 	DISK_PARTIAL,       /* partial completions skipped (the request goes on) */
 	DISK_INFLIGHT_FULL, /* start times not kept: in-flight map full */
 	DISK_HIST_FULL,     /* samples lost: histogram map full */
+	DISK_STALE_START,   /* kernel creation stamps not the request's own: queue from the probe's insert time, else not measured */
 	DISK_COUNTERS,
 };
 

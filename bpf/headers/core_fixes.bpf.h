@@ -87,6 +87,24 @@ static __always_inline bool request_has_timestamps(void)
 }
 
 /*
+ * Linux 6.13 ("block: move iostat check into blk_account_io_start()")
+ * stamps rq->start_time_ns only where it accounts the request (RQF_IO_STAT:
+ * the queue's iostats is on); otherwise the preallocated request keeps the
+ * stamp of the last request that used its slot, however old. Whether the
+ * stamp is this request's own; kernels without enum rqf_flags (before 6.8)
+ * zero the stamp where they do not set it, so theirs always is.
+ */
+static __always_inline bool request_start_is_own(struct request *rq, bool btf)
+{
+	__u32 flags;
+
+	if (!bpf_core_enum_value_exists(enum rqf_flags, __RQF_IO_STAT))
+		return true;
+	flags = btf ? rq->rq_flags : BPF_CORE_READ(rq, rq_flags);
+	return flags & (1U << bpf_core_enum_value(enum rqf_flags, __RQF_IO_STAT));
+}
+
+/*
  * Linux 5.14 (commit 2f064a59a11f, "sched: Change task_struct::state")
  * renamed task_struct::state (long) to __state (unsigned int).
  */

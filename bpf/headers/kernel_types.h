@@ -52,6 +52,7 @@ struct request_queue {
 struct request {
 	struct request_queue *q;
 	unsigned int cmd_flags;
+	unsigned int rq_flags;
 	unsigned int __data_len;
 	sector_t __sector;
 	__u64 start_time_ns;
@@ -64,6 +65,11 @@ enum req_flag_bits {
 	__REQ_SYNC,
 	__REQ_FUA,
 	__REQ_PREFLUSH,
+};
+
+/* include/linux/blk-mq.h: an enum since Linux 6.8 (before: #defines). */
+enum rqf_flags {
+	__RQF_IO_STAT,
 };
 
 /* include/trace/events/block.h, the classic tracepoint records. */

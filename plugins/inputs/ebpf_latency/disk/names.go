@@ -10,7 +10,7 @@ const Measurement = "ebpf_disk_latency"
 var (
 	opNames      = []string{"read", "write", "flush", "discard", "other"}
 	stageNames   = []string{StageQueue, StageService}
-	counterNames = []string{"untimed_completions", "preflush_unissued", "partial_completions", "inflight_full", "hist_full"}
+	counterNames = []string{"untimed_completions", "preflush_unissued", "partial_completions", "inflight_full", "hist_full", "stale_start_times"}
 )
 
 // stages is DISK_STAGES.

@@ -31,9 +31,10 @@ func TestSlowEventsAreExactlyTheSlowRequests(t *testing.T) {
 		t.Run(hook, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Devices, cfg.Hook, cfg.Threshold = []string{slow.Name, fast.Name}, hook, "10ms"
-			// Service only: the kernel's creation stamps of loop requests
-			// sometimes lie minutes back (queue times of 200 s seen on
-			// 6.18 under raw_tp), which would make queue-stage events.
+			// Service only: the events' exact set is the slow service
+			// times. (The queue times of 200 s once seen here were stale
+			// creation stamps of a device left with iostats off; see
+			// TestQueueTimeNeverOlderThanTheWorkload.)
 			cfg.Stages = []string{StageService}
 			p := startProbe(t, cfg)
 

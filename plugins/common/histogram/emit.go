@@ -38,6 +38,7 @@ type Emitter struct {
 	le, gt          []string // bound labels of each slot, formatted once
 	quantileFields  []string
 	bucket, summary map[string]any // reused: accumulators copy fields
+	at              []time.Time    // reused variadic timestamp: a fresh one per line allocates
 	deltas          deltas
 }
 
@@ -49,6 +50,7 @@ func NewEmitter(opts Options) *Emitter {
 		slots:   opts.Scheme.Slots(),
 		bucket:  make(map[string]any, 1),
 		summary: make(map[string]any, 6+len(opts.Quantiles)),
+		at:      make([]time.Time, 1),
 	}
 	e.le, e.gt = make([]string, e.slots), make([]string, e.slots)
 	for s := range e.le {
@@ -70,16 +72,17 @@ func NewEmitter(opts Options) *Emitter {
 // the accumulators (telegraf's and testutil's) copy tags and fields per line.
 func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	clear(e.summary)
+	e.at[0] = now
 	var added Interval
 	if e.opts.Layout == IntervalCounts || len(e.opts.Quantiles) > 0 {
 		added = e.deltas.since(measurement, tags, iv, e.slots, now)
 	}
 	if e.opts.Layout == IntervalCounts {
-		e.emitIntervalBuckets(acc, measurement, tags, &added, now)
+		e.emitIntervalBuckets(acc, measurement, tags, &added)
 		e.summary[FieldIntervalCount] = added.Count()
 		e.summary[FieldIntervalSum] = float64(added.SumNs) / 1e9
 	} else {
-		e.emitCumulativeBuckets(acc, measurement, tags, iv, now)
+		e.emitCumulativeBuckets(acc, measurement, tags, iv)
 	}
 	if n := added.Count(); n > 0 {
 		for i, q := range e.opts.Quantiles {
@@ -93,30 +96,35 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 	if iv.Sampled {
 		e.summary[FieldMin] = float64(iv.MinNs) / 1e9
 	}
-	acc.AddFields(measurement, e.summary, tags, now)
+	acc.AddFields(measurement, e.summary, tags, e.at...)
 }
 
 // emitCumulativeBuckets writes every bound with the count at or below it.
-func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
+func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval) {
+	// Boxing a count into the fields map allocates; cumulative counts stay
+	// put across empty slots, so box each distinct value once.
 	var cumulative uint64
+	e.bucket[FieldBucket] = cumulative
 	for s := 0; s < e.slots; s++ {
-		cumulative += iv.Slots[s]
+		if c := iv.Slots[s]; c != 0 {
+			cumulative += c
+			e.bucket[FieldBucket] = cumulative
+		}
 		tags[TagBound] = e.le[s]
-		e.bucket[FieldBucket] = cumulative
-		acc.AddFields(measurement, e.bucket, tags, now)
+		acc.AddFields(measurement, e.bucket, tags, e.at...)
 	}
 	delete(tags, TagBound)
 }
 
 // emitIntervalBuckets writes the buckets that gained samples, with the gain.
-func (e *Emitter) emitIntervalBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, added *Interval, now time.Time) {
+func (e *Emitter) emitIntervalBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, added *Interval) {
 	for s := 0; s < e.slots; s++ {
 		if added.Slots[s] == 0 {
 			continue
 		}
 		tags[TagBound], tags[TagLowerBound] = e.le[s], e.gt[s]
 		e.bucket[FieldIntervalBucket] = added.Slots[s]
-		acc.AddFields(measurement, e.bucket, tags, now)
+		acc.AddFields(measurement, e.bucket, tags, e.at...)
 	}
 	delete(tags, TagBound)
 	delete(tags, TagLowerBound)

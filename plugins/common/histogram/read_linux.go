@@ -33,10 +33,16 @@ func NewReader(coll *ebpf.Collection, histMap string) (*Reader, error) {
 
 // ReadAll merges every series and passes it to fn, then starts a new
 // interval. A sample landing between the read and the epoch bump still counts
-// in the buckets; only its claim to the interval max is lost.
+// in the buckets; only its claim to the interval max is lost. iv is reused
+// for the next series after fn returns (one 1 KiB Interval per walk, not
+// per series).
 func ReadAll[K any](r *Reader, fn func(key *K, iv *Interval)) error {
+	var iv Interval
 	return ReadValues(r, func(key *K, perCPU []Value, epoch uint64) {
-		iv := Merge(perCPU, epoch)
+		iv = Interval{}
+		for i := range perCPU {
+			iv.Add(&perCPU[i], epoch)
+		}
 		fn(key, &iv)
 	})
 }

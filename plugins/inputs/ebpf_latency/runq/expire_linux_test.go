@@ -24,6 +24,10 @@ func TestIdleCommExpiresAndFreesItsSlot(t *testing.T) {
 	p := startProbe(t, cfg, func(p *runqProbe) { p.ExpireIdleSeries(expiry) })
 
 	a.sleep(t, 10)
+	// Wait until a is blocked: a switch-in after "done" (a preemption
+	// between the reply and the read) would land after this gather and
+	// restart the idle clock.
+	a.switchIns(t)
 	require.Equal(t, map[string]bool{commA: true}, commsSeen(gather(t, p)))
 	time.Sleep(expiry + 100*time.Millisecond) // a waits blocked: no sample
 	require.Empty(t, commsSeen(gather(t, p)), "idle for the expiry time: no longer written")

@@ -21,7 +21,7 @@ import (
 // again, printing one row per probe: the hook it uses, or why it cannot run
 // and what to do. It returns the exit status: 0 only if every probe runs.
 func check(configFile string, out io.Writer) int {
-	plugin, err := checkedConfig(configFile)
+	plugin, err := loadPlugin(configFile) // the config run would use, validated the same way
 	if err != nil {
 		fmt.Fprintf(out, "config: %s\n", errorLine(err))
 		return 1
@@ -41,23 +41,6 @@ func check(configFile string, out io.Writer) int {
 	}
 	tw.Flush()
 	return status
-}
-
-// checkedConfig is the config run would use, validated the same way.
-func checkedConfig(configFile string) (*ebpf_latency.EbpfLatency, error) {
-	config := []byte((&ebpf_latency.EbpfLatency{}).SampleConfig())
-	if configFile == "" {
-		return ebpf_latency.Parse(config)
-	}
-	config, err := readConfig(configFile)
-	if err != nil {
-		return nil, err
-	}
-	plugin, err := ebpf_latency.Parse(config)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", configFile, err)
-	}
-	return plugin, nil
 }
 
 // describeHost prints what the probes depend on, one fact a line.

@@ -12,6 +12,8 @@
 #ifndef SLOW_EVENT_BPF_H
 #define SLOW_EVENT_BPF_H
 
+#include "maps.bpf.h" /* counter_inc */
+
 #define SLOW_COMM_LEN 16
 #define SLOW_MAP_TYPE_RINGBUF 27 /* include/uapi/linux/bpf.h */
 
@@ -62,14 +64,6 @@ struct {
 	__type(value, __u64);
 } slow_counters SEC(".maps");
 
-static __always_inline void slow_count(__u32 idx)
-{
-	__u64 *value = bpf_map_lookup_elem(&slow_counters, &idx);
-
-	if (value)
-		*value += 1;
-}
-
 /* Atomic compare-and-swap (BPF_CMPXCHG, Linux 5.12+, like the ring buffer
  * only ever reached when events are on); as asm so the object keeps
  * -mcpu=v1 for the oldest kernels the histograms run on. */
@@ -116,12 +110,12 @@ static __always_inline struct slow_event *slow_reserve(__u64 latency_ns, __u64 e
 	struct slow_event *e;
 
 	if (!slow_take_token(end_ns)) {
-		slow_count(SLOW_RATE_LIMITED);
+		counter_inc(&slow_counters, SLOW_RATE_LIMITED);
 		return NULL;
 	}
 	e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
 	if (!e) {
-		slow_count(SLOW_RING_FULL);
+		counter_inc(&slow_counters, SLOW_RING_FULL);
 		return NULL;
 	}
 	__builtin_memset(e, 0, sizeof(*e));

@@ -16,13 +16,17 @@ const sleeperName = "ebpfl-sleeper"
 // helper (it is switched in after every sleep or spin), bar switch-ins the
 // probe counted as untimed (a rare lost enqueue time: see README), and no
 // more than the switch-outs the helper counted while named so (each
-// switch-in follows one).
+// switch-in follows one). The one switch sched_switch itself may not report
+// (see requireSwitchIns) is allowed here too, and logged when used.
 func requireBetween(t *testing.T, p *runqProbe, s series, rounds int, switches uint64) {
 	t.Helper()
 	untimed := p.Status().Counters["untimed_switches"]
 	t.Logf("rounds %d, switch-outs %d, samples %d (untimed switch-ins, all tasks: %d), sum %.6fs, max %.6fs",
 		rounds, switches, s.Count, untimed, s.Sum, s.Max)
-	require.GreaterOrEqual(t, s.Count+untimed, uint64(rounds), "a sample per round, or an untimed switch-in")
+	if s.Count+untimed < uint64(rounds) {
+		t.Logf("%d rounds without a sample or an untimed switch-in", uint64(rounds)-s.Count-untimed)
+	}
+	require.GreaterOrEqual(t, s.Count+untimed+1, uint64(rounds), "a sample per round, or an untimed switch-in")
 	require.LessOrEqual(t, s.Count, switches, "no more samples than switch-outs")
 	require.Positive(t, s.Sum)
 }

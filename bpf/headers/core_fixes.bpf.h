@@ -112,13 +112,14 @@ struct task_struct___pre_5_14 {
 	long state;
 } __attribute__((preserve_access_index));
 
-static __always_inline unsigned int task_state(struct task_struct *t)
+/* btf selects plain BTF-checked loads (tp_btf) over probe-read helpers. */
+static __always_inline unsigned int task_state(struct task_struct *t, bool btf)
 {
 	struct task_struct___pre_5_14 *old = (void *)t;
 
 	if (bpf_core_field_exists(old->state))
-		return (unsigned int)BPF_CORE_READ(old, state);
-	return BPF_CORE_READ(t, __state);
+		return btf ? (unsigned int)old->state : (unsigned int)BPF_CORE_READ(old, state);
+	return btf ? t->__state : BPF_CORE_READ(t, __state);
 }
 
 /*

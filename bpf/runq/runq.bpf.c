@@ -3,7 +3,9 @@
 /*
  * Run-queue probe: how long a runnable task waits for a CPU, from the moment
  * it is queued (woken, newly created, or switched out while still runnable)
- * until it is switched in. Enqueue times are kept per thread id in an LRU map.
+ * until it is switched in. Enqueue times are per-thread records
+ * (task_starts.bpf.h): in task storage under tp_btf, whose arguments are the
+ * BTF task pointers it needs, else in a hash of the queued threads.
  * Each hook comes in two flavours (tp_btf, raw_tp); user space loads one.
  */
 #include "kernel_types.h"
@@ -14,6 +16,9 @@
 #include "maps.bpf.h"
 #include "runq.h"
 #include "glob.h"
+
+#define TASK_START __u64 /* enqueue time; 0 once consumed */
+#include "task_starts.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -30,14 +35,6 @@ struct {
 	__type(key, struct runq_hist_key);
 	__type(value, struct hist);
 } runq_hists SEC(".maps");
-
-/* Enqueue time per thread id: bounded, and stale entries age out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u64);
-} runq_start SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -92,45 +89,55 @@ static __always_inline void record(struct task_struct *t, __u64 ns)
 	hist_record(h, ns, hist_current_epoch());
 }
 
-static __always_inline void enqueue(struct task_struct *t)
+/* btf: t is a tp_btf argument, read with plain loads instead of helpers. */
+static __always_inline __u32 task_pid(struct task_struct *t, bool btf)
 {
-	__u32 pid = BPF_CORE_READ(t, pid);
-	__u64 now;
+	return btf ? t->pid : BPF_CORE_READ(t, pid);
+}
+
+static __always_inline void enqueue(struct task_struct *t, __u32 pid)
+{
+	__u64 *start;
 
 	/* Every CPU's idle task has pid 0, and idle never waits in a queue. */
 	if (!pid)
 		return;
-	now = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&runq_start, &pid, &now, BPF_ANY))
-		counter_inc(&runq_counters, RUNQ_START_DROPPED);
+	start = task_start_create(t, pid);
+	if (start)
+		*start = bpf_ktime_get_ns();
 }
 
-static __always_inline int on_wakeup(struct task_struct *t)
+static __always_inline int on_wakeup(struct task_struct *t, bool btf)
 {
-	enqueue(t);
+	enqueue(t, task_pid(t, btf));
 	return 0;
 }
 
 static __always_inline int on_switch(bool preempt, struct task_struct *prev,
-				     struct task_struct *next)
+				     struct task_struct *next, bool btf)
 {
-	__u32 pid;
+	__u32 pid = task_pid(prev, btf);
 	__u64 *start, queued, now;
 
-	/* A preempted or still-runnable prev stays queued, with no wakeup to come. */
-	if (preempt || task_state(prev) == TASK_RUNNING)
-		enqueue(prev);
+	/* A preempted or still-runnable prev stays queued, with no wakeup to
+	 * come. One going to sleep or exiting is not queued: a hash record
+	 * left from a wakeup that found it still running goes. */
+	if (preempt || task_state(prev, btf) == TASK_RUNNING)
+		enqueue(prev, pid);
+	else if (!task_starts_local && pid)
+		task_start_release(pid);
 
-	pid = BPF_CORE_READ(next, pid);
+	pid = task_pid(next, btf);
 	if (!pid)
 		return 0;
-	start = bpf_map_lookup_elem(&runq_start, &pid);
-	if (!start) {
+	start = task_start_find(next, pid);
+	if (!start || !*start) {
 		counter_inc(&runq_counters, RUNQ_UNTIMED);
 		return 0;
 	}
 	queued = *start;
-	bpf_map_delete_elem(&runq_start, &pid);
+	*start = 0;
+	task_start_release(pid);
 	now = bpf_ktime_get_ns();
 	if (queued > now) {
 		counter_inc(&runq_counters, RUNQ_UNTIMED);
@@ -149,35 +156,35 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 SEC("tp_btf/sched_wakeup")
 int runq_wakeup_btf(__u64 *ctx)
 {
-	return on_wakeup((struct task_struct *)ctx[0]);
+	return on_wakeup((struct task_struct *)ctx[0], true);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int runq_wakeup_new_btf(__u64 *ctx)
 {
-	return on_wakeup((struct task_struct *)ctx[0]);
+	return on_wakeup((struct task_struct *)ctx[0], true);
 }
 
 SEC("tp_btf/sched_switch")
 int runq_switch_btf(__u64 *ctx)
 {
-	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2], true);
 }
 
 SEC("raw_tp/sched_wakeup")
 int runq_wakeup_raw(__u64 *ctx)
 {
-	return on_wakeup((struct task_struct *)ctx[0]);
+	return on_wakeup((struct task_struct *)ctx[0], false);
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int runq_wakeup_new_raw(__u64 *ctx)
 {
-	return on_wakeup((struct task_struct *)ctx[0]);
+	return on_wakeup((struct task_struct *)ctx[0], false);
 }
 
 SEC("raw_tp/sched_switch")
 int runq_switch_raw(__u64 *ctx)
 {
-	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2]);
+	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2], false);
 }

@@ -19,10 +19,9 @@ struct runq_hist_key {
 };
 
 enum runq_counter {
-	RUNQ_UNTIMED,       /* switch-ins with no enqueue time (queued before attach, or lost) */
-	RUNQ_START_DROPPED, /* enqueue times not kept: start map update failed */
-	RUNQ_COMM_FOLDED,   /* samples folded into comm="other" (max_comms reached) */
-	RUNQ_HIST_FULL,     /* samples lost: histogram map full */
+	RUNQ_UNTIMED,     /* switch-ins with no enqueue time (queued before attach, or not kept: see task_starts.bpf.h) */
+	RUNQ_COMM_FOLDED, /* samples folded into comm="other" (max_comms reached) */
+	RUNQ_HIST_FULL,   /* samples lost: histogram map full */
 	RUNQ_COUNTERS,
 };
 

@@ -32,22 +32,25 @@ type RunqRunqHistKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	RunqMapHistEpoch         = "hist_epoch"
-	RunqMapRunqCounters      = "runq_counters"
-	RunqMapRunqHists         = "runq_hists"
-	RunqMapRunqStart         = "runq_start"
-	RunqProgRunqSwitchBtf    = "runq_switch_btf"
-	RunqProgRunqSwitchRaw    = "runq_switch_raw"
-	RunqProgRunqWakeupBtf    = "runq_wakeup_btf"
-	RunqProgRunqWakeupNewBtf = "runq_wakeup_new_btf"
-	RunqProgRunqWakeupNewRaw = "runq_wakeup_new_raw"
-	RunqProgRunqWakeupRaw    = "runq_wakeup_raw"
-	RunqVarCommFilter        = "comm_filter"
-	RunqVarGlobAccept        = "glob_accept"
-	RunqVarGlobChars         = "glob_chars"
-	RunqVarGlobStar          = "glob_star"
-	RunqVarGlobStart         = "glob_start"
-	RunqVarHistScheme        = "hist_scheme"
+	RunqMapHistEpoch          = "hist_epoch"
+	RunqMapRunqCounters       = "runq_counters"
+	RunqMapRunqHists          = "runq_hists"
+	RunqMapTaskStartsCounters = "task_starts_counters"
+	RunqMapTaskStartsHash     = "task_starts_hash"
+	RunqMapTaskStartsStorage  = "task_starts_storage"
+	RunqProgRunqSwitchBtf     = "runq_switch_btf"
+	RunqProgRunqSwitchRaw     = "runq_switch_raw"
+	RunqProgRunqWakeupBtf     = "runq_wakeup_btf"
+	RunqProgRunqWakeupNewBtf  = "runq_wakeup_new_btf"
+	RunqProgRunqWakeupNewRaw  = "runq_wakeup_new_raw"
+	RunqProgRunqWakeupRaw     = "runq_wakeup_raw"
+	RunqVarCommFilter         = "comm_filter"
+	RunqVarGlobAccept         = "glob_accept"
+	RunqVarGlobChars          = "glob_chars"
+	RunqVarGlobStar           = "glob_star"
+	RunqVarGlobStart          = "glob_start"
+	RunqVarHistScheme         = "hist_scheme"
+	RunqVarTaskStartsLocal    = "task_starts_local"
 )
 
 // LoadRunq returns the embedded CollectionSpec for Runq.
@@ -104,22 +107,25 @@ type RunqProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqMapSpecs struct {
-	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
-	RunqCounters *ebpf.MapSpec `ebpf:"runq_counters"`
-	RunqHists    *ebpf.MapSpec `ebpf:"runq_hists"`
-	RunqStart    *ebpf.MapSpec `ebpf:"runq_start"`
+	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
+	RunqCounters       *ebpf.MapSpec `ebpf:"runq_counters"`
+	RunqHists          *ebpf.MapSpec `ebpf:"runq_hists"`
+	TaskStartsCounters *ebpf.MapSpec `ebpf:"task_starts_counters"`
+	TaskStartsHash     *ebpf.MapSpec `ebpf:"task_starts_hash"`
+	TaskStartsStorage  *ebpf.MapSpec `ebpf:"task_starts_storage"`
 }
 
 // RunqVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqVariableSpecs struct {
-	CommFilter *ebpf.VariableSpec `ebpf:"comm_filter"`
-	GlobAccept *ebpf.VariableSpec `ebpf:"glob_accept"`
-	GlobChars  *ebpf.VariableSpec `ebpf:"glob_chars"`
-	GlobStar   *ebpf.VariableSpec `ebpf:"glob_star"`
-	GlobStart  *ebpf.VariableSpec `ebpf:"glob_start"`
-	HistScheme *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	CommFilter      *ebpf.VariableSpec `ebpf:"comm_filter"`
+	GlobAccept      *ebpf.VariableSpec `ebpf:"glob_accept"`
+	GlobChars       *ebpf.VariableSpec `ebpf:"glob_chars"`
+	GlobStar        *ebpf.VariableSpec `ebpf:"glob_star"`
+	GlobStart       *ebpf.VariableSpec `ebpf:"glob_start"`
+	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	TaskStartsLocal *ebpf.VariableSpec `ebpf:"task_starts_local"`
 }
 
 // RunqObjects contains all objects after they have been loaded into the kernel.
@@ -142,10 +148,12 @@ func (o *RunqObjects) Close() error {
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqMaps struct {
-	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
-	RunqCounters *ebpf.Map `ebpf:"runq_counters"`
-	RunqHists    *ebpf.Map `ebpf:"runq_hists"`
-	RunqStart    *ebpf.Map `ebpf:"runq_start"`
+	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
+	RunqCounters       *ebpf.Map `ebpf:"runq_counters"`
+	RunqHists          *ebpf.Map `ebpf:"runq_hists"`
+	TaskStartsCounters *ebpf.Map `ebpf:"task_starts_counters"`
+	TaskStartsHash     *ebpf.Map `ebpf:"task_starts_hash"`
+	TaskStartsStorage  *ebpf.Map `ebpf:"task_starts_storage"`
 }
 
 func (m *RunqMaps) Close() error {
@@ -153,7 +161,9 @@ func (m *RunqMaps) Close() error {
 		m.HistEpoch,
 		m.RunqCounters,
 		m.RunqHists,
-		m.RunqStart,
+		m.TaskStartsCounters,
+		m.TaskStartsHash,
+		m.TaskStartsStorage,
 	)
 }
 
@@ -161,12 +171,13 @@ func (m *RunqMaps) Close() error {
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqVariables struct {
-	CommFilter *ebpf.Variable `ebpf:"comm_filter"`
-	GlobAccept *ebpf.Variable `ebpf:"glob_accept"`
-	GlobChars  *ebpf.Variable `ebpf:"glob_chars"`
-	GlobStar   *ebpf.Variable `ebpf:"glob_star"`
-	GlobStart  *ebpf.Variable `ebpf:"glob_start"`
-	HistScheme *ebpf.Variable `ebpf:"hist_scheme"`
+	CommFilter      *ebpf.Variable `ebpf:"comm_filter"`
+	GlobAccept      *ebpf.Variable `ebpf:"glob_accept"`
+	GlobChars       *ebpf.Variable `ebpf:"glob_chars"`
+	GlobStar        *ebpf.Variable `ebpf:"glob_star"`
+	GlobStart       *ebpf.Variable `ebpf:"glob_start"`
+	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
+	TaskStartsLocal *ebpf.Variable `ebpf:"task_starts_local"`
 }
 
 // RunqPrograms contains all programs after they have been loaded into the kernel.

@@ -18,6 +18,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/runq"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // Variant names of the runq path.
@@ -26,6 +27,7 @@ const (
 	RunqFloor    = "floor: tp_btf sched_wakeup+sched_wakeup_new+sched_switch"
 	RunqDefault  = "runq: default (tp_btf, one series for all tasks)"
 	RunqComms    = `runq: comms = ["bench-runq"]`
+	RunqHash     = `runq: start_times = "hash" (tp_btf, the fallback's map)`
 	RunqBpftrace = "bpftrace runqlat (tracepoints)"
 	runqComm     = "bench-runq"
 	runqSwitch   = "sched_switch" // bpftrace's per-event program
@@ -193,10 +195,10 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 	}
 	w.tids = [2]string{f[1], f[2]}
 
-	probeWith := func(comms []string) func(testing.TB) (*Running, error) {
+	probeWith := func(comms []string, startTimes string) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			cfg := runq.DefaultConfig()
-			cfg.Comms = comms
+			cfg.Comms, cfg.StartTimes = comms, startTimes
 			var recorded func(probe.Probe) (uint64, error)
 			if len(comms) > 0 {
 				recorded = func(p probe.Probe) (uint64, error) {
@@ -213,10 +215,12 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 		}},
 		// Without comms every task shares one series: the workload's
 		// samples cannot be told apart, so nothing is counted.
-		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil)},
+		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto)},
+		// Task storage against the hash older kernels and raw_tp get.
+		{Name: RunqHash, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Hash)},
 		// With comms, one sample per switch-in of the named threads: the
 		// kernel's count of them (Result.Due), exactly.
-		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm})},
+		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm}, taskstarts.Auto)},
 		{Name: RunqBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceRunqlat, []string{"sched_wakeup", "sched_wakeup_ne", runqSwitch}, runqSwitch)
 		}},

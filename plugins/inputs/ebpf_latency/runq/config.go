@@ -5,6 +5,7 @@ import (
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // Config is the [inputs.ebpf_latency.runq] table.
@@ -19,6 +20,8 @@ type Config struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
+	// Where enqueue times live: start_times.
+	taskstarts.Config
 }
 
 // Bounds of max_comms: the histogram map holds one entry per series.
@@ -29,7 +32,7 @@ const (
 
 // DefaultConfig measures every task as one series through the best hook.
 func DefaultConfig() *Config {
-	return &Config{MaxComms: DefaultMaxComms, Hook: "auto"}
+	return &Config{MaxComms: DefaultMaxComms, Hook: "auto", Config: taskstarts.DefaultConfig()}
 }
 
 // offered are the flavours this probe has programs for, best first.
@@ -49,7 +52,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("hook: unknown hook %q (want \"auto\", %q or %q)", c.Hook, offered[0], offered[1])
 		}
 	}
-	return nil
+	return c.Config.Validate()
 }
 
 // pinnedHook is the flavour the config pins, or nil for auto.

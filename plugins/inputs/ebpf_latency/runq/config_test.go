@@ -19,6 +19,8 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 		{"max_comms zero", func(c *Config) { c.MaxComms = 0 }, "max_comms: 0 out of range (want 1 to 4096)"},
 		{"max_comms huge", func(c *Config) { c.MaxComms = 5000 }, "max_comms: 5000 out of range (want 1 to 4096)"},
 		{"hook unknown", func(c *Config) { c.Hook = "kprobe" }, `hook: unknown hook "kprobe" (want "auto", "tp_btf" or "raw_tp")`},
+		{"start_times hash", func(c *Config) { c.StartTimes = "hash" }, ""},
+		{"start_times unknown", func(c *Config) { c.StartTimes = "lru" }, `start_times: unknown value "lru" (want "auto", "task_storage" or "hash")`},
 		{"hook not offered", func(c *Config) { c.Hook = "tracepoint" }, `hook: unknown hook "tracepoint" (want "auto", "tp_btf" or "raw_tp")`},
 	}
 	for _, tt := range tests {

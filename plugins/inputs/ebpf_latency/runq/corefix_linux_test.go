@@ -61,7 +61,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
 	globs, err := compileGlobs(cfg.Comms)
 	require.NoError(t, err)
-	require.NoError(t, p.prepare(spec, globs))
+	require.NoError(t, p.prepare(spec, hooks.RawTP, globs))
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
 	})

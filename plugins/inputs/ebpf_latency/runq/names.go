@@ -20,4 +20,4 @@ const (
 	seriesOther = 2
 )
 
-var counterNames = []string{"untimed_switches", "start_dropped", "comm_folded", "hist_full"}
+var counterNames = []string{"untimed_switches", "comm_folded", "hist_full"}

@@ -13,6 +13,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // flavours lists the hook chain, best first. sched_switch comes first so
@@ -40,6 +41,10 @@ type runqProbe struct {
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	expiry  *idle.Series[runqbpf.RunqRunqHistKey] // a comm series is its own slot
+	store   taskstarts.Store
+	// startEntries sizes the fallback hash of enqueue times (0: default);
+	// tests shrink it to overflow it.
+	startEntries uint32
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -60,8 +65,8 @@ func (p *runqProbe) Start() error {
 	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
-		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
-			return p.prepare(spec, globs)
+		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
+			return p.prepare(spec, kind, globs)
 		},
 	})
 	if err != nil {
@@ -78,13 +83,19 @@ func (p *runqProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("runq: attached through %s", att.Kind)
+	p.log.Infof("runq: attached through %s, %s", att.Kind, p.store)
 	return nil
 }
 
 // prepare sets the comm filter and sizes the histogram map: one series
-// without a filter, else max_comms plus "other".
-func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, globs *automaton) error {
+// without a filter, else max_comms plus "other". Enqueue times go to task
+// storage under tp_btf, whose arguments are BTF task pointers.
+func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *automaton) error {
+	store, err := p.cfg.Config.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
+	if err != nil {
+		return err
+	}
+	p.store = store
 	filter := len(p.cfg.Comms) > 0
 	hists := spec.Maps[runqbpf.RunqMapRunqHists]
 	if hists == nil {
@@ -145,7 +156,11 @@ func commBytes(comm [16]int8) []byte {
 }
 
 func (p *runqProbe) Status() probe.Status {
-	return probe.StatusOf(p.att, runqbpf.RunqMapRunqCounters, counterNames)
+	st := probe.StatusOf(p.att, runqbpf.RunqMapRunqCounters, counterNames)
+	if p.att != nil {
+		st = taskstarts.Counters(p.att.Collection, st)
+	}
+	return st
 }
 
 func (p *runqProbe) Stop() error {

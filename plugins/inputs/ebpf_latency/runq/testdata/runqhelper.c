@@ -4,6 +4,9 @@
 //   runqhelper sleep CPU N USEC NAME  sleeps N times for USEC us as NAME
 //   runqhelper block CPU N MS NAME    as NAME, is kept off the CPU N times
 //                                     for MS ms by a higher SCHED_FIFO child
+//   runqhelper crowd CPU K MS NAME    K children named NAME wait together:
+//                                     woken at once while a SCHED_FIFO
+//                                     parent keeps the CPU for MS ms more
 //   runqhelper serve CPU USEC         says "ready", then for each line N on
 //                                     stdin sleeps N times for USEC us and
 //                                     says "done"; named from exec on (run it
@@ -117,6 +120,60 @@ static void blocked(int n, double ms, const char *name)
 	printf("%ld\n", after - before);
 }
 
+// K children, each blocked on a pipe of its own, are woken back to back by
+// the SCHED_FIFO parent, which then spins ms before it blocks: all K wait in
+// the run queue at once, each at least ms. Each child counts its own
+// switch-outs while named (the last one before it reads its wakeup is the
+// one it was woken from); prints their sum.
+static void crowd(int k, double ms, const char *name)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+	int ready[2], result[2], wake[k][2], status;
+	long sum = 0, n;
+	char b = 0;
+
+	if (pipe(ready) || pipe(result))
+		die("pipe");
+	for (int i = 0; i < k; i++) {
+		if (pipe(wake[i]))
+			die("pipe");
+		pid_t child = fork();
+		if (child < 0)
+			die("fork");
+		if (child == 0) {
+			long before;
+
+			rename_to(name);
+			before = switches();
+			if (write(ready[1], &b, 1) != 1 || read(wake[i][0], &b, 1) != 1)
+				_exit(1);
+			rename_to("ebpfl-done");
+			n = switches() - before;
+			if (write(result[1], &n, sizeof(n)) != sizeof(n))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < k; i++)
+		if (read(ready[0], &b, 1) != 1)
+			die("child ready");
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+		die("sched_setscheduler(SCHED_FIFO)");
+	for (int i = 0; i < k; i++)
+		if (write(wake[i][1], &b, 1) != 1)
+			die("wake child");
+	for (double end = now_ms() + ms; now_ms() < end;)
+		;
+	for (int i = 0; i < k; i++) {
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			die("child");
+		if (read(result[0], &n, sizeof(n)) != sizeof(n))
+			die("child result");
+		sum += n;
+	}
+	printf("%ld\n", sum);
+}
+
 // Between requests it blocks in read, so the kernel's counts of its
 // switch-ins hold still while the test reads them.
 static void serve(long usec)
@@ -154,11 +211,16 @@ int main(int argc, char **argv)
 		blocked(atoi(argv[3]), atof(argv[4]), argv[5]);
 		return 0;
 	}
+	if (argc == 6 && !strcmp(argv[1], "crowd")) {
+		pin(atoi(argv[2]));
+		crowd(atoi(argv[3]), atof(argv[4]), argv[5]);
+		return 0;
+	}
 	if (argc == 4 && !strcmp(argv[1], "serve")) {
 		pin(atoi(argv[2]));
 		serve(atol(argv[3]));
 		return 0;
 	}
-	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | serve CPU USEC\n");
+	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | crowd CPU K MS NAME | serve CPU USEC\n");
 	return 2;
 }

@@ -1,0 +1,91 @@
+package taskstarts
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// Names in every object that includes task_starts.bpf.h.
+const (
+	mapStorage  = "task_starts_storage"
+	mapHash     = "task_starts_hash"
+	mapCounters = "task_starts_counters"
+	varLocal    = "task_starts_local"
+)
+
+// DefaultHashEntries is the fallback hash's size: threads in flight at once.
+const DefaultHashEntries = 16384
+
+// Store is where one load keeps its records.
+type Store struct {
+	Local bool   // task storage
+	Why   string // why not, when the hash was chosen under auto
+	// HashEntries is the hash's size when !Local.
+	HashEntries uint32
+}
+
+func (s Store) String() string {
+	if s.Local {
+		return "start times in task storage"
+	}
+	if s.Why != "" {
+		return fmt.Sprintf("start times in a hash of %d threads (%s)", s.HashEntries, s.Why)
+	}
+	return fmt.Sprintf("start times in a hash of %d threads", s.HashEntries)
+}
+
+// Prepare chooses the store for one load and sets the object up for it:
+// the knob, and the unused map shrunk to nothing (turned into an array on
+// kernels without task storage, where the programs that would use it are
+// pruned). taskPointers says whether the flavour being loaded can hand task
+// storage the BTF task pointers it needs; hashEntries sizes the hash (0:
+// DefaultHashEntries).
+func (c *Config) Prepare(spec *ebpf.CollectionSpec, taskPointers bool, hashEntries uint32) (Store, error) {
+	storage, hash := spec.Maps[mapStorage], spec.Maps[mapHash]
+	if storage == nil || hash == nil {
+		return Store{}, fmt.Errorf("object lacks map %s or %s", mapStorage, mapHash)
+	}
+	if hashEntries == 0 {
+		hashEntries = DefaultHashEntries
+	}
+	store := Store{HashEntries: hashEntries}
+	supported := features.HaveMapType(ebpf.TaskStorage)
+	switch {
+	case c.StartTimes == Hash:
+	case supported != nil:
+		store.Why = "this kernel has no task storage for tracing programs (Linux 5.11+)"
+	case !taskPointers:
+		store.Why = "this hook passes no BTF task pointers"
+	default:
+		store.Local = true
+	}
+	if c.StartTimes == TaskStorage && !store.Local {
+		return Store{}, errors.New("start_times: \"task_storage\" unavailable: " + store.Why)
+	}
+	if store.Local {
+		hash.MaxEntries = 1
+	} else {
+		hash.MaxEntries = hashEntries
+		if supported != nil {
+			storage.Type, storage.Flags, storage.MaxEntries = ebpf.Hash, 0, 1
+		}
+	}
+	return store, hooks.SetKnobs(spec, map[string]any{varLocal: store.Local})
+}
+
+// Counters adds the records lost, summed over CPUs, to st.
+func Counters(coll *ebpf.Collection, st probe.Status) probe.Status {
+	if st.Counters == nil {
+		st.Counters = map[string]uint64{}
+	}
+	for name, n := range probe.SumCounters(coll.Maps[mapCounters], []string{CounterFull, CounterRefused}) {
+		st.Counters[name] = n
+	}
+	return st
+}

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Syscall probe: latency of the configured syscalls, per syscall and task
- * comm.
+ * comm (and cgroup, with by_cgroup: the thread's own, at entry).
  *
  * sys_enter filters cheapest first (syscall number, TGID, comm), then stamps
  * start time, number and comm into the thread's record in an LRU map;
@@ -20,6 +20,7 @@
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
 #include "slow_event.bpf.h"
+#include "cgroup.bpf.h"
 #include "syscall.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -82,6 +83,7 @@ struct syscall_start {
 	__u32 pad;
 	char comm[SYSCALL_COMM_LEN];
 	__u64 arg0; /* slow events only: the first argument (often the fd) */
+	__u64 cgroup; /* by_cgroup only: the thread's cgroup at entry */
 };
 
 struct {
@@ -131,7 +133,7 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 	struct syscall_start *start;
 	__u32 nr = (__u32)id;
 	char comm[SYSCALL_COMM_LEN];
-	__u64 pid_tgid;
+	__u64 pid_tgid, cgroup;
 	__u8 *wanted;
 	int verdict;
 
@@ -157,6 +159,9 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 			return 0;
 		}
 	}
+	cgroup = cgroup_current();
+	if (!cgroup_wanted(cgroup))
+		return 0;
 	/* After the filters: most tasks never get this far. */
 	if (in_compat_syscall(btf)) {
 		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
@@ -169,6 +174,7 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 		return 0;
 	}
 	start->nr = nr;
+	start->cgroup = cgroup;
 	__builtin_memcpy(start->comm, comm, SYSCALL_COMM_LEN);
 	if (slow_ns)
 		start->arg0 = syscall_arg0(regs);
@@ -207,12 +213,13 @@ static __always_inline int on_exit(void)
 	ns = end - start->ns;
 	start->ns = 0; /* consumed: the record stays for the thread's next syscall */
 	key.nr = start->nr;
+	key.cgroup = start->cgroup;
 	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
 	if (slow_wanted(ns))
 		slow_syscall(pid_tgid, start, ns, end);
 
-	/* A series exists only for an admitted comm: the usual case needs no
-	 * admission lookup. */
+	/* A series exists only for an admitted comm and cgroup: the usual
+	 * case needs no admission lookup. */
 	h = bpf_map_lookup_elem(&syscall_hists, &key);
 	if (h) {
 		hist_record(h, ns, hist_current_epoch());
@@ -223,6 +230,7 @@ static __always_inline int on_exit(void)
 		key.comm[SYSCALL_COMM_LEN - 1] = 1; /* see struct syscall_hist_key */
 		counter_inc(&syscall_counters, SYSCALL_COMM_FOLDED);
 	}
+	key.cgroup = cgroup_admit(key.cgroup);
 	h = map_lookup_or_init(&syscall_hists, &key, &empty_hist);
 	if (!h) {
 		counter_inc(&syscall_counters, SYSCALL_HIST_FULL);

@@ -10,11 +10,13 @@
 #define SYSCALL_COMM_LEN 16
 
 struct syscall_hist_key {
+	__u64 cgroup; /* cgroup v2 id (cgroup.bpf.h); 0 when by_cgroup is off */
 	__u32 nr;
 	/* Task comm at entry, NUL-padded, so its last byte is always 0: the
 	 * series folded into comm="other" is empty with a last byte of 1, apart
 	 * from a task that named itself "". */
 	char comm[SYSCALL_COMM_LEN];
+	__u32 pad; /* zero: keys are compared bytewise */
 };
 
 /* Key of the comm filter, an LPM trie: exact names match up to and

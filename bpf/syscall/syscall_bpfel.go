@@ -29,24 +29,30 @@ type SyscallSyscallCommKey struct {
 }
 
 type SyscallSyscallHistKey struct {
-	_    structs.HostLayout
-	Nr   uint32
-	Comm [16]int8
+	_      structs.HostLayout
+	Cgroup uint64
+	Nr     uint32
+	Comm   [16]int8
+	Pad    uint32
 }
 
 type SyscallSyscallStart struct {
-	_    structs.HostLayout
-	Ns   uint64
-	Nr   uint32
-	Pad  uint32
-	Comm [16]int8
-	Arg0 uint64
+	_      structs.HostLayout
+	Ns     uint64
+	Nr     uint32
+	Pad    uint32
+	Comm   [16]int8
+	Arg0   uint64
+	Cgroup uint64
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	SyscallMapCgroupCounters     = "cgroup_counters"
+	SyscallMapCgroupExcluded     = "cgroup_excluded"
+	SyscallMapCgroupSlots        = "cgroup_slots"
 	SyscallMapHistEpoch          = "hist_epoch"
 	SyscallMapSlowBucket         = "slow_bucket"
 	SyscallMapSlowCounters       = "slow_counters"
@@ -63,7 +69,9 @@ const (
 	SyscallProgSyscallEnterRaw   = "syscall_enter_raw"
 	SyscallProgSyscallExitBtf    = "syscall_exit_btf"
 	SyscallProgSyscallExitRaw    = "syscall_exit_raw"
+	SyscallVarByCgroup           = "by_cgroup"
 	SyscallVarCommGlobs          = "comm_globs"
+	SyscallVarFilterCgroups      = "filter_cgroups"
 	SyscallVarFilterComms        = "filter_comms"
 	SyscallVarFilterPids         = "filter_pids"
 	SyscallVarHistScheme         = "hist_scheme"
@@ -124,6 +132,9 @@ type SyscallProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallMapSpecs struct {
+	CgroupCounters     *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded     *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots        *ebpf.MapSpec `ebpf:"cgroup_slots"`
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
 	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
@@ -142,13 +153,15 @@ type SyscallMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
-	CommGlobs   *ebpf.VariableSpec `ebpf:"comm_globs"`
-	FilterComms *ebpf.VariableSpec `ebpf:"filter_comms"`
-	FilterPids  *ebpf.VariableSpec `ebpf:"filter_pids"`
-	HistScheme  *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs      *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	ByCgroup      *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	CommGlobs     *ebpf.VariableSpec `ebpf:"comm_globs"`
+	FilterCgroups *ebpf.VariableSpec `ebpf:"filter_cgroups"`
+	FilterComms   *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids    *ebpf.VariableSpec `ebpf:"filter_pids"`
+	HistScheme    *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs   *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs        *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs   *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -171,6 +184,9 @@ func (o *SyscallObjects) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallMaps struct {
+	CgroupCounters     *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded     *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots        *ebpf.Map `ebpf:"cgroup_slots"`
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
 	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
@@ -187,6 +203,9 @@ type SyscallMaps struct {
 
 func (m *SyscallMaps) Close() error {
 	return _SyscallClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -206,13 +225,15 @@ func (m *SyscallMaps) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
-	CommGlobs   *ebpf.Variable `ebpf:"comm_globs"`
-	FilterComms *ebpf.Variable `ebpf:"filter_comms"`
-	FilterPids  *ebpf.Variable `ebpf:"filter_pids"`
-	HistScheme  *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs      *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs *ebpf.Variable `ebpf:"slow_token_ns"`
+	ByCgroup      *ebpf.Variable `ebpf:"by_cgroup"`
+	CommGlobs     *ebpf.Variable `ebpf:"comm_globs"`
+	FilterCgroups *ebpf.Variable `ebpf:"filter_cgroups"`
+	FilterComms   *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids    *ebpf.Variable `ebpf:"filter_pids"`
+	HistScheme    *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs   *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs        *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs   *ebpf.Variable `ebpf:"slow_token_ns"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
@@ -25,6 +26,8 @@ type Config struct {
 	histogram.TableBuckets
 	// Slow events: slow_threshold, slow_events_per_second.
 	slowevent.Config
+	// By cgroup: by_cgroup, cgroups, max_cgroups.
+	cgroup.Attribution
 }
 
 // Hook names as written in the config.
@@ -47,9 +50,10 @@ func DefaultConfig() *Config {
 			"fsync", "fdatasync", "sync_file_range", "pwrite64", "pwritev",
 			"io_submit", "io_getevents", "io_uring_enter", "sendmsg", "recvmsg",
 		},
-		MaxComms: 64,
-		Hook:     HookAuto,
-		Config:   slowevent.DefaultConfig(),
+		MaxComms:    64,
+		Hook:        HookAuto,
+		Config:      slowevent.DefaultConfig(),
+		Attribution: cgroup.Default(),
 	}
 }
 
@@ -88,6 +92,9 @@ func (c *Config) Validate() error {
 	}
 	if !slices.Contains([]string{HookAuto, HookTPBTF, HookRawTP}, c.Hook) {
 		return fmt.Errorf("hook: unknown hook %q (want %q, %q or %q)", c.Hook, HookAuto, HookTPBTF, HookRawTP)
+	}
+	if err := c.Attribution.Validate(); err != nil {
+		return err
 	}
 	return c.Config.Validate()
 }

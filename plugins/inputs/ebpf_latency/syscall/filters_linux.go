@@ -70,7 +70,7 @@ func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, cp *commPatterns) error
 	filter.MaxEntries = uint32(max(capacity, 1))
 
 	maps[syscallbpf.SyscallMapSyscallCommSlots].MaxEntries = uint32(cfg.MaxComms)
-	if _, err := histogram.FitMap(maps[syscallbpf.SyscallMapSyscallHists], uint32((cfg.MaxComms+1)*len(cfg.Syscalls))); err != nil {
+	if _, err := histogram.FitMap(maps[syscallbpf.SyscallMapSyscallHists], uint32((cfg.MaxComms+1)*len(cfg.Syscalls)*cfg.SeriesPerKey())); err != nil {
 		return err
 	}
 	cpus, err := ebpf.PossibleCPU()

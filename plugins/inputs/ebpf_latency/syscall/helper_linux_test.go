@@ -70,7 +70,18 @@ func startHelper(t testing.TB, comm string) *helper {
 // startHelperOn runs sysloop named comm on file.
 func startHelperOn(t testing.TB, comm, file string) *helper {
 	t.Helper()
-	h := &helper{testenv.StartPiped(t, exec.Command(sysloopBinary(t), comm, file))}
+	return startHelperCmd(t, exec.Command(sysloopBinary(t), comm, file))
+}
+
+// startHelperIn runs sysloop named comm inside cgroup cg from its start.
+func startHelperIn(t testing.TB, comm string, cg *testenv.Cgroup) *helper {
+	t.Helper()
+	return startHelperCmd(t, cg.Enter(exec.Command(sysloopBinary(t), comm, filepath.Join(t.TempDir(), "data"))))
+}
+
+func startHelperCmd(t testing.TB, cmd *exec.Cmd) *helper {
+	t.Helper()
+	h := &helper{testenv.StartPiped(t, cmd)}
 	h.do(t, "getpid 0") // named and ready
 	return h
 }

@@ -1,6 +1,9 @@
 package syscall
 
-import "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+import (
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+)
 
 // Measurement is the syscall probe's metric name.
 const Measurement = "ebpf_syscall_latency"
@@ -9,6 +12,7 @@ const Measurement = "ebpf_syscall_latency"
 const (
 	TagSyscall = "syscall"
 	TagComm    = "comm"
+	TagCgroup  = cgroup.TagName // with by_cgroup
 	CommOther  = tagvalue.Folded
 )
 

@@ -9,6 +9,7 @@ import (
 	"github.com/influxdata/telegraf"
 
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
@@ -41,7 +42,8 @@ type syscallProbe struct {
 	events   *slowevent.Reader
 	reader   *histogram.Reader
 	emitter  *histogram.Emitter
-	verdicts *verdicts // nil unless some comm pattern is a general glob
+	verdicts *verdicts      // nil unless some comm pattern is a general glob
+	cgroups  *cgroup.Tagger // nil unless by_cgroup
 	warnFull bool
 	expiry   *idle.Series[syscallbpf.SyscallSyscallHistKey]
 }
@@ -72,7 +74,10 @@ func (p *syscallProbe) Start() error {
 			}); err != nil {
 				return err
 			}
-			if err := p.cfg.Prepare(spec); err != nil {
+			if err := p.cfg.Config.Prepare(spec); err != nil {
+				return err
+			}
+			if err := p.cfg.Attribution.Prepare(spec); err != nil {
 				return err
 			}
 			return fillFilters(spec, p.cfg, cp)
@@ -91,7 +96,12 @@ func (p *syscallProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader, p.events = att, reader, events
+	cgroups, err := p.cfg.NewTagger(att.Collection)
+	if err != nil {
+		att.Close()
+		return errors.Join(err, events.Close())
+	}
+	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.expiry = idle.NewSeries[syscallbpf.SyscallSyscallHistKey](p.IdleAfter())
 	p.names = p.cfg.numbers()
@@ -105,7 +115,8 @@ func (p *syscallProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("syscall: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("syscall: attached through %s, timing %d syscalls%s", att.Kind, len(p.names), p.cfg.Describe())
+	p.log.Infof("syscall: attached through %s, timing %d syscalls%s%s", att.Kind, len(p.names),
+		p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
 }
 
@@ -133,41 +144,68 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
-	live := map[[commLen]int8]bool{} // comms with a series left
+	if p.cgroups != nil {
+		if err := p.cgroups.Begin(); err != nil {
+			acc.AddError(fmt.Errorf("syscall: %w", err))
+		}
+	}
+	live := map[[commLen]int8]bool{}               // comms with a series left
+	var dropped []syscallbpf.SyscallSyscallHistKey // series of cgroups `cgroups` excludes
 	err := histogram.ReadAll(p.reader, func(k *syscallbpf.SyscallSyscallHistKey, iv *histogram.Interval) {
 		if !p.expiry.Keep(*k, iv.Count(), now) {
 			return
 		}
-		live[k.Comm] = true
 		comm := tagvalue.Escape(commString(k.Comm))
 		if k.Comm[commLen-1] != 0 { // the fold mark: see struct syscall_hist_key
 			comm = CommOther
 		}
 		tags := map[string]string{TagSyscall: p.name(k.Nr), TagComm: comm}
+		if p.cgroups != nil {
+			tag, verdict := p.cgroups.Tag(k.Cgroup)
+			switch verdict {
+			case cgroup.Drop:
+				dropped = append(dropped, *k)
+				return
+			case cgroup.Wait:
+				live[k.Comm] = true
+				return
+			}
+			tags[TagCgroup] = tag
+		}
+		live[k.Comm] = true
 		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
 	if err != nil {
 		return err
 	}
-	return p.expire(live)
+	return p.expire(live, dropped)
 }
 
-// expire deletes the series idle for expire_idle_series, then frees the
-// max_comms slot of each comm left without a series.
-func (p *syscallProbe) expire(live map[[commLen]int8]bool) error {
-	expired := p.expiry.Sweep()
+// expire deletes the series idle for expire_idle_series and those dropped
+// by the cgroup filter, then frees the max_comms and max_cgroups slots left
+// without a series.
+func (p *syscallProbe) expire(live map[[commLen]int8]bool, dropped []syscallbpf.SyscallSyscallHistKey) error {
+	expired := append(p.expiry.Sweep(), dropped...)
 	coll := p.att.Collection
 	if err := idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallHists], expired); err != nil {
 		return err
 	}
 	var freed [][commLen]int8
+	cgroups := make([]uint64, 0, len(expired))
 	for _, k := range expired {
+		cgroups = append(cgroups, k.Cgroup)
 		if !live[k.Comm] {
 			live[k.Comm] = true // once
 			freed = append(freed, k.Comm)
 		}
 	}
-	return idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallCommSlots], freed)
+	if err := idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallCommSlots], freed); err != nil {
+		return err
+	}
+	if p.cgroups == nil {
+		return nil
+	}
+	return p.cgroups.Finish(cgroups)
 }
 
 // name of syscall number nr as configured.
@@ -186,6 +224,7 @@ func (p *syscallProbe) Status() probe.Status {
 	if p.verdicts != nil {
 		st.Counters["verdicts_full"] = p.verdicts.full
 	}
+	p.cgroups.Counters(st.Counters)
 	return st
 }
 
@@ -194,6 +233,6 @@ func (p *syscallProbe) Stop() error {
 		return nil
 	}
 	err := errors.Join(p.events.Close(), p.att.Close())
-	p.att, p.verdicts, p.events = nil, nil, nil
+	p.att, p.verdicts, p.events, p.cgroups = nil, nil, nil, nil
 	return err
 }

@@ -62,10 +62,13 @@ func count(acc *testutil.Accumulator, syscall, comm string) uint64 {
 }
 
 // comms lists the comm tags of a gather.
-func comms(acc *testutil.Accumulator) map[string]bool {
+func comms(acc *testutil.Accumulator) map[string]bool { return tagValues(acc, TagComm) }
+
+// tagValues lists the values of tag name in a gather ("" where absent).
+func tagValues(acc *testutil.Accumulator, name string) map[string]bool {
 	seen := map[string]bool{}
 	for _, m := range acc.GetTelegrafMetrics() {
-		seen[m.Tags()[TagComm]] = true
+		seen[m.Tags()[name]] = true
 	}
 	return seen
 }

@@ -106,6 +106,7 @@ struct pt_regs {
 
 struct task_struct {
 	int pid;
+	int tgid;
 	char comm[16];
 	unsigned int __state;
 } __attribute__((preserve_access_index));

@@ -14,6 +14,7 @@
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
+#include "slow_event.bpf.h"
 #include "runq.h"
 #include "glob.h"
 
@@ -68,7 +69,20 @@ static __always_inline struct hist *comm_hist(struct runq_hist_key *key)
 	return bpf_map_lookup_elem(&runq_hists, &other);
 }
 
-static __always_inline void record(struct task_struct *t, __u64 ns)
+/* The task that waited, in addition to its sample, never instead. */
+static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 now, bool btf)
+{
+	struct slow_event *e = slow_reserve(ns, now);
+
+	if (!e)
+		return;
+	e->pid = btf ? t->tgid : BPF_CORE_READ(t, tgid);
+	e->tid = btf ? t->pid : BPF_CORE_READ(t, pid);
+	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+	slow_submit(e);
+}
+
+static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, bool btf)
 {
 	struct runq_hist_key key = {};
 	struct hist *h;
@@ -82,6 +96,8 @@ static __always_inline void record(struct task_struct *t, __u64 ns)
 	} else {
 		h = map_lookup_or_init(&runq_hists, &key, &empty_hist);
 	}
+	if (slow_wanted(ns))
+		slow_wait(t, ns, now, btf);
 	if (!h) {
 		counter_inc(&runq_counters, RUNQ_HIST_FULL);
 		return;
@@ -143,7 +159,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 		counter_inc(&runq_counters, RUNQ_UNTIMED);
 		return 0;
 	}
-	record(next, now - queued);
+	record(next, now - queued, now, btf);
 	return 0;
 }
 

@@ -35,6 +35,9 @@ const (
 	RunqMapHistEpoch          = "hist_epoch"
 	RunqMapRunqCounters       = "runq_counters"
 	RunqMapRunqHists          = "runq_hists"
+	RunqMapSlowBucket         = "slow_bucket"
+	RunqMapSlowCounters       = "slow_counters"
+	RunqMapSlowEvents         = "slow_events"
 	RunqMapTaskStartsCounters = "task_starts_counters"
 	RunqMapTaskStartsHash     = "task_starts_hash"
 	RunqMapTaskStartsStorage  = "task_starts_storage"
@@ -50,6 +53,9 @@ const (
 	RunqVarGlobStar           = "glob_star"
 	RunqVarGlobStart          = "glob_start"
 	RunqVarHistScheme         = "hist_scheme"
+	RunqVarSlowBurstNs        = "slow_burst_ns"
+	RunqVarSlowNs             = "slow_ns"
+	RunqVarSlowTokenNs        = "slow_token_ns"
 	RunqVarTaskStartsLocal    = "task_starts_local"
 )
 
@@ -110,6 +116,9 @@ type RunqMapSpecs struct {
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
 	RunqCounters       *ebpf.MapSpec `ebpf:"runq_counters"`
 	RunqHists          *ebpf.MapSpec `ebpf:"runq_hists"`
+	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents         *ebpf.MapSpec `ebpf:"slow_events"`
 	TaskStartsCounters *ebpf.MapSpec `ebpf:"task_starts_counters"`
 	TaskStartsHash     *ebpf.MapSpec `ebpf:"task_starts_hash"`
 	TaskStartsStorage  *ebpf.MapSpec `ebpf:"task_starts_storage"`
@@ -125,6 +134,9 @@ type RunqVariableSpecs struct {
 	GlobStar        *ebpf.VariableSpec `ebpf:"glob_star"`
 	GlobStart       *ebpf.VariableSpec `ebpf:"glob_start"`
 	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 	TaskStartsLocal *ebpf.VariableSpec `ebpf:"task_starts_local"`
 }
 
@@ -151,6 +163,9 @@ type RunqMaps struct {
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
 	RunqCounters       *ebpf.Map `ebpf:"runq_counters"`
 	RunqHists          *ebpf.Map `ebpf:"runq_hists"`
+	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents         *ebpf.Map `ebpf:"slow_events"`
 	TaskStartsCounters *ebpf.Map `ebpf:"task_starts_counters"`
 	TaskStartsHash     *ebpf.Map `ebpf:"task_starts_hash"`
 	TaskStartsStorage  *ebpf.Map `ebpf:"task_starts_storage"`
@@ -161,6 +176,9 @@ func (m *RunqMaps) Close() error {
 		m.HistEpoch,
 		m.RunqCounters,
 		m.RunqHists,
+		m.SlowBucket,
+		m.SlowCounters,
+		m.SlowEvents,
 		m.TaskStartsCounters,
 		m.TaskStartsHash,
 		m.TaskStartsStorage,
@@ -177,6 +195,9 @@ type RunqVariables struct {
 	GlobStar        *ebpf.Variable `ebpf:"glob_star"`
 	GlobStart       *ebpf.Variable `ebpf:"glob_start"`
 	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
 	TaskStartsLocal *ebpf.Variable `ebpf:"task_starts_local"`
 }
 

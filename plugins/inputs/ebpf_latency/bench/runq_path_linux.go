@@ -28,6 +28,7 @@ const (
 	RunqDefault  = "runq: default (tp_btf, one series for all tasks)"
 	RunqComms    = `runq: comms = ["bench-runq"]`
 	RunqHash     = `runq: start_times = "hash" (tp_btf, the fallback's map)`
+	RunqSlow     = `runq: slow_threshold = "1s" (events on, none sent)`
 	RunqBpftrace = "bpftrace runqlat (tracepoints)"
 	runqComm     = "bench-runq"
 	runqSwitch   = "sched_switch" // bpftrace's per-event program
@@ -195,10 +196,10 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 	}
 	w.tids = [2]string{f[1], f[2]}
 
-	probeWith := func(comms []string, startTimes string) func(testing.TB) (*Running, error) {
+	probeWith := func(comms []string, startTimes, slow string) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			cfg := runq.DefaultConfig()
-			cfg.Comms, cfg.StartTimes = comms, startTimes
+			cfg.Comms, cfg.StartTimes, cfg.Threshold = comms, startTimes, slow
 			var recorded func(probe.Probe) (uint64, error)
 			if len(comms) > 0 {
 				recorded = func(p probe.Probe) (uint64, error) {
@@ -215,12 +216,15 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 		}},
 		// Without comms every task shares one series: the workload's
 		// samples cannot be told apart, so nothing is counted.
-		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto)},
+		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "")},
 		// Task storage against the hash older kernels and raw_tp get.
-		{Name: RunqHash, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Hash)},
+		{Name: RunqHash, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Hash, "")},
+		// Slow events on, with a threshold no switch-in reaches: the cost
+		// of the check itself.
+		{Name: RunqSlow, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "1s")},
 		// With comms, one sample per switch-in of the named threads: the
 		// kernel's count of them (Result.Due), exactly.
-		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm}, taskstarts.Auto)},
+		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm}, taskstarts.Auto, "")},
 		{Name: RunqBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceRunqlat, []string{"sched_wakeup", "sched_wakeup_ne", runqSwitch}, runqSwitch)
 		}},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
@@ -21,7 +22,9 @@ type Config struct {
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
 	// Where enqueue times live: start_times.
-	taskstarts.Config
+	taskstarts.Setting
+	// Slow events: slow_threshold, slow_events_per_second.
+	slowevent.Config
 }
 
 // Bounds of max_comms: the histogram map holds one entry per series.
@@ -32,7 +35,8 @@ const (
 
 // DefaultConfig measures every task as one series through the best hook.
 func DefaultConfig() *Config {
-	return &Config{MaxComms: DefaultMaxComms, Hook: "auto", Config: taskstarts.DefaultConfig()}
+	return &Config{MaxComms: DefaultMaxComms, Hook: "auto",
+		Setting: taskstarts.DefaultSetting(), Config: slowevent.DefaultConfig()}
 }
 
 // offered are the flavours this probe has programs for, best first.
@@ -51,6 +55,9 @@ func (c *Config) Validate() error {
 		if err != nil || (k != hooks.TPBTF && k != hooks.RawTP) {
 			return fmt.Errorf("hook: unknown hook %q (want \"auto\", %q or %q)", c.Hook, offered[0], offered[1])
 		}
+	}
+	if err := c.Setting.Validate(); err != nil {
+		return err
 	}
 	return c.Config.Validate()
 }

@@ -1,6 +1,7 @@
 package runq
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
@@ -38,6 +40,7 @@ type runqProbe struct {
 	cfg     *Config
 	log     telegraf.Logger
 	att     *hooks.Attached
+	events  *slowevent.Reader
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	expiry  *idle.Series[runqbpf.RunqRunqHistKey] // a comm series is its own slot
@@ -63,6 +66,9 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
+	if err := p.cfg.Config.Prepare(spec); err != nil {
+		return err
+	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
@@ -77,13 +83,18 @@ func (p *runqProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader = att, reader
+	events, err := p.cfg.NewReader(att.Collection)
+	if err != nil {
+		att.Close()
+		return err
+	}
+	p.att, p.reader, p.events = att, reader, events
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.expiry = idle.NewSeries[runqbpf.RunqRunqHistKey](p.IdleAfter())
 	for _, a := range att.Passed {
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("runq: attached through %s, %s", att.Kind, p.store)
+	p.log.Infof("runq: attached through %s, %s%s", att.Kind, p.store, p.cfg.Describe())
 	return nil
 }
 
@@ -91,7 +102,7 @@ func (p *runqProbe) Start() error {
 // without a filter, else max_comms plus "other". Enqueue times go to task
 // storage under tp_btf, whose arguments are BTF task pointers.
 func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *automaton) error {
-	store, err := p.cfg.Config.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
+	store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
 	if err != nil {
 		return err
 	}
@@ -122,6 +133,7 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
+	p.emitSlowEvents(acc)
 	err := histogram.ReadAll(p.reader, func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
 		if !p.expiry.Keep(*k, iv.Count(), now) {
 			return
@@ -156,7 +168,7 @@ func commBytes(comm [16]int8) []byte {
 }
 
 func (p *runqProbe) Status() probe.Status {
-	st := probe.StatusOf(p.att, runqbpf.RunqMapRunqCounters, counterNames)
+	st := p.events.Counters(probe.StatusOf(p.att, runqbpf.RunqMapRunqCounters, counterNames))
 	if p.att != nil {
 		st = taskstarts.Counters(p.att.Collection, st)
 	}
@@ -167,7 +179,7 @@ func (p *runqProbe) Stop() error {
 	if p.att == nil {
 		return nil
 	}
-	err := p.att.Close()
-	p.att = nil
+	err := errors.Join(p.events.Close(), p.att.Close())
+	p.att, p.events = nil, nil
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
 	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
+	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
@@ -29,6 +30,7 @@ func TestSlowEventCodeIsPrunedWhenOff(t *testing.T) {
 		"syscall":     {syscallbpf.LoadSyscall, syscallbpf.SyscallProgSyscallExitBtf},
 		"func":        {funcbpf.LoadFunc, funcbpf.FuncProgFuncReturn},
 		"tcp_connect": {tcpbpf.LoadConnect, tcpbpf.ConnectProgTcpConnectBtf},
+		"runq":        {runqbpf.LoadRunq, runqbpf.RunqProgRunqSwitchBtf},
 	} {
 		t.Run(name, func(t *testing.T) {
 			off := ringbufCalls(t, tt.load, slowevent.DefaultConfig())

@@ -18,19 +18,19 @@ const (
 	Hash = "hash"
 )
 
-// Config is the `start_times` key of the probes with per-thread start
+// Setting is the `start_times` key of the probes with per-thread start
 // records; probes embed it.
-type Config struct {
+type Setting struct {
 	// StartTimes says where start records live: "auto", "task_storage"
 	// or "hash".
 	StartTimes string `toml:"start_times"`
 }
 
-// DefaultConfig picks the best store that works.
-func DefaultConfig() Config { return Config{StartTimes: Auto} }
+// DefaultSetting picks the best store that works.
+func DefaultSetting() Setting { return Setting{StartTimes: Auto} }
 
 // Validate names the key and the value it refuses.
-func (c *Config) Validate() error {
+func (c *Setting) Validate() error {
 	switch c.StartTimes {
 	case Auto, TaskStorage, Hash:
 		return nil

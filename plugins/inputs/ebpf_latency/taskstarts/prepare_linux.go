@@ -46,7 +46,7 @@ func (s Store) String() string {
 // pruned). taskPointers says whether the flavour being loaded can hand task
 // storage the BTF task pointers it needs; hashEntries sizes the hash (0:
 // DefaultHashEntries).
-func (c *Config) Prepare(spec *ebpf.CollectionSpec, taskPointers bool, hashEntries uint32) (Store, error) {
+func (c *Setting) Prepare(spec *ebpf.CollectionSpec, taskPointers bool, hashEntries uint32) (Store, error) {
 	storage, hash := spec.Maps[mapStorage], spec.Maps[mapHash]
 	if storage == nil || hash == nil {
 		return Store{}, fmt.Errorf("object lacks map %s or %s", mapStorage, mapHash)

@@ -1,0 +1,94 @@
+package runq
+
+import (
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
+)
+
+// runHelperPid is runHelper that also says which process ran.
+func runHelperPid(t *testing.T, mode string, cpu, n int, arg, name string) (switches uint64, pid int) {
+	t.Helper()
+	requireHelper(t)
+	cmd := exec.Command(helperBin, mode, strconv.Itoa(cpu), strconv.Itoa(n), arg, name)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "runqhelper %s: %s", mode, stderr.String())
+	switches, err := strconv.ParseUint(strings.TrimSpace(stdout.String()), 10, 64)
+	require.NoError(t, err)
+	return switches, cmd.Process.Pid
+}
+
+// A SCHED_FIFO child spinning 30 ms keeps the blocked helper waiting each
+// round (slow); a sleeper with the CPU to itself waits microseconds (fast).
+// Exactly the blocked helper's waits are events, with its pid and comm, and
+// each is in the histogram too.
+func TestSlowEventsAreExactlyTheSlowWaits(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const slowRounds, fastRounds = 5, 50
+	spin := 30 * time.Millisecond
+	for _, hook := range []string{"tp_btf", "raw_tp"} {
+		t.Run(hook, func(t *testing.T) {
+			slowComm, fastComm := uniqueComm("ebpfl-slow"), uniqueComm("ebpfl-fast")
+			cfg := DefaultConfig()
+			cfg.Comms, cfg.Hook, cfg.Threshold = []string{slowComm, fastComm}, hook, "15ms"
+			p := startProbe(t, cfg)
+			cpu := testCPU(t)
+
+			fastSwitches := runHelper(t, "sleep", cpu, fastRounds, "1000", fastComm)
+			slowSwitches, pid := runHelperPid(t, "block", cpu, slowRounds, strconv.Itoa(int(spin.Milliseconds())), slowComm)
+			acc := gather(t, p)
+
+			slow, ok := findSeries(acc, map[string]string{TagComm: slowComm})
+			require.True(t, ok)
+			requireBetween(t, p, slow, slowRounds, slowSwitches)
+			fast, ok := findSeries(acc, map[string]string{TagComm: fastComm})
+			require.True(t, ok)
+			requireBetween(t, p, fast, fastRounds, fastSwitches)
+			require.Equal(t, fast.Count, fast.Buckets["0.008192"], "the fast waits are fast")
+
+			events := testenv.SlowEvents(acc)
+			require.Len(t, events, int(slow.Count), "one event per slow wait, none for the fast ones")
+			require.GreaterOrEqual(t, len(events), slowRounds-1, "every round's wait (bar the one switch sched_switch may miss)")
+			for _, e := range events {
+				require.Equal(t, map[string]string{"probe": Name}, e.Tags())
+				f := e.Fields()
+				require.Equal(t, uint64(pid), f["pid"])
+				require.Equal(t, uint64(pid), f["tid"])
+				require.Equal(t, slowComm, f["comm"])
+				require.GreaterOrEqual(t, f["seconds"], spin.Seconds())
+			}
+			require.Zero(t, p.Status().Counters[slowevent.CounterDropped])
+		})
+	}
+}
+
+// Over slow_events_per_second, the slow waits not sent are counted exactly.
+func TestSlowWaitsOverTheRateAreCounted(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const rounds, perSecond = 12, 2
+	comm := uniqueComm("ebpfl-rate")
+	cfg := DefaultConfig()
+	cfg.Comms, cfg.Threshold, cfg.PerSecond = []string{comm}, "5ms", perSecond
+	p := startProbe(t, cfg)
+
+	began := time.Now()
+	switches := runHelper(t, "block", testCPU(t), rounds, "10", comm)
+	elapsed := time.Since(began)
+	acc := gather(t, p)
+
+	s, ok := findSeries(acc, map[string]string{TagComm: comm})
+	require.True(t, ok)
+	requireBetween(t, p, s, rounds, switches)
+	sent := len(testenv.SlowEvents(acc))
+	require.Equal(t, s.Count-uint64(sent), p.Status().Counters[slowevent.CounterDropped], "every slow wait is sent or counted")
+	require.GreaterOrEqual(t, sent, perSecond, "the burst is sent")
+	require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1)
+}

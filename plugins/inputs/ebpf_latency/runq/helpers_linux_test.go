@@ -85,19 +85,25 @@ func startHog(t *testing.T, cpu int) {
 	require.Equal(t, "ready\n", line)
 }
 
-// runHelper runs a sleep or block workload to its end and returns how often
-// it was switched out while named name.
+// runHelper runs a sleep, block or crowd workload to its end and returns
+// how often it was switched out while named name.
 func runHelper(t *testing.T, mode string, cpu, n int, arg, name string) uint64 {
+	t.Helper()
+	switches, _ := runHelperPid(t, mode, cpu, n, arg, name)
+	return switches
+}
+
+// runHelperPid is runHelper that also says which process ran.
+func runHelperPid(t *testing.T, mode string, cpu, n int, arg, name string) (switches uint64, pid int) {
 	t.Helper()
 	requireHelper(t)
 	cmd := exec.Command(helperBin, mode, strconv.Itoa(cpu), strconv.Itoa(n), arg, name)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "runqhelper %s: %s", mode, stderr.String())
-	switches, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "runqhelper %s: %s", mode, stderr.String())
+	switches, err := strconv.ParseUint(strings.TrimSpace(stdout.String()), 10, 64)
 	require.NoError(t, err)
-	return switches
+	return switches, cmd.Process.Pid
 }
 
 // startProbe runs a runq probe, after setup (plugin-wide settings) if

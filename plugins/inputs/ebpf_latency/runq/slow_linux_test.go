@@ -1,9 +1,7 @@
 package runq
 
 import (
-	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,19 +10,6 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
-
-// runHelperPid is runHelper that also says which process ran.
-func runHelperPid(t *testing.T, mode string, cpu, n int, arg, name string) (switches uint64, pid int) {
-	t.Helper()
-	requireHelper(t)
-	cmd := exec.Command(helperBin, mode, strconv.Itoa(cpu), strconv.Itoa(n), arg, name)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "runqhelper %s: %s", mode, stderr.String())
-	switches, err := strconv.ParseUint(strings.TrimSpace(stdout.String()), 10, 64)
-	require.NoError(t, err)
-	return switches, cmd.Process.Pid
-}
 
 // A SCHED_FIFO child spinning 30 ms keeps the blocked helper waiting each
 // round (slow); a sleeper with the CPU to itself waits microseconds (fast).

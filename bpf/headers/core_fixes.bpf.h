@@ -132,6 +132,12 @@ static __always_inline __u16 sk_protocol_of(struct sock *sk)
 	return (__u16)BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
 
+/* sk_protocol_of for tp_btf programs: a plain BTF-checked load. */
+static __always_inline __u16 sk_protocol_of_btf(struct sock *sk)
+{
+	return (__u16)BPF_CORE_READ_BITFIELD(sk, sk_protocol);
+}
+
 /*
  * tcp:tcp_retransmit_skb's classic record was the shared tcp_event_sk_skb
  * class until it got a class of its own with an `err` field; with that

@@ -27,13 +27,6 @@ type ConnectTcpAddr struct {
 	B [16]uint8
 }
 
-type ConnectTcpConnector struct {
-	_    structs.HostLayout
-	Pid  uint32
-	Tid  uint32
-	Comm [16]int8
-}
-
 type ConnectTcpKey struct {
 	_         structs.HostLayout
 	Addr      [16]uint8
@@ -50,6 +43,14 @@ type ConnectTcpPrefix struct {
 	Addr      [16]uint8
 }
 
+type ConnectTcpStart struct {
+	_    structs.HostLayout
+	Ns   uint64
+	Pid  uint32
+	Tid  uint32
+	Comm [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -60,18 +61,20 @@ const (
 	ConnectMapSlowEvents       = "slow_events"
 	ConnectMapTcpConnectFailed = "tcp_connect_failed"
 	ConnectMapTcpConnectHists  = "tcp_connect_hists"
-	ConnectMapTcpConnectors    = "tcp_connectors"
 	ConnectMapTcpCounters      = "tcp_counters"
 	ConnectMapTcpFolded        = "tcp_folded"
 	ConnectMapTcpGroups        = "tcp_groups"
 	ConnectMapTcpPeers         = "tcp_peers"
+	ConnectMapTcpStarts        = "tcp_starts"
 	ConnectMapTcpSynSent       = "tcp_syn_sent"
 	ConnectProgTcpConnectBtf   = "tcp_connect_btf"
+	ConnectProgTcpConnectLru   = "tcp_connect_lru"
 	ConnectProgTcpConnectRaw   = "tcp_connect_raw"
 	ConnectProgTcpConnectTp    = "tcp_connect_tp"
 	ConnectVarByInterface      = "by_interface"
 	ConnectVarByPort           = "by_port"
 	ConnectVarFilterPorts      = "filter_ports"
+	ConnectVarHasGroups        = "has_groups"
 	ConnectVarHistScheme       = "hist_scheme"
 	ConnectVarSlowBurstNs      = "slow_burst_ns"
 	ConnectVarSlowNs           = "slow_ns"
@@ -122,6 +125,7 @@ type ConnectSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type ConnectProgramSpecs struct {
 	TcpConnectBtf *ebpf.ProgramSpec `ebpf:"tcp_connect_btf"`
+	TcpConnectLru *ebpf.ProgramSpec `ebpf:"tcp_connect_lru"`
 	TcpConnectRaw *ebpf.ProgramSpec `ebpf:"tcp_connect_raw"`
 	TcpConnectTp  *ebpf.ProgramSpec `ebpf:"tcp_connect_tp"`
 }
@@ -136,11 +140,11 @@ type ConnectMapSpecs struct {
 	SlowEvents       *ebpf.MapSpec `ebpf:"slow_events"`
 	TcpConnectFailed *ebpf.MapSpec `ebpf:"tcp_connect_failed"`
 	TcpConnectHists  *ebpf.MapSpec `ebpf:"tcp_connect_hists"`
-	TcpConnectors    *ebpf.MapSpec `ebpf:"tcp_connectors"`
 	TcpCounters      *ebpf.MapSpec `ebpf:"tcp_counters"`
 	TcpFolded        *ebpf.MapSpec `ebpf:"tcp_folded"`
 	TcpGroups        *ebpf.MapSpec `ebpf:"tcp_groups"`
 	TcpPeers         *ebpf.MapSpec `ebpf:"tcp_peers"`
+	TcpStarts        *ebpf.MapSpec `ebpf:"tcp_starts"`
 	TcpSynSent       *ebpf.MapSpec `ebpf:"tcp_syn_sent"`
 }
 
@@ -151,6 +155,7 @@ type ConnectVariableSpecs struct {
 	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HasGroups    *ebpf.VariableSpec `ebpf:"has_groups"`
 	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	SlowBurstNs  *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowNs       *ebpf.VariableSpec `ebpf:"slow_ns"`
@@ -184,11 +189,11 @@ type ConnectMaps struct {
 	SlowEvents       *ebpf.Map `ebpf:"slow_events"`
 	TcpConnectFailed *ebpf.Map `ebpf:"tcp_connect_failed"`
 	TcpConnectHists  *ebpf.Map `ebpf:"tcp_connect_hists"`
-	TcpConnectors    *ebpf.Map `ebpf:"tcp_connectors"`
 	TcpCounters      *ebpf.Map `ebpf:"tcp_counters"`
 	TcpFolded        *ebpf.Map `ebpf:"tcp_folded"`
 	TcpGroups        *ebpf.Map `ebpf:"tcp_groups"`
 	TcpPeers         *ebpf.Map `ebpf:"tcp_peers"`
+	TcpStarts        *ebpf.Map `ebpf:"tcp_starts"`
 	TcpSynSent       *ebpf.Map `ebpf:"tcp_syn_sent"`
 }
 
@@ -200,11 +205,11 @@ func (m *ConnectMaps) Close() error {
 		m.SlowEvents,
 		m.TcpConnectFailed,
 		m.TcpConnectHists,
-		m.TcpConnectors,
 		m.TcpCounters,
 		m.TcpFolded,
 		m.TcpGroups,
 		m.TcpPeers,
+		m.TcpStarts,
 		m.TcpSynSent,
 	)
 }
@@ -216,6 +221,7 @@ type ConnectVariables struct {
 	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
 	ByPort       *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
+	HasGroups    *ebpf.Variable `ebpf:"has_groups"`
 	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
 	SlowBurstNs  *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowNs       *ebpf.Variable `ebpf:"slow_ns"`
@@ -228,6 +234,7 @@ type ConnectVariables struct {
 // It can be passed to LoadConnectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ConnectPrograms struct {
 	TcpConnectBtf *ebpf.Program `ebpf:"tcp_connect_btf"`
+	TcpConnectLru *ebpf.Program `ebpf:"tcp_connect_lru"`
 	TcpConnectRaw *ebpf.Program `ebpf:"tcp_connect_raw"`
 	TcpConnectTp  *ebpf.Program `ebpf:"tcp_connect_tp"`
 }
@@ -235,6 +242,7 @@ type ConnectPrograms struct {
 func (p *ConnectPrograms) Close() error {
 	return _ConnectClose(
 		p.TcpConnectBtf,
+		p.TcpConnectLru,
 		p.TcpConnectRaw,
 		p.TcpConnectTp,
 	)

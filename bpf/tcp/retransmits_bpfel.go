@@ -50,6 +50,7 @@ const (
 	RetransmitsVarByInterface           = "by_interface"
 	RetransmitsVarByPort                = "by_port"
 	RetransmitsVarFilterPorts           = "filter_ports"
+	RetransmitsVarHasGroups             = "has_groups"
 	RetransmitsVarHistScheme            = "hist_scheme"
 	RetransmitsVarTcpRetransmitTpHasErr = "tcp_retransmit_tp_has_err"
 	RetransmitsVarWatchedPorts          = "watched_ports"
@@ -121,6 +122,7 @@ type RetransmitsVariableSpecs struct {
 	ByInterface           *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort                *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts           *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HasGroups             *ebpf.VariableSpec `ebpf:"has_groups"`
 	HistScheme            *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	TcpRetransmitTpHasErr *ebpf.VariableSpec `ebpf:"tcp_retransmit_tp_has_err"`
 	WatchedPorts          *ebpf.VariableSpec `ebpf:"watched_ports"`
@@ -172,6 +174,7 @@ type RetransmitsVariables struct {
 	ByInterface           *ebpf.Variable `ebpf:"by_interface"`
 	ByPort                *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts           *ebpf.Variable `ebpf:"filter_ports"`
+	HasGroups             *ebpf.Variable `ebpf:"has_groups"`
 	HistScheme            *ebpf.Variable `ebpf:"hist_scheme"`
 	TcpRetransmitTpHasErr *ebpf.Variable `ebpf:"tcp_retransmit_tp_has_err"`
 	WatchedPorts          *ebpf.Variable `ebpf:"watched_ports"`

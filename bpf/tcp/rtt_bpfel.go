@@ -60,6 +60,7 @@ const (
 	RttVarByInterface     = "by_interface"
 	RttVarByPort          = "by_port"
 	RttVarFilterPorts     = "filter_ports"
+	RttVarHasGroups       = "has_groups"
 	RttVarHistScheme      = "hist_scheme"
 	RttVarWatchedPorts    = "watched_ports"
 )
@@ -131,6 +132,7 @@ type RttVariableSpecs struct {
 	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
 	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HasGroups    *ebpf.VariableSpec `ebpf:"has_groups"`
 	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
@@ -181,6 +183,7 @@ type RttVariables struct {
 	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
 	ByPort       *ebpf.Variable `ebpf:"by_port"`
 	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
+	HasGroups    *ebpf.Variable `ebpf:"has_groups"`
 	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
 	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }

@@ -36,8 +36,9 @@ struct tcp_prefix {
 enum tcp_counter {
 	TCP_PEERS_FOLDED,  /* distinct addresses folded into peer "other" */
 	TCP_SERIES_FULL,   /* events lost: series map full */
-	TCP_INFLIGHT_FULL, /* connects not timed: in-flight map full */
+	TCP_INFLIGHT_FULL, /* connects not timed: their start could not be kept */
 	TCP_UNTIMED,       /* passive opens without an RTT sample */
+	TCP_ACTIVE_UNTIMED, /* connects ended without a start: evicted, or begun before attach */
 	TCP_COUNTERS,
 };
 

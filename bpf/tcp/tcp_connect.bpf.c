@@ -4,8 +4,8 @@
  * tcp_connect: handshake latency per peer, and failed connects.
  *
  * One hook, sock:inet_sock_set_state. Active opens: entering SYN_SENT keeps a
- * start time per socket; SYN_SENT -> ESTABLISHED records the latency,
- * SYN_SENT -> CLOSE counts a failure. Passive opens: at SYN_RECV ->
+ * start time per socket (below: where); SYN_SENT -> ESTABLISHED records the
+ * latency, SYN_SENT -> CLOSE counts a failure. Passive opens: at SYN_RECV ->
  * ESTABLISHED the kernel has just measured SYN-ACK sent -> ACK received
  * into the new socket's srtt; that one sample is recorded.
  */
@@ -35,61 +35,99 @@ struct {
 	__type(value, __u64);
 } tcp_connect_failed SEC(".maps");
 
-/* Active opens in flight: socket -> time it entered SYN_SENT. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u64);
-} tcp_syn_sent SEC(".maps");
-
-/* Who called connect(): the task current at SYN_SENT (the handshake ends in
- * softirq, on whatever task). Kept only when slow events are on. */
-struct tcp_connector {
+/* What SYN_SENT keeps for an active open: its start, and who called
+ * connect() (the handshake ends in softirq, on whatever task; kept only
+ * when slow events are on). */
+struct tcp_start {
+	__u64 ns; /* 0: none, or already taken */
 	__u32 pid;
 	__u32 tid;
 	char comm[SLOW_COMM_LEN];
 };
 
+/* Where start times live, per hook flavour (user space drops the map the
+ * attached flavour does not use):
+ * - tp_btf, Linux 5.11+: the socket's own storage. It dies with the
+ *   socket, so nothing is evicted while the handshake is in flight; a
+ *   start the kernel cannot allocate (socket option memory exhausted) is
+ *   counted in inflight_full.
+ * - older kernels, raw_tp, tracepoint: an LRU hash keyed by socket. When
+ *   full it evicts the oldest start, and that connect ends counted in
+ *   active_untimed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcp_start);
+} tcp_starts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 16384); /* user space sizes it */
 	__type(key, __u64);
-	__type(value, struct tcp_connector);
-} tcp_connectors SEC(".maps");
+	__type(value, struct tcp_start);
+} tcp_syn_sent SEC(".maps");
 
 static const struct hist empty_hist;
 
-static __always_inline void keep_connector(__u64 id)
+/* Keep sk's start (in_sk: in its socket storage). */
+static __always_inline void keep_start(struct sock *sk, bool in_sk)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct tcp_connector who = { .pid = pid_tgid >> 32, .tid = (__u32)pid_tgid };
+	struct tcp_start local = {}, *s = &local;
+	__u64 id = (__u64)sk, pid_tgid;
 
-	bpf_get_current_comm(who.comm, sizeof(who.comm));
-	bpf_map_update_elem(&tcp_connectors, &id, &who, BPF_ANY);
+	if (in_sk) {
+		s = bpf_sk_storage_get(&tcp_starts, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!s) {
+			counter_inc(&tcp_counters, TCP_INFLIGHT_FULL);
+			return;
+		}
+	}
+	s->ns = bpf_ktime_get_ns();
+	if (slow_ns) {
+		pid_tgid = bpf_get_current_pid_tgid();
+		s->pid = pid_tgid >> 32;
+		s->tid = (__u32)pid_tgid;
+		bpf_get_current_comm(s->comm, sizeof(s->comm));
+	}
+	if (!in_sk && bpf_map_update_elem(&tcp_syn_sent, &id, s, BPF_ANY))
+		counter_inc(&tcp_counters, TCP_INFLIGHT_FULL);
 }
 
-/* In addition to the sample, never instead: the connector kept at SYN_SENT
- * is popped, and a slow handshake sent. */
-static __always_inline void slow_connect(__u64 id, struct tcp_conn *c, bool established,
-					 __u64 ns, __u64 end)
+/* Take sk's start into out (the connector too when slow events are on);
+ * false when none was kept. */
+static __always_inline bool take_start(struct sock *sk, bool in_sk, struct tcp_start *out)
 {
-	struct tcp_connector *kept = bpf_map_lookup_elem(&tcp_connectors, &id);
-	struct tcp_connector who = {};
+	__u64 id = (__u64)sk;
+	struct tcp_start *s;
+
+	s = in_sk ? bpf_sk_storage_get(&tcp_starts, sk, NULL, 0) : bpf_map_lookup_elem(&tcp_syn_sent, &id);
+	if (!s || !s->ns)
+		return false;
+	out->ns = s->ns;
+	if (slow_ns)
+		*out = *s;
+	if (in_sk)
+		s->ns = 0; /* cheaper than freeing it: the socket's end does */
+	else
+		bpf_map_delete_elem(&tcp_syn_sent, &id);
+	return true;
+}
+
+/* In addition to the sample, never instead: a slow handshake is sent with
+ * the connector kept at SYN_SENT. */
+static __always_inline void slow_connect(const struct tcp_start *who, struct tcp_conn *c, __u64 ns, __u64 end)
+{
 	struct slow_event *e;
 
-	if (kept) {
-		who = *kept;
-		bpf_map_delete_elem(&tcp_connectors, &id);
-	}
-	if (!established || !slow_wanted(ns))
+	if (!slow_wanted(ns))
 		return;
 	e = slow_reserve(ns, end);
 	if (!e)
 		return;
-	e->pid = who.pid;
-	e->tid = who.tid;
-	__builtin_memcpy(e->comm, who.comm, sizeof(e->comm));
+	e->pid = who->pid;
+	e->tid = who->tid;
+	__builtin_memcpy(e->comm, who->comm, sizeof(e->comm));
 	__builtin_memcpy(e->addr, c->peer.b, sizeof(e->addr));
 	e->size = c->rport;
 	e->detail = c->lport;
@@ -119,39 +157,41 @@ static __always_inline void count_failure(struct tcp_key *key)
 	*n += 1;
 }
 
-static __always_inline int on_active_end(struct sock *sk, int newstate)
+static __always_inline int on_active_end(struct sock *sk, int newstate, bool in_sk, bool btf)
 {
-	__u64 id = (__u64)sk, now = bpf_ktime_get_ns(), started;
-	__u64 *start = bpf_map_lookup_elem(&tcp_syn_sent, &id);
+	__u64 now = bpf_ktime_get_ns();
+	struct tcp_start start;
 	struct tcp_conn c;
 	struct tcp_key key;
+	bool kept = take_start(sk, in_sk, &start);
 
-	if (!start)
-		return 0; /* opened before we attached, or evicted */
-	started = *start;
-	bpf_map_delete_elem(&tcp_syn_sent, &id);
-	/* A connector left by a filtered socket is overwritten at its next
-	 * SYN_SENT, or aged out of the LRU. */
-	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
+	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
+	if (!kept) {
+		/* Began before we attached, or evicted from the LRU. */
+		counter_inc(&tcp_counters, TCP_ACTIVE_UNTIMED);
+		return 0;
+	}
 	make_key(&key, &c, c.rport, TCP_DIR_ACTIVE);
-	if (newstate == TCP_ESTABLISHED)
-		record(&key, now - started);
-	else if (newstate == TCP_CLOSE)
+	if (newstate == TCP_ESTABLISHED) {
+		record(&key, now - start.ns);
+		if (slow_ns)
+			slow_connect(&start, &c, now - start.ns, now);
+	} else if (newstate == TCP_CLOSE) {
 		count_failure(&key);
-	if (slow_ns)
-		slow_connect(id, &c, newstate == TCP_ESTABLISHED, now - started, now);
+	}
 	return 0;
 }
 
-static __always_inline int on_passive_established(struct sock *sk)
+static __always_inline int on_passive_established(struct sock *sk, bool btf)
 {
-	__u32 srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);
 	struct tcp_conn c;
 	struct tcp_key key;
+	__u32 srtt;
 
-	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
+	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
+	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);
 	if (!srtt) {
 		counter_inc(&tcp_counters, TCP_UNTIMED);
 		return 0;
@@ -161,44 +201,49 @@ static __always_inline int on_passive_established(struct sock *sk)
 	return 0;
 }
 
-static __always_inline int on_state(struct sock *sk, int oldstate, int newstate)
+/* The states first: most transitions concern neither end of a handshake
+ * and cost no read of the socket. in_sk, btf: see keep_start, read_conn. */
+static __always_inline int on_state(struct sock *sk, int oldstate, int newstate, bool in_sk, bool btf)
 {
-	__u64 id, now;
+	bool active_start = newstate == TCP_SYN_SENT, active_end = oldstate == TCP_SYN_SENT;
+	bool passive_end = oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED;
 
-	if (sk_protocol_of(sk) != IPPROTO_TCP)
+	if (!active_start && !active_end && !passive_end)
 		return 0;
-	if (newstate == TCP_SYN_SENT) {
+	if ((btf ? sk_protocol_of_btf(sk) : sk_protocol_of(sk)) != IPPROTO_TCP)
+		return 0; /* e.g. MPTCP's own socket */
+	if (active_start) {
 		/* The local port is not bound yet: filter at the end. */
-		id = (__u64)sk;
-		now = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&tcp_syn_sent, &id, &now, BPF_ANY))
-			counter_inc(&tcp_counters, TCP_INFLIGHT_FULL);
-		if (slow_ns)
-			keep_connector(id);
+		keep_start(sk, in_sk);
 		return 0;
 	}
-	if (oldstate == TCP_SYN_SENT)
-		return on_active_end(sk, newstate);
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED)
-		return on_passive_established(sk);
-	return 0;
+	if (active_end)
+		return on_active_end(sk, newstate, in_sk, btf);
+	return on_passive_established(sk, btf);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int tcp_connect_btf(__u64 *ctx)
 {
-	return on_state((struct sock *)ctx[0], (int)ctx[1], (int)ctx[2]);
+	return on_state((struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], true, true);
+}
+
+/* tp_btf without socket storage for tracing (Linux 5.5-5.10). */
+SEC("tp_btf/inet_sock_set_state")
+int tcp_connect_lru(__u64 *ctx)
+{
+	return on_state((struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], false, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int tcp_connect_raw(__u64 *ctx)
 {
-	return on_state((struct sock *)ctx[0], (int)ctx[1], (int)ctx[2]);
+	return on_state((struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], false, false);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int tcp_connect_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	return on_state((struct sock *)BPF_CORE_READ(ctx, skaddr),
-			BPF_CORE_READ(ctx, oldstate), BPF_CORE_READ(ctx, newstate));
+			BPF_CORE_READ(ctx, oldstate), BPF_CORE_READ(ctx, newstate), false, false);
 }

@@ -16,6 +16,7 @@
 /* Knobs, set by user space before load. */
 const volatile bool by_port = false;
 const volatile bool by_interface = false;
+const volatile bool has_groups = false; /* peer_groups configured: look them up */
 
 struct tcp_addr {
 	__u8 b[16];
@@ -66,17 +67,27 @@ static __always_inline void set_v4(struct tcp_addr *a, __be32 ip)
 	__builtin_memcpy(&a->b[12], &ip, 4);
 }
 
-/* Read a connection from its socket (any hook flavour); false if not IP. */
-static __always_inline bool read_conn(struct sock *sk, struct tcp_conn *c)
+/* Read a connection from its socket; false if not IP. btf: sk is a
+ * BTF-typed pointer (tp_btf), read with plain loads instead of probe-read
+ * helper calls. */
+static __always_inline bool read_conn(struct sock *sk, struct tcp_conn *c, bool btf)
 {
-	unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	unsigned short family = btf ? sk->__sk_common.skc_family : BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	if (family == AF_INET)
-		set_v4(&c->peer, BPF_CORE_READ(sk, __sk_common.skc_daddr));
-	else if (family == AF_INET6)
-		bpf_core_read(&c->peer, sizeof(c->peer), &sk->__sk_common.skc_v6_daddr);
-	else
+		set_v4(&c->peer, btf ? sk->__sk_common.skc_daddr : BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	else if (family != AF_INET6)
 		return false;
+	else if (btf)
+		__builtin_memcpy(&c->peer, &sk->__sk_common.skc_v6_daddr, sizeof(c->peer));
+	else
+		bpf_core_read(&c->peer, sizeof(c->peer), &sk->__sk_common.skc_v6_daddr);
+	if (btf) {
+		c->lport = sk->__sk_common.skc_num;
+		c->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+		c->ifindex = by_interface ? sk->sk_dst_cache->dev->ifindex : 0;
+		return true;
+	}
 	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	c->ifindex = by_interface ? BPF_CORE_READ(sk, sk_dst_cache, dev, ifindex) : 0;
@@ -114,7 +125,7 @@ static __always_inline void make_key(struct tcp_key *key, const struct tcp_conn 
 
 	__builtin_memset(key, 0, sizeof(*key));
 	__builtin_memcpy(pfx.addr, c->peer.b, sizeof(pfx.addr));
-	group = bpf_map_lookup_elem(&tcp_groups, &pfx);
+	group = has_groups ? bpf_map_lookup_elem(&tcp_groups, &pfx) : NULL;
 	if (group) {
 		key->kind = TCP_PEER_GROUP;
 		key->group = *group;

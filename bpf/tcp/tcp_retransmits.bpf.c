@@ -35,13 +35,13 @@ static __always_inline __u64 skb_segments(struct sk_buff *skb)
 	return segs ? segs : 1;
 }
 
-static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb)
+static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, bool btf)
 {
 	struct tcp_conn c;
 	struct tcp_key key;
 	__u64 *n;
 
-	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
+	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
 	make_key(&key, &c, guess_listen_port(c.lport, c.rport), TCP_DIR_NONE);
 	n = map_lookup_or_init(&tcp_retrans_segs, &key, &zero);
@@ -59,7 +59,7 @@ int tcp_retrans_btf(__u64 *ctx)
 {
 	if (TCP_RETRANSMIT_ERR(ctx))
 		return 0;
-	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1]);
+	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1], true);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
@@ -67,7 +67,7 @@ int tcp_retrans_raw(__u64 *ctx)
 {
 	if (TCP_RETRANSMIT_ERR(ctx))
 		return 0;
-	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1]);
+	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1], false);
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
@@ -80,5 +80,5 @@ int tcp_retrans_tp(void *ctx)
 	retransmit_record_ptrs(ctx, &sk, &skb, &err);
 	if (err)
 		return 0;
-	return on_retransmit(sk, skb);
+	return on_retransmit(sk, skb, false);
 }

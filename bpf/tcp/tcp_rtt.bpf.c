@@ -102,11 +102,11 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 
 /* ---- tcp:tcp_probe fallback ---- */
 
-static __always_inline int on_probe(struct sock *sk)
+static __always_inline int on_probe(struct sock *sk, bool btf)
 {
 	struct tcp_conn c;
 
-	if (!read_conn(sk, &c) || !ports_pass(c.lport, c.rport))
+	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
 	record(&c, BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3);
 	return 0;
@@ -115,13 +115,13 @@ static __always_inline int on_probe(struct sock *sk)
 SEC("tp_btf/tcp_probe")
 int tcp_rtt_probe_btf(__u64 *ctx)
 {
-	return on_probe((struct sock *)ctx[0]);
+	return on_probe((struct sock *)ctx[0], true);
 }
 
 SEC("raw_tp/tcp_probe")
 int tcp_rtt_probe_raw(__u64 *ctx)
 {
-	return on_probe((struct sock *)ctx[0]);
+	return on_probe((struct sock *)ctx[0], false);
 }
 
 /* The classic record carries no socket pointer before 6.x: decode its

@@ -27,7 +27,8 @@ const (
 	TCPRTTDefault      = "tcp_rtt: default (sock_ops)"
 	TCPRTTProbe        = `tcp_rtt: hook = "tp_btf" (tcp_probe)`
 	TCPFloorSetState   = "floor: tp_btf inet_sock_set_state"
-	TCPConnectDefault  = "tcp_connect: default (tp_btf)"
+	TCPConnectDefault  = "tcp_connect: default (tp_btf, start times in socket storage)"
+	TCPConnectStartMap = "tcp_connect: tp_btf, start times in the LRU map (fallback before Linux 5.11)"
 	TCPConnectBpftrace = "bpftrace connect latency (inet_sock_set_state tracepoint)"
 	tcpMsgSize         = 64
 	// tcpWarmTrips takes a new connection past TCP's quick-ack start, so
@@ -272,6 +273,14 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 	}
 	w := &tcpConnects{env: env}
 	server := env.link.B4.String()
+	connect := func(setup ...func(probe.Probe)) func(testing.TB) (*Running, error) {
+		return func(t testing.TB) (*Running, error) {
+			return startRegistered(t, tcp.NameConnect, tcp.DefaultConfig(), "tcp_connect", "tcp_connect",
+				func(p probe.Probe) (uint64, error) {
+					return seriesCount(p, tcp.MeasurementConnect, map[string]string{"direction": "active", "peer": server})
+				}, setup...)
+		}
+	}
 	return w, []Variant{
 		{Name: TCPBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
 		{Name: TCPFloorSetState, Role: Floor, Start: func(t testing.TB) (*Running, error) {
@@ -279,12 +288,9 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 		}},
 		// The client's SYN_SENT -> ESTABLISHED is recorded before connect
 		// returns: exactly one active sample per connection.
-		{Name: TCPConnectDefault, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: func(t testing.TB) (*Running, error) {
-			return startRegistered(t, tcp.NameConnect, tcp.DefaultConfig(), "tcp_connect", "tcp_connect",
-				func(p probe.Probe) (uint64, error) {
-					return seriesCount(p, tcp.MeasurementConnect, map[string]string{"direction": "active", "peer": server})
-				})
-		}},
+		{Name: TCPConnectDefault, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect()},
+		{Name: TCPConnectStartMap, Role: Probe, Records: 1, Floor: TCPFloorSetState,
+			Start: connect(func(p probe.Probe) { tcp.UseStartMap(p, tcp.DefaultStartSlots) })},
 		{Name: TCPConnectBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceConnect, []string{"inet_sock_set_s"}, "inet_sock_set_s")
 		}},

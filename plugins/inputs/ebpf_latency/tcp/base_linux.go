@@ -22,6 +22,7 @@ const (
 
 	varByPort       = tcpbpf.ConnectVarByPort
 	varByInterface  = tcpbpf.ConnectVarByInterface
+	varHasGroups    = tcpbpf.ConnectVarHasGroups
 	varFilterPorts  = tcpbpf.ConnectVarFilterPorts
 	varWatchedPorts = tcpbpf.ConnectVarWatchedPorts
 )
@@ -43,6 +44,8 @@ type base struct {
 	att    *hooks.Attached
 	tags   *tagger
 	expiry peerExpiry
+	// prepare, if set, edits a flavour's spec after the shared knobs.
+	prepare func(spec *ebpf.CollectionSpec) error
 }
 
 // attach loads spec through the first flavour that works, after sizing
@@ -55,7 +58,13 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: pin,
 		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
-			return prepareSpec(spec, b.cfg, len(prefixes), seriesMaps)
+			if err := prepareSpec(spec, b.cfg, len(prefixes), seriesMaps); err != nil {
+				return err
+			}
+			if b.prepare != nil {
+				return b.prepare(spec)
+			}
+			return nil
 		},
 	})
 	if err != nil {
@@ -95,7 +104,26 @@ func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMap
 	return hooks.SetKnobs(spec, map[string]any{
 		varByPort:      cfg.ByPort,
 		varByInterface: cfg.ByInterface,
+		varHasGroups:   prefixes > 0,
 	}, portKnobs(cfg))
+}
+
+// dropUnreferenced removes the named maps that no program left in spec
+// uses, so that they are never created.
+func dropUnreferenced(spec *ebpf.CollectionSpec, names ...string) {
+	used := map[string]bool{}
+	for _, prog := range spec.Programs {
+		for _, ins := range prog.Instructions {
+			if ref := ins.Reference(); ref != "" {
+				used[ref] = true
+			}
+		}
+	}
+	for _, name := range names {
+		if !used[name] {
+			delete(spec.Maps, name)
+		}
+	}
 }
 
 // portKnobs are the `ports` filter's knobs (tcp_ports.bpf.h).

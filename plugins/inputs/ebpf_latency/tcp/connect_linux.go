@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
@@ -15,11 +16,20 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
+// connectFlavours lists tcp_connect's hooks, best first. tp_btf comes
+// twice: with start times in socket storage (Linux 5.11+), then with the
+// LRU map every other flavour uses.
 var connectFlavours = []hooks.Flavour{
 	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectBtf, Group: "sock", Event: "inet_sock_set_state"}}},
+	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectLru, Group: "sock", Event: "inet_sock_set_state"}}},
 	{Kind: hooks.RawTP, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectRaw, Group: "sock", Event: "inet_sock_set_state"}}},
 	{Kind: hooks.Tracepoint, Hooks: []hooks.Hook{{Program: tcpbpf.ConnectProgTcpConnectTp, Group: "sock", Event: "inet_sock_set_state"}}},
 }
+
+// DefaultStartSlots sizes the LRU map of connects in flight where socket
+// storage is unavailable; past it the oldest start is evicted (counted in
+// active_untimed when its connect ends).
+const DefaultStartSlots = 16384
 
 // connectProbe is tcp_connect: handshake latency and failed connects.
 type connectProbe struct {
@@ -29,10 +39,16 @@ type connectProbe struct {
 	events  *slowevent.Reader
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
+
+	// UseStartMap forces the LRU fallback (noSocketStorage) and sizes it.
+	noSocketStorage bool
+	startSlots      uint32
 }
 
 func newConnectProbe(cfg *Config, log telegraf.Logger) probe.Probe {
-	return &connectProbe{base: base{name: NameConnect, cfg: cfg, log: log}}
+	p := &connectProbe{base: base{name: NameConnect, cfg: cfg, log: log}, startSlots: DefaultStartSlots}
+	p.prepare = p.prepareStarts
+	return p
 }
 
 func (p *connectProbe) Start() error {
@@ -47,7 +63,11 @@ func (p *connectProbe) Start() error {
 		return err
 	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
-	if err := p.attach(spec, connectFlavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
+	flavours := connectFlavours
+	if p.noSocketStorage {
+		flavours = flavours[1:]
+	}
+	if err := p.attach(spec, flavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
 		return err
 	}
 	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.ConnectMapTcpConnectHists)
@@ -61,8 +81,35 @@ func (p *connectProbe) Start() error {
 		return err
 	}
 	p.reader, p.events, p.emitter = reader, events, histogram.NewEmitter(p.Histograms())
-	p.log.Infof("%s: attached through %s%s", p.name, p.att.Kind, p.cfg.Describe())
+	p.log.Infof("%s: attached through %s, %s%s", p.name, p.att.Kind, p.startsWhere(), p.cfg.Describe())
 	return nil
+}
+
+// UseStartMap makes a tcp_connect probe, before Start, keep start times in
+// the LRU map of slots connects in flight, as on kernels without socket
+// storage for tracing programs: tests and benchmarks compare the two.
+func UseStartMap(p probe.Probe, slots uint32) {
+	c := p.(*connectProbe)
+	c.noSocketStorage, c.startSlots = true, slots
+}
+
+// prepareStarts sizes the LRU map of starts and drops whichever start map
+// the flavour's program does not use: a kernel without socket storage
+// could not even create that map.
+func (p *connectProbe) prepareStarts(spec *ebpf.CollectionSpec) error {
+	if m, ok := spec.Maps[tcpbpf.ConnectMapTcpSynSent]; ok {
+		m.MaxEntries = p.startSlots
+	}
+	dropUnreferenced(spec, tcpbpf.ConnectMapTcpStarts, tcpbpf.ConnectMapTcpSynSent)
+	return nil
+}
+
+// startsWhere says where the attached flavour keeps start times.
+func (p *connectProbe) startsWhere() string {
+	if _, ok := p.att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]; ok {
+		return "start times in socket storage"
+	}
+	return fmt.Sprintf("start times in an LRU map of %d connects in flight (no socket storage for tracing programs before Linux 5.11)", p.startSlots)
 }
 
 func (p *connectProbe) Gather(acc telegraf.Accumulator) error {

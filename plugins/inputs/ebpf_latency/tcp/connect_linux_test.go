@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
 // Every connection made is counted once on each side, through every hook,
@@ -15,8 +16,16 @@ import (
 func TestConnectExactCounts(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const conns, fails = 7, 3
-	for _, hook := range []string{"tp_btf", "raw_tp", "tracepoint"} {
-		t.Run(hook, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, hook string
+		setup      []func(probe.Probe)
+	}{
+		{name: "tp_btf", hook: "tp_btf"},
+		{name: "tp_btf LRU fallback", hook: "tp_btf", setup: []func(probe.Probe){useStartMap(DefaultStartSlots)}},
+		{name: "raw_tp", hook: "raw_tp"},
+		{name: "tracepoint", hook: "tracepoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			l := testenv.NewVethLink(t)
 			port := serve(t, l.B)
 			closed := port + 1
@@ -24,9 +33,9 @@ func TestConnectExactCounts(t *testing.T) {
 				closed = port - 1
 			}
 			cfg := DefaultConfig()
-			cfg.Hook, cfg.Ports = hook, []int{port, closed}
-			p := startProbe(t, NameConnect, cfg)
-			require.Equal(t, hook, p.Status().Hook)
+			cfg.Hook, cfg.Ports = tc.hook, []int{port, closed}
+			p := startProbe(t, NameConnect, cfg, tc.setup...)
+			require.Equal(t, tc.hook, p.Status().Hook)
 
 			for _, server := range []netip.Addr{l.B4, l.B6} {
 				for i := 0; i < conns; i++ {
@@ -54,6 +63,7 @@ func TestConnectExactCounts(t *testing.T) {
 				"peer=" + l.B6.String(): fails,
 			}, counterSeries(t, acc, MeasurementFailures, FieldFailed))
 			require.Zero(t, p.Status().Counters["passive_untimed"])
+			require.Zero(t, p.Status().Counters["active_untimed"])
 		})
 	}
 }

@@ -18,7 +18,7 @@ const (
 )
 
 var (
-	counterNames    = []string{"peers_folded", "series_full", "inflight_full", "passive_untimed"}
+	counterNames    = []string{"peers_folded", "series_full", "inflight_full", "passive_untimed", "active_untimed"}
 	armCounterNames = []string{"sockets_armed", "sockets_arm_failed"}
 	directionNames  = []string{"none", "active", "passive"}
 )

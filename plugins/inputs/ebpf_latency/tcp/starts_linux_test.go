@@ -1,0 +1,74 @@
+package tcp
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+)
+
+// useStartMap is UseStartMap as a startProbe setup.
+func useStartMap(slots uint32) func(probe.Probe) {
+	return func(p probe.Probe) { UseStartMap(p, slots) }
+}
+
+// Connects to a peer that never answers stay in SYN_SENT until closed.
+// With start times in socket storage every one of them is timed however
+// many are in flight; with the LRU fallback holding fewer than are in
+// flight, the evicted ones end counted in active_untimed, and each connect
+// is either a counted failure or untimed, never lost silently.
+func TestConnectStartsInFlightAreAllAccountedFor(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const inFlight, slots = 200, 16
+	for _, tc := range []struct {
+		name  string
+		setup []func(probe.Probe)
+	}{
+		{name: "socket storage"},
+		{name: "LRU fallback", setup: []func(probe.Probe){useStartMap(slots)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := testenv.NewVethLink(t)
+			silent := l.V4(99)
+			// B drops frames for a MAC it does not own: the SYNs vanish.
+			l.A.IP(t, "neigh", "add", silent.String(), "lladdr", "02:00:00:00:00:99", "dev", l.IfA, "nud", "permanent")
+			const port = 7
+			cfg := DefaultConfig()
+			cfg.Ports = []int{port}
+			p := startProbe(t, NameConnect, cfg, tc.setup...).(*connectProbe)
+			_, inSocket := p.att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]
+			_, inMap := p.att.Collection.Maps[tcpbpf.ConnectMapTcpSynSent]
+			require.Equal(t, tc.setup == nil, inSocket, "socket storage map loaded")
+			require.Equal(t, tc.setup != nil, inMap, "LRU map loaded")
+
+			fds := make([]int, 0, inFlight)
+			l.A.Run(t, func() {
+				for i := 0; i < inFlight; i++ {
+					fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+					require.NoError(t, err)
+					fds = append(fds, fd)
+					err = unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: silent.As4()})
+					require.ErrorIs(t, err, unix.EINPROGRESS)
+				}
+			})
+			for _, fd := range fds { // SYN_SENT -> CLOSE: a failed connect
+				require.NoError(t, unix.Close(fd))
+			}
+
+			failed := counterSeries(t, gather(t, p), MeasurementFailures, FieldFailed)["peer="+silent.String()]
+			st := p.Status()
+			untimed := st.Counters["active_untimed"]
+			require.Zero(t, st.Counters["inflight_full"])
+			require.Equal(t, uint64(inFlight), failed+untimed, "every connect is a failure or counted untimed")
+			if tc.setup == nil {
+				require.Zero(t, untimed, "nothing evicted from socket storage")
+			} else {
+				require.GreaterOrEqual(t, untimed, uint64(inFlight-slots), "at most %d starts fit", slots)
+			}
+		})
+	}
+}

@@ -44,11 +44,14 @@ type ConnectTcpPrefix struct {
 }
 
 type ConnectTcpStart struct {
-	_    structs.HostLayout
-	Ns   uint64
-	Pid  uint32
-	Tid  uint32
-	Comm [16]int8
+	_   structs.HostLayout
+	Ns  uint64
+	Who struct {
+		_    structs.HostLayout
+		Pid  uint32
+		Tid  uint32
+		Comm [16]int8
+	}
 }
 
 // Names of all BPF objects in the ELF.

@@ -37,6 +37,13 @@ type RttTcpKey struct {
 	Direction uint8
 }
 
+type RttTcpOwner struct {
+	_    structs.HostLayout
+	Pid  uint32
+	Tid  uint32
+	Comm [16]int8
+}
+
 type RttTcpPrefix struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -48,11 +55,15 @@ type RttTcpPrefix struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	RttMapHistEpoch       = "hist_epoch"
+	RttMapSlowBucket      = "slow_bucket"
+	RttMapSlowCounters    = "slow_counters"
+	RttMapSlowEvents      = "slow_events"
 	RttMapTcpCounters     = "tcp_counters"
 	RttMapTcpFolded       = "tcp_folded"
 	RttMapTcpGroups       = "tcp_groups"
 	RttMapTcpPeers        = "tcp_peers"
 	RttMapTcpRttHists     = "tcp_rtt_hists"
+	RttMapTcpRttOwners    = "tcp_rtt_owners"
 	RttProgTcpRttProbeBtf = "tcp_rtt_probe_btf"
 	RttProgTcpRttProbeRaw = "tcp_rtt_probe_raw"
 	RttProgTcpRttProbeTp  = "tcp_rtt_probe_tp"
@@ -62,6 +73,9 @@ const (
 	RttVarFilterPorts     = "filter_ports"
 	RttVarHasGroups       = "has_groups"
 	RttVarHistScheme      = "hist_scheme"
+	RttVarSlowBurstNs     = "slow_burst_ns"
+	RttVarSlowNs          = "slow_ns"
+	RttVarSlowTokenNs     = "slow_token_ns"
 	RttVarWatchedPorts    = "watched_ports"
 )
 
@@ -117,12 +131,16 @@ type RttProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RttMapSpecs struct {
-	HistEpoch   *ebpf.MapSpec `ebpf:"hist_epoch"`
-	TcpCounters *ebpf.MapSpec `ebpf:"tcp_counters"`
-	TcpFolded   *ebpf.MapSpec `ebpf:"tcp_folded"`
-	TcpGroups   *ebpf.MapSpec `ebpf:"tcp_groups"`
-	TcpPeers    *ebpf.MapSpec `ebpf:"tcp_peers"`
-	TcpRttHists *ebpf.MapSpec `ebpf:"tcp_rtt_hists"`
+	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket   *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents   *ebpf.MapSpec `ebpf:"slow_events"`
+	TcpCounters  *ebpf.MapSpec `ebpf:"tcp_counters"`
+	TcpFolded    *ebpf.MapSpec `ebpf:"tcp_folded"`
+	TcpGroups    *ebpf.MapSpec `ebpf:"tcp_groups"`
+	TcpPeers     *ebpf.MapSpec `ebpf:"tcp_peers"`
+	TcpRttHists  *ebpf.MapSpec `ebpf:"tcp_rtt_hists"`
+	TcpRttOwners *ebpf.MapSpec `ebpf:"tcp_rtt_owners"`
 }
 
 // RttVariableSpecs contains global variables before they are loaded into the kernel.
@@ -134,6 +152,9 @@ type RttVariableSpecs struct {
 	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
 	HasGroups    *ebpf.VariableSpec `ebpf:"has_groups"`
 	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs  *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs       *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs  *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
@@ -157,22 +178,30 @@ func (o *RttObjects) Close() error {
 //
 // It can be passed to LoadRttObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RttMaps struct {
-	HistEpoch   *ebpf.Map `ebpf:"hist_epoch"`
-	TcpCounters *ebpf.Map `ebpf:"tcp_counters"`
-	TcpFolded   *ebpf.Map `ebpf:"tcp_folded"`
-	TcpGroups   *ebpf.Map `ebpf:"tcp_groups"`
-	TcpPeers    *ebpf.Map `ebpf:"tcp_peers"`
-	TcpRttHists *ebpf.Map `ebpf:"tcp_rtt_hists"`
+	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket   *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents   *ebpf.Map `ebpf:"slow_events"`
+	TcpCounters  *ebpf.Map `ebpf:"tcp_counters"`
+	TcpFolded    *ebpf.Map `ebpf:"tcp_folded"`
+	TcpGroups    *ebpf.Map `ebpf:"tcp_groups"`
+	TcpPeers     *ebpf.Map `ebpf:"tcp_peers"`
+	TcpRttHists  *ebpf.Map `ebpf:"tcp_rtt_hists"`
+	TcpRttOwners *ebpf.Map `ebpf:"tcp_rtt_owners"`
 }
 
 func (m *RttMaps) Close() error {
 	return _RttClose(
 		m.HistEpoch,
+		m.SlowBucket,
+		m.SlowCounters,
+		m.SlowEvents,
 		m.TcpCounters,
 		m.TcpFolded,
 		m.TcpGroups,
 		m.TcpPeers,
 		m.TcpRttHists,
+		m.TcpRttOwners,
 	)
 }
 
@@ -185,6 +214,9 @@ type RttVariables struct {
 	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
 	HasGroups    *ebpf.Variable `ebpf:"has_groups"`
 	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs  *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs       *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs  *ebpf.Variable `ebpf:"slow_token_ns"`
 	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
 }
 

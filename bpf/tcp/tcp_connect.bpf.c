@@ -15,9 +15,8 @@
 #include "core_fixes.bpf.h"
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
-#include "slow_event.bpf.h"
 #include "tcp.h"
-#include "tcp_peer.bpf.h"
+#include "tcp_slow.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -40,9 +39,7 @@ struct {
  * when slow events are on). */
 struct tcp_start {
 	__u64 ns; /* 0: none, or already taken */
-	__u32 pid;
-	__u32 tid;
-	char comm[SLOW_COMM_LEN];
+	struct tcp_owner who;
 };
 
 /* Where start times live, per hook flavour (user space drops the map the
@@ -74,7 +71,7 @@ static const struct hist empty_hist;
 static __always_inline void keep_start(struct sock *sk, bool in_sk)
 {
 	struct tcp_start local = {}, *s = &local;
-	__u64 id = (__u64)sk, pid_tgid;
+	__u64 id = (__u64)sk;
 
 	if (in_sk) {
 		s = bpf_sk_storage_get(&tcp_starts, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
@@ -84,12 +81,8 @@ static __always_inline void keep_start(struct sock *sk, bool in_sk)
 		}
 	}
 	s->ns = bpf_ktime_get_ns();
-	if (slow_ns) {
-		pid_tgid = bpf_get_current_pid_tgid();
-		s->pid = pid_tgid >> 32;
-		s->tid = (__u32)pid_tgid;
-		bpf_get_current_comm(s->comm, sizeof(s->comm));
-	}
+	if (slow_ns)
+		owner_set_current(&s->who);
 	if (!in_sk && bpf_map_update_elem(&tcp_syn_sent, &id, s, BPF_ANY))
 		counter_inc(&tcp_counters, TCP_INFLIGHT_FULL);
 }
@@ -114,25 +107,6 @@ static __always_inline bool take_start(struct sock *sk, bool in_sk, struct tcp_s
 	return true;
 }
 
-/* In addition to the sample, never instead: a slow handshake is sent with
- * the connector kept at SYN_SENT. */
-static __always_inline void slow_connect(const struct tcp_start *who, struct tcp_conn *c, __u64 ns, __u64 end)
-{
-	struct slow_event *e;
-
-	if (!slow_wanted(ns))
-		return;
-	e = slow_reserve(ns, end);
-	if (!e)
-		return;
-	e->pid = who->pid;
-	e->tid = who->tid;
-	__builtin_memcpy(e->comm, who->comm, sizeof(e->comm));
-	__builtin_memcpy(e->addr, c->peer.b, sizeof(e->addr));
-	e->size = c->rport;
-	e->detail = c->lport;
-	slow_submit(e);
-}
 static const __u64 zero;
 
 static __always_inline void record(struct tcp_key *key, __u64 ns)
@@ -176,7 +150,7 @@ static __always_inline int on_active_end(struct sock *sk, int newstate, bool in_
 	if (newstate == TCP_ESTABLISHED) {
 		record(&key, now - start.ns);
 		if (slow_ns)
-			slow_connect(&start, &c, now - start.ns, now);
+			slow_conn(&c, now - start.ns, now, &start.who);
 	} else if (newstate == TCP_CLOSE) {
 		count_failure(&key);
 	}

@@ -8,6 +8,9 @@
  * the kernel calls back once per RTT window with that window's measured
  * sample (Linux 6.10+; the smoothed RTT before). Fallback, tcp:tcp_probe:
  * the smoothed RTT at every received segment, far costlier.
+ *
+ * A sample at or above slow_threshold is also a slow event, with the peer
+ * and, for sockets that connected under sock_ops, who called connect().
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -16,7 +19,7 @@
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
 #include "tcp.h"
-#include "tcp_peer.bpf.h"
+#include "tcp_slow.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -28,6 +31,22 @@ struct {
 } tcp_rtt_hists SEC(".maps");
 
 static const struct hist empty_hist;
+
+/* Who called connect(), kept in the socket's storage at
+ * BPF_SOCK_OPS_TCP_CONNECT_CB. Slow events only; user space drops the map
+ * on the tcp_probe fallback, which never knows the owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcp_owner);
+} tcp_rtt_owners SEC(".maps");
+
+/* An RTT sample as a slow event if it is one. */
+static __always_inline void slow_rtt(const struct tcp_conn *c, __u64 rtt_us, const struct tcp_owner *who)
+{
+	slow_conn(c, rtt_us * 1000, bpf_ktime_get_ns(), who);
+}
 
 static __always_inline void record(const struct tcp_conn *c, __u64 rtt_us)
 {
@@ -77,12 +96,40 @@ static __always_inline bool sock_ops_conn(struct bpf_sock_ops *skops, struct tcp
 	return true;
 }
 
+/* skops->sk, read once: the verifier must see the NULL check on the very
+ * register the helper gets. */
+static __always_inline struct bpf_sock *sock_ops_sk(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+
+	asm volatile("" : "+r"(sk));
+	return sk;
+}
+
+static __always_inline void keep_owner(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = sock_ops_sk(skops);
+	struct tcp_owner *who;
+
+	if (!sk)
+		return;
+	who = bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (who) /* else its events go without pid and comm */
+		owner_set_current(who);
+}
+
 SEC("sockops")
 int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 {
+	struct bpf_sock *sk;
 	struct tcp_conn c;
+	__u32 rtt_us;
 
 	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		if (slow_ns)
+			keep_owner(skops);
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		if (!sock_ops_conn(skops, &c) || !ports_pass(c.lport, c.rport))
@@ -94,7 +141,10 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 		if (!sock_ops_conn(skops, &c) || !ports_pass(c.lport, c.rport))
 			break;
 		c.ifindex = sock_ops_ifindex(skops);
-		record(&c, sock_ops_rtt_us(skops));
+		rtt_us = sock_ops_rtt_us(skops);
+		record(&c, rtt_us);
+		if (slow_ns && (sk = sock_ops_sk(skops)))
+			slow_rtt(&c, rtt_us, bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, 0));
 		break;
 	}
 	return 1;
@@ -105,10 +155,14 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 static __always_inline int on_probe(struct sock *sk, bool btf)
 {
 	struct tcp_conn c;
+	__u64 rtt_us;
 
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
-	record(&c, BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3);
+	rtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	record(&c, rtt_us);
+	if (slow_ns)
+		slow_rtt(&c, rtt_us, NULL);
 	return 0;
 }
 
@@ -133,6 +187,7 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 	__u8 sa[28];
 	__u16 family;
 	struct tcp_conn c = {};
+	__u64 rtt_us;
 
 	bpf_core_read(sa, sizeof(sa), &ctx->daddr);
 	__builtin_memcpy(&family, sa, 2);
@@ -150,6 +205,9 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 	c.rport = BPF_CORE_READ(ctx, dport);
 	if (!ports_pass(c.lport, c.rport))
 		return 0;
-	record(&c, BPF_CORE_READ(ctx, srtt));
+	rtt_us = BPF_CORE_READ(ctx, srtt);
+	record(&c, rtt_us);
+	if (slow_ns)
+		slow_rtt(&c, rtt_us, NULL);
 	return 0;
 }

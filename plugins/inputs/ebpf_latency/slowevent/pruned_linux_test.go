@@ -31,6 +31,7 @@ func TestSlowEventCodeIsPrunedWhenOff(t *testing.T) {
 		"func":        {funcbpf.LoadFunc, funcbpf.FuncProgFuncReturn},
 		"tcp_connect": {tcpbpf.LoadConnect, tcpbpf.ConnectProgTcpConnectBtf},
 		"runq":        {runqbpf.LoadRunq, runqbpf.RunqProgRunqSwitchBtf},
+		"tcp_rtt":     {tcpbpf.LoadRtt, tcpbpf.RttProgTcpRttSockops},
 	} {
 		t.Run(name, func(t *testing.T) {
 			off := ringbufCalls(t, tt.load, slowevent.DefaultConfig())

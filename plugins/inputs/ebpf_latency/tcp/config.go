@@ -32,8 +32,8 @@ type Config struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
-	// Slow events (tcp_connect's active handshakes): slow_threshold,
-	// slow_events_per_second.
+	// Slow events (tcp_connect's active handshakes, tcp_rtt's samples):
+	// slow_threshold, slow_events_per_second.
 	slowevent.Config
 }
 

@@ -3,7 +3,6 @@ package tcp
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -140,18 +139,10 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 	return p.expire()
 }
 
-// emitSlowEvents writes the slow active handshakes since the last gather:
-// tag direction, fields who called connect() and the peer's address and
-// port, and the local port.
+// emitSlowEvents writes the slow active handshakes since the last gather
+// (tag direction; fields: slowPeerFields).
 func (p *connectProbe) emitSlowEvents(acc telegraf.Accumulator) {
-	for _, e := range p.events.Take() {
-		fields := map[string]any{
-			"peer":       netip.AddrFrom16(e.Addr).Unmap().String(),
-			"peer_port":  uint64(e.Size),
-			"local_port": e.Detail,
-		}
-		slowevent.Emit(acc, p.name, &e, map[string]string{"direction": "active"}, fields)
-	}
+	emitPeerEvents(acc, p.name, p.events, map[string]string{"direction": "active"})
 }
 
 func (p *connectProbe) Status() probe.Status {

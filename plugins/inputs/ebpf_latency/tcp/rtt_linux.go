@@ -1,9 +1,11 @@
 package tcp
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
@@ -11,6 +13,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
 // rttFlavours lists tcp_rtt's hooks, best first: sock_ops on the cgroup v2
@@ -35,12 +38,19 @@ type rttProbe struct {
 	base
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
+	events  *slowevent.Reader
 	armed   map[string]uint64 // counts of the start-time arming of old connections
 	cgroup  string            // cgroup v2 directory for sock_ops; "" finds the mount
 }
 
 func newRTTProbe(cfg *Config, log telegraf.Logger) probe.Probe {
-	return &rttProbe{base: base{name: NameRTT, cfg: cfg, log: log}}
+	p := &rttProbe{base: base{name: NameRTT, cfg: cfg, log: log}}
+	// The connect() callers' map serves sock_ops only.
+	p.prepare = func(spec *ebpf.CollectionSpec) error {
+		dropUnreferenced(spec, tcpbpf.RttMapTcpRttOwners)
+		return nil
+	}
+	return p
 }
 
 func (p *rttProbe) Start() error {
@@ -49,6 +59,9 @@ func (p *rttProbe) Start() error {
 		return fmt.Errorf("reading the embedded tcp_rtt object: %w", err)
 	}
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
+		return err
+	}
+	if err := p.cfg.Prepare(spec); err != nil {
 		return err
 	}
 	pin := p.cfg.pin(hooks.SockOps, hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
@@ -70,14 +83,19 @@ func (p *rttProbe) Start() error {
 		p.Stop()
 		return err
 	}
-	p.reader, p.emitter = reader, histogram.NewEmitter(p.Histograms())
+	events, err := p.cfg.NewReader(p.att.Collection)
+	if err != nil {
+		p.Stop()
+		return err
+	}
+	p.reader, p.events, p.emitter = reader, events, histogram.NewEmitter(p.Histograms())
 	p.armed = map[string]uint64{}
 	if p.att.Kind == hooks.SockOps {
 		p.armOld()
 	} else {
 		p.log.Warnf("%s: measuring through tcp:tcp_probe (%s): smoothed RTT at every received segment, costly on busy hosts", p.name, p.att.Kind)
 	}
-	p.log.Infof("%s: attached through %s", p.name, p.att.Kind)
+	p.log.Infof("%s: attached through %s%s", p.name, p.att.Kind, p.cfg.Describe())
 	return nil
 }
 
@@ -103,6 +121,7 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
+	emitPeerEvents(acc, p.name, p.events, nil)
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
 		if p.keep(tcpbpf.RttMapTcpRttHists, k, iv.Count(), now) {
 			p.emitter.Emit(acc, MeasurementRTT, p.tags.tags(k), iv, now)
@@ -115,9 +134,15 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 }
 
 func (p *rttProbe) Status() probe.Status {
-	st := p.base.Status()
+	st := p.events.Counters(p.base.Status())
 	for k, v := range p.armed {
 		st.Counters[k] = v
 	}
 	return st
+}
+
+func (p *rttProbe) Stop() error {
+	err := p.events.Close()
+	p.events = nil
+	return errors.Join(err, p.base.Stop())
 }

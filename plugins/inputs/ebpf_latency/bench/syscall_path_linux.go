@@ -27,6 +27,10 @@ const (
 	SysRawTP    = `syscall: hook = "raw_tp"`
 	SysComms    = `syscall: comms = ["bench-*"]`
 	SysLog2x4   = `syscall: buckets = "log2x4"`
+	SysByCgroup = "syscall: by_cgroup = true"
+	// SysCgroupsFilter keeps the workload's cgroup (the root's, where the
+	// test runs): every timed syscall also pays the exclusion lookup.
+	SysCgroupsFilter = `syscall: by_cgroup, cgroups = ["/"]`
 	// SysCounted times the getppid loop itself: ebpf_exporter publishes the
 	// same case (a getpid loop with a map update per call).
 	SysCounted   = `syscall: syscalls = ["getppid"] (counted)`
@@ -149,6 +153,10 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 		{Name: SysRawTP, Role: Probe, Records: records, Floor: SysFloorRaw, Start: probeWith(func(c *syscall.Config) { c.Hook = syscall.HookRawTP })},
 		{Name: SysComms, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-*"} })},
 		{Name: SysLog2x4, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Buckets = histogram.SchemeLog2x4 })},
+		{Name: SysByCgroup, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.ByCgroup = true })},
+		{Name: SysCgroupsFilter, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) {
+			c.ByCgroup, c.Cgroups = true, []string{"/"}
+		})},
 	}
 	if !timed {
 		variants = append(variants, Variant{Name: SysCounted, Role: Probe, Records: 1, Floor: SysFloorBTF,

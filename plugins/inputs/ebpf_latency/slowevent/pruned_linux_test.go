@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 	"github.com/stretchr/testify/require"
 
 	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
@@ -46,32 +45,8 @@ func TestSlowEventCodeIsPrunedWhenOff(t *testing.T) {
 }
 
 // ringbufCalls loads the object with cfg and counts, per program, the
-// references to the slow_events ring buffer the verifier kept (the
-// translated form names helpers by address, maps by ID).
+// references to the slow_events ring buffer the verifier kept.
 func ringbufCalls(t *testing.T, load func() (*ebpf.CollectionSpec, error), cfg slowevent.Config) map[string]int {
 	t.Helper()
-	spec, err := load()
-	require.NoError(t, err)
-	require.NoError(t, cfg.Prepare(spec))
-	coll, err := ebpf.NewCollection(spec)
-	require.NoError(t, err)
-	defer coll.Close()
-	ring, err := coll.Maps["slow_events"].Info()
-	require.NoError(t, err)
-	ringID, ok := ring.ID()
-	require.True(t, ok)
-	calls := map[string]int{}
-	for name, prog := range coll.Programs {
-		info, err := prog.Info()
-		require.NoError(t, err)
-		insns, err := info.Instructions()
-		require.NoError(t, err)
-		calls[name] = 0
-		for _, ins := range insns {
-			if ins.IsLoadFromMap() && ins.Src == asm.PseudoMapFD && uint32(ins.Constant) == uint32(ringID) {
-				calls[name]++
-			}
-		}
-	}
-	return calls
+	return testenv.MapReferences(t, load, cfg.Prepare, "slow_events")
 }

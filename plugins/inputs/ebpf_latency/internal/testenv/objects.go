@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/stretchr/testify/require"
 )
 
@@ -64,4 +65,38 @@ func RequireFreed(t testing.TB, objs Objects) {
 			return errors.Is(err, os.ErrNotExist)
 		}, 5*time.Second, 10*time.Millisecond, "map %d still exists", id)
 	}
+}
+
+// MapReferences loads the object load reads, after prepare sets its knobs,
+// and counts, per program, the references to map mapName the verifier kept
+// in the translated instructions (which name maps by ID): code a knob
+// turned off leaves none.
+func MapReferences(t testing.TB, load func() (*ebpf.CollectionSpec, error), prepare func(*ebpf.CollectionSpec) error, mapName string) map[string]int {
+	t.Helper()
+	spec, err := load()
+	require.NoError(t, err)
+	require.NoError(t, prepare(spec))
+	coll, err := ebpf.NewCollection(spec)
+	require.NoError(t, err)
+	defer coll.Close()
+	m := coll.Maps[mapName]
+	require.NotNil(t, m, "no map %s", mapName)
+	mi, err := m.Info()
+	require.NoError(t, err)
+	mapID, ok := mi.ID()
+	require.True(t, ok)
+	refs := map[string]int{}
+	for name, prog := range coll.Programs {
+		info, err := prog.Info()
+		require.NoError(t, err)
+		insns, err := info.Instructions()
+		require.NoError(t, err)
+		refs[name] = 0
+		for _, ins := range insns {
+			if ins.IsLoadFromMap() && ins.Src == asm.PseudoMapFD && uint32(ins.Constant) == uint32(mapID) {
+				refs[name]++
+			}
+		}
+	}
+	return refs
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
 	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/common/shim"
 
@@ -36,7 +37,7 @@ func runConsole(configFile string, interval time.Duration, out io.Writer) error 
 	if err := plugin.Init(); err != nil {
 		return err
 	}
-	buf := &gatherBuffer{Accumulator: consoleErrors{}}
+	buf := &metricsBuffer{Accumulator: consoleErrors{}}
 	if err := plugin.Start(buf); err != nil {
 		return err
 	}
@@ -62,6 +63,43 @@ func runConsole(configFile string, interval time.Duration, out io.Writer) error 
 		}
 	}
 }
+
+// metricsBuffer keeps one gather's metrics for the view; errors go to the
+// accumulator it wraps.
+type metricsBuffer struct {
+	telegraf.Accumulator
+	metrics []telegraf.Metric
+}
+
+func (b *metricsBuffer) add(name string, fields map[string]any, tags map[string]string, vt telegraf.ValueType, t []time.Time) {
+	ts := time.Now()
+	if len(t) > 0 {
+		ts = t[0]
+	}
+	b.metrics = append(b.metrics, metric.New(name, tags, fields, ts, vt))
+}
+
+func (b *metricsBuffer) AddFields(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
+	b.add(name, fields, tags, telegraf.Untyped, t)
+}
+
+func (b *metricsBuffer) AddGauge(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
+	b.add(name, fields, tags, telegraf.Gauge, t)
+}
+
+func (b *metricsBuffer) AddCounter(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
+	b.add(name, fields, tags, telegraf.Counter, t)
+}
+
+func (b *metricsBuffer) AddSummary(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
+	b.add(name, fields, tags, telegraf.Summary, t)
+}
+
+func (b *metricsBuffer) AddHistogram(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
+	b.add(name, fields, tags, telegraf.Histogram, t)
+}
+
+func (b *metricsBuffer) AddMetric(m telegraf.Metric) { b.metrics = append(b.metrics, m) }
 
 // consoleErrors prints gather errors on stderr; everything else a probe
 // adds goes to the gatherBuffer wrapping it.

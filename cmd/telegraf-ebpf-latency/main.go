@@ -93,7 +93,7 @@ func run(configFile string, pollInterval time.Duration, pollDisabled bool) error
 	}
 	s := shim.New()
 	models.SetLoggerOnPlugin(plugin, s.Log())
-	input := &stoppable{plugin: plugin}
+	input := &stoppable{plugin: plugin, stdout: os.Stdout}
 	if err := s.AddInput(input); err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -8,8 +10,8 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/metric"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/lineproto"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency"
 )
 
@@ -21,10 +23,14 @@ const stallGrace = 500 * time.Millisecond
 
 // stoppable runs the plugin for the shim so that it can be stopped while a
 // gather is stuck on stdout: each gather is read from the kernel into a
-// buffer under mu, then handed to the shim without holding it.
+// buffer under mu, then written to stdout without holding it. The lines go
+// to stdout directly, not through the shim's accumulator: there every line
+// was a telegraf.Metric, a channel send and a write(2) of its own.
 type stoppable struct {
 	plugin  *ebpf_latency.EbpfLatency
-	mu      sync.Mutex // held while the plugin starts, reads the kernel or stops
+	stdout  io.Writer
+	lines   lineproto.Buffer // one gather's output, reused
+	mu      sync.Mutex       // held while the plugin starts, reads the kernel or stops
 	stopped bool
 }
 
@@ -41,16 +47,21 @@ func (s *stoppable) Start(acc telegraf.Accumulator) error {
 }
 
 func (s *stoppable) Gather(acc telegraf.Accumulator) error {
-	buf := &gatherBuffer{Accumulator: acc}
+	s.lines.Reset()
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
 		return nil
 	}
-	err := s.plugin.Gather(buf)
+	err := s.plugin.Gather(lineproto.Accumulator{Buffer: &s.lines, Errors: acc})
 	s.mu.Unlock()
-	for _, m := range buf.metrics {
-		acc.AddMetric(m) // blocks while stdout is not read
+	if s.lines.Dropped > 0 {
+		acc.AddError(fmt.Errorf("%d metrics dropped: no field line protocol can carry (NaN, Inf) or no name", s.lines.Dropped))
+	}
+	for _, chunk := range s.lines.Chunks() {
+		if _, err := s.stdout.Write(chunk); err != nil { // blocks while stdout is not read
+			return fmt.Errorf("writing metrics: %w", err)
+		}
 	}
 	return err
 }
@@ -88,40 +99,3 @@ func exitWhenStalled(s *stoppable) {
 		os.Exit(1)
 	}()
 }
-
-// gatherBuffer keeps one gather's metrics; errors and delivery tracking go
-// to the shim's accumulator it wraps.
-type gatherBuffer struct {
-	telegraf.Accumulator
-	metrics []telegraf.Metric
-}
-
-func (b *gatherBuffer) add(name string, fields map[string]any, tags map[string]string, vt telegraf.ValueType, t []time.Time) {
-	ts := time.Now()
-	if len(t) > 0 {
-		ts = t[0]
-	}
-	b.metrics = append(b.metrics, metric.New(name, tags, fields, ts, vt))
-}
-
-func (b *gatherBuffer) AddFields(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
-	b.add(name, fields, tags, telegraf.Untyped, t)
-}
-
-func (b *gatherBuffer) AddGauge(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
-	b.add(name, fields, tags, telegraf.Gauge, t)
-}
-
-func (b *gatherBuffer) AddCounter(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
-	b.add(name, fields, tags, telegraf.Counter, t)
-}
-
-func (b *gatherBuffer) AddSummary(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
-	b.add(name, fields, tags, telegraf.Summary, t)
-}
-
-func (b *gatherBuffer) AddHistogram(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
-	b.add(name, fields, tags, telegraf.Histogram, t)
-}
-
-func (b *gatherBuffer) AddMetric(m telegraf.Metric) { b.metrics = append(b.metrics, m) }

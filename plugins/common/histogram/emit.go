@@ -39,6 +39,7 @@ type Emitter struct {
 	quantileFields  []string
 	bucket, summary map[string]any // reused: accumulators copy fields
 	at              []time.Time    // reused variadic timestamp: a fresh one per line allocates
+	cumulative      []uint64       // one series' bucket counts for a BucketAdder
 	deltas          deltas
 }
 
@@ -52,6 +53,7 @@ func NewEmitter(opts Options) *Emitter {
 		summary: make(map[string]any, 6+len(opts.Quantiles)),
 		at:      make([]time.Time, 1),
 	}
+	e.cumulative = make([]uint64, e.slots)
 	e.le, e.gt = make([]string, e.slots), make([]string, e.slots)
 	for s := range e.le {
 		e.le[s] = opts.Scheme.BoundLabel(s)
@@ -99,8 +101,26 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 	acc.AddFields(measurement, e.summary, tags, e.at...)
 }
 
+// BucketAdder is an accumulator that writes a series' bucket lines in one
+// call: one line per label, tags plus boundTag=labels[i], the one field
+// field=counts[i], at t; what an AddFields per line would write. The
+// plugin's own line-protocol writer (lineproto.Buffer) is one: it builds the
+// line's head once per series, not once per line.
+type BucketAdder interface {
+	AddBuckets(name string, tags map[string]string, boundTag string, labels []string, field string, counts []uint64, t time.Time)
+}
+
 // emitCumulativeBuckets writes every bound with the count at or below it.
 func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval) {
+	if b, ok := acc.(BucketAdder); ok {
+		var cumulative uint64
+		for s, c := range iv.Slots[:e.slots] {
+			cumulative += c
+			e.cumulative[s] = cumulative
+		}
+		b.AddBuckets(measurement, tags, TagBound, e.le, FieldBucket, e.cumulative, e.at[0])
+		return
+	}
 	// Boxing a count into the fields map allocates; cumulative counts stay
 	// put across empty slots, so box each distinct value once.
 	var cumulative uint64

@@ -8,13 +8,16 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/lineproto"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
 // BenchmarkGather is one Gather as series grow: the full path into an
-// accumulator that discards (our cost), into testutil.Accumulator (adds
-// telegraf metric construction and its own locking and append, cleared each
-// iteration), and the kernel read alone.
+// accumulator that discards (our cost), into the plugin's line-protocol
+// buffer (what the binary does before writing stdout: our cost plus
+// serializing, through the Emitter's one-call-per-series bucket path), into
+// testutil.Accumulator (adds telegraf metric construction and its own
+// locking and append, cleared each iteration), and the kernel read alone.
 func BenchmarkGather(b *testing.B) {
 	testenv.RequirePrivileged(b)
 	for _, n := range []int{100, 1_000, 10_000, 100_000} {
@@ -23,6 +26,7 @@ func BenchmarkGather(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("series=%d/discard", n), func(b *testing.B) { benchGather(b, f, &Discard{}) })
+		b.Run(fmt.Sprintf("series=%d/lineproto", n), func(b *testing.B) { benchGather(b, f, lines()) })
 		b.Run(fmt.Sprintf("series=%d/testutil", n), func(b *testing.B) {
 			benchGather(b, f, &clearing{&testutil.Accumulator{}})
 		})
@@ -34,14 +38,22 @@ func BenchmarkGather(b *testing.B) {
 // pluginDefaults are the histogram options of a config that sets none.
 var pluginDefaults = histogram.Options{Quantiles: histogram.DefaultQuantiles}
 
+// lines is the plugin binary's accumulator: lines written into memory.
+func lines() lineproto.Accumulator {
+	return lineproto.Accumulator{Buffer: &lineproto.Buffer{}, Errors: &Discard{}}
+}
+
 // clearing empties its accumulator before each gather so it does not grow.
 type clearing struct{ *testutil.Accumulator }
 
 func benchGather(b *testing.B, f *GatherFixture, acc telegraf.Accumulator) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if c, ok := acc.(*clearing); ok {
-			c.ClearMetrics()
+		switch a := acc.(type) {
+		case *clearing:
+			a.ClearMetrics()
+		case lineproto.Accumulator:
+			a.Reset()
 		}
 		if n, err := f.Gather(acc); err != nil || n != f.Series {
 			b.Fatalf("gather: %d of %d series: %v", n, f.Series, err)

@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+// baselineEnv names a plugin binary built from another commit: the shim
+// table then measures it beside this tree's, gather for gather.
+const baselineEnv = "EBPF_LATENCY_BENCH_BASELINE_BIN"
+
+// TestGatherUnderShim times the whole plugin as telegraf's execd runs it:
+// from the stdin line to the last byte of that gather on stdout, with every
+// series gaining samples before each gather, and reads its memory. Smoke
+// runs check only that each gather writes exactly its lines.
+func TestGatherUnderShim(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	full := os.Getenv(benchEnv) == "full"
+	sizes, gathers := []int{100}, 2
+	if full {
+		sizes, gathers = []int{100, 1_000, 10_000}, 7
+	}
+	bins := map[string]string{"this tree": BuildPlugin(t)}
+	names := []string{"this tree"}
+	if b := os.Getenv(baselineEnv); b != "" {
+		bins["baseline"], names = b, []string{"baseline", "this tree"}
+	}
+	var report strings.Builder
+	fmt.Fprintln(&report, "| binary | series | lines/gather | ms/gather, median (min–max) | VmRSS MiB | VmHWM MiB |")
+	fmt.Fprintln(&report, "|---|---:|---:|---:|---:|---:|")
+	for _, n := range sizes {
+		runs := map[string]*shimRun{}
+		for _, name := range names {
+			runs[name] = &shimRun{g: StartShimGather(t, bins[name], n)}
+		}
+		for i := range gathers {
+			for _, name := range names { // interleaved: drift hits both
+				r := runs[name]
+				require.NoError(t, r.g.Advance())
+				out := r.g.Plugin.Gather(t)
+				require.Equal(t, r.g.LinesPerGather(), out.Lines, "%s, %d series, gather %d: lines", name, n, i)
+				if i > 0 { // the first gather warms caches and buffers
+					r.took = append(r.took, out.Took)
+				}
+				r.lines = out.Lines
+			}
+		}
+		for _, name := range names {
+			r := runs[name]
+			rss, hwm := r.g.Plugin.Memory(t)
+			r.g.Plugin.Stop()
+			slices.Sort(r.took)
+			fmt.Fprintf(&report, "| %s | %d | %d | %.1f (%.1f–%.1f) | %.1f | %.1f |\n", name, n, r.lines,
+				ms(r.took[len(r.took)/2]), ms(r.took[0]), ms(r.took[len(r.took)-1]), mib(rss), mib(hwm))
+		}
+	}
+	if full {
+		fmt.Print("### Gather under the shim: stdin line to the last byte on stdout\n\n" + report.String() + "\n")
+	} else {
+		t.Log("smoke run:\n" + report.String())
+	}
+}
+
+type shimRun struct {
+	g     *ShimGather
+	took  []time.Duration
+	lines int
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func TestSplitGathersCountsLinesAcrossReads(t *testing.T) {
+	first := "m,a=b v=1i 1\nebpf_latency_probe_not,x=y v=1i 1\n" + selfLine + "probe=x up=1i 1\n"
+	second := selfLine + "probe=x up=1i 2\n" // a gather of its self line alone
+	third := strings.Repeat("x v=1i 1\n", 50_000) + selfLine + "probe=x up=1i 3\n"
+	stream := first + second + third
+	for _, name := range []string{"whole", "one byte", "half"} {
+		t.Run(name, func(t *testing.T) {
+			src := strings.NewReader(stream)
+			gathered := make(chan GatherOutput, 3)
+			switch name {
+			case "one byte":
+				splitGathers(iotest.OneByteReader(src), gathered)
+			case "half":
+				splitGathers(iotest.HalfReader(src), gathered)
+			default:
+				splitGathers(src, gathered)
+			}
+			close(gathered)
+			var lines []int
+			for g := range gathered {
+				lines = append(lines, g.Lines)
+			}
+			require.Equal(t, []int{3, 1, 50_001}, lines)
+		})
+	}
+}

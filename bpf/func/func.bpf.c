@@ -14,6 +14,10 @@
  * a stale entry whose return never came (same or shallower stack); no depth
  * counter, so a lost return cannot wedge a thread. Recursion deeper than the
  * kernel's uretprobe limit (64) is therefore harmless too.
+ *
+ * A thread's timed calls are one record (struct func_thread): in task
+ * storage where the kernel has it (5.11+), else in a hash of the threads
+ * inside a measured function (task_starts.bpf.h).
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +28,9 @@
 #include "slow_event.bpf.h"
 #include "func.h"
 
+#define TASK_START struct func_thread
+#include "task_starts.bpf.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
@@ -32,14 +39,6 @@ struct {
 	__type(key, struct func_hist_key);
 	__type(value, struct hist);
 } func_hists SEC(".maps");
-
-/* Threads inside a measured function; LRU so lost returns age out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct func_start_key);
-	__type(value, struct func_start);
-} func_starts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -75,46 +74,91 @@ static __always_inline void slow_call(__u32 fn, __u64 ns, __u64 end)
 	slow_submit(e);
 }
 
+/* The slot of fn's timed call in rec, or NULL. */
+static __always_inline struct func_start *call_of(struct func_thread *rec, __u32 fn)
+{
+#pragma unroll
+	for (int i = 0; i < FUNC_NEST; i++)
+		if (rec->calls[i].fn == fn + 1)
+			return &rec->calls[i];
+	return NULL;
+}
+
+static __always_inline struct func_start *free_slot(struct func_thread *rec)
+{
+	return call_of(rec, (__u32)-1); /* fn + 1 == 0 */
+}
+
+/* The current thread as task storage wants it (only read when in use). */
+static __always_inline struct task_struct *current_task(void)
+{
+	return task_starts_local ? bpf_get_current_task_btf() : NULL;
+}
+
 static __always_inline int on_entry(struct pt_regs *ctx, __u32 fn)
 {
-	struct func_start_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .fn = fn };
-	struct func_start start = { .sp = ctx->sp };
-	struct func_start *kept = bpf_map_lookup_elem(&func_starts, &key);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct func_thread *rec = task_start_create(current_task(), tid);
+	struct func_start *call;
 
-	if (kept) {
+	if (!rec)
+		return 0;
+	call = call_of(rec, fn);
+	if (call) {
 		/* The stack grows down: a deeper entry is a call nested in the
 		 * timed one; any other means the timed one's return was lost. */
-		if (start.sp < kept->sp) {
+		if (ctx->sp < call->sp) {
 			counter_inc(&func_counters, FUNC_NESTED);
 			return 0;
 		}
 		counter_inc(&func_counters, FUNC_STALE);
+	} else {
+		call = free_slot(rec);
+		if (!call) {
+			counter_inc(&task_starts_counters, TASK_STARTS_FULL);
+			return 0;
+		}
 	}
-	start.ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&func_starts, &key, &start, BPF_ANY);
+	call->fn = fn + 1;
+	call->sp = ctx->sp;
+	call->ns = bpf_ktime_get_ns();
 	return 0;
+}
+
+/* No timed call left in the thread: its hash entry goes (task_starts.bpf.h). */
+static __always_inline void release_if_idle(struct func_thread *rec, __u32 tid)
+{
+	if (task_starts_local)
+		return;
+#pragma unroll
+	for (int i = 0; i < FUNC_NEST; i++)
+		if (rec->calls[i].fn)
+			return;
+	task_start_release(tid);
 }
 
 static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct func_start_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .fn = fn };
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct func_hist_key hkey = { .fn = fn };
-	struct func_start *kept = bpf_map_lookup_elem(&func_starts, &key);
+	struct func_thread *rec = task_start_find(current_task(), tid);
+	struct func_start *call = rec ? call_of(rec, fn) : NULL;
 	struct hist *h;
 	__u64 ns;
 
-	if (!kept) {
+	if (!rec || !call) {
 		counter_inc(&func_counters, FUNC_UNMATCHED);
 		return 0;
 	}
 	/* After its return a call's stack pointer is at or above where it
 	 * was at entry (x86 pops the return address); a nested call's is
 	 * below the outer call's entry. */
-	if (ctx->sp < kept->sp)
+	if (ctx->sp < call->sp)
 		return 0;
-	ns = now - kept->ns;
-	bpf_map_delete_elem(&func_starts, &key);
+	ns = now - call->ns;
+	call->fn = 0;
+	release_if_idle(rec, tid);
 	if (slow_wanted(ns))
 		slow_call(fn, ns, now);
 

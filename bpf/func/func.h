@@ -15,21 +15,27 @@ struct func_hist_key {
 	__u32 fn;
 };
 
-/* One timed call per thread and function: the outermost. */
-struct func_start_key {
-	__u64 pid_tgid;
-	__u32 fn;
-	__u32 pad;
-};
+/* Functions a thread can be inside at once, each timed (its outermost
+ * call); an entry into one more is not timed, counted in start_full. */
+#define FUNC_NEST 4
 
+/* One timed call: the outermost of its function in its thread. */
 struct func_start {
 	__u64 ns; /* entry time */
 	__u64 sp; /* user stack pointer at entry: tells nested and stale calls apart */
+	__u32 fn; /* function index + 1; 0: a free slot */
+	__u32 pad;
+};
+
+/* A thread's timed calls, in task storage or the fallback hash
+ * (bpf/headers/task_starts.bpf.h). */
+struct func_thread {
+	struct func_start calls[FUNC_NEST];
 };
 
 enum func_counter {
 	FUNC_NESTED,    /* calls inside a timed call of the same function and thread: not timed */
-	FUNC_UNMATCHED, /* returns with no kept entry (call began before attach, or evicted) */
+	FUNC_UNMATCHED, /* returns with no kept entry (call began before attach, or its entry not kept) */
 	FUNC_STALE,     /* entries whose earlier call never returned (longjmp, exception, thread exit) */
 	FUNC_HIST_FULL, /* samples lost: histogram map full */
 	FUNC_COUNTERS,

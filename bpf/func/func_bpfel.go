@@ -18,17 +18,15 @@ type FuncFuncHistKey struct {
 	Fn uint32
 }
 
-type FuncFuncStart struct {
-	_  structs.HostLayout
-	Ns uint64
-	Sp uint64
-}
-
-type FuncFuncStartKey struct {
-	_       structs.HostLayout
-	PidTgid uint64
-	Fn      uint32
-	Pad     uint32
+type FuncFuncThread struct {
+	_     structs.HostLayout
+	Calls [4]struct {
+		_   structs.HostLayout
+		Ns  uint64
+		Sp  uint64
+		Fn  uint32
+		Pad uint32
+	}
 }
 
 type FuncHist struct {
@@ -44,52 +42,55 @@ type FuncHist struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	FuncMapFuncCounters  = "func_counters"
-	FuncMapFuncHists     = "func_hists"
-	FuncMapFuncSlowNs    = "func_slow_ns"
-	FuncMapFuncStarts    = "func_starts"
-	FuncMapHistEpoch     = "hist_epoch"
-	FuncMapSlowBucket    = "slow_bucket"
-	FuncMapSlowCounters  = "slow_counters"
-	FuncMapSlowEvents    = "slow_events"
-	FuncProgFuncEntry    = "func_entry"
-	FuncProgFuncEntry0   = "func_entry_0"
-	FuncProgFuncEntry1   = "func_entry_1"
-	FuncProgFuncEntry10  = "func_entry_10"
-	FuncProgFuncEntry11  = "func_entry_11"
-	FuncProgFuncEntry12  = "func_entry_12"
-	FuncProgFuncEntry13  = "func_entry_13"
-	FuncProgFuncEntry14  = "func_entry_14"
-	FuncProgFuncEntry15  = "func_entry_15"
-	FuncProgFuncEntry2   = "func_entry_2"
-	FuncProgFuncEntry3   = "func_entry_3"
-	FuncProgFuncEntry4   = "func_entry_4"
-	FuncProgFuncEntry5   = "func_entry_5"
-	FuncProgFuncEntry6   = "func_entry_6"
-	FuncProgFuncEntry7   = "func_entry_7"
-	FuncProgFuncEntry8   = "func_entry_8"
-	FuncProgFuncEntry9   = "func_entry_9"
-	FuncProgFuncReturn   = "func_return"
-	FuncProgFuncReturn0  = "func_return_0"
-	FuncProgFuncReturn1  = "func_return_1"
-	FuncProgFuncReturn10 = "func_return_10"
-	FuncProgFuncReturn11 = "func_return_11"
-	FuncProgFuncReturn12 = "func_return_12"
-	FuncProgFuncReturn13 = "func_return_13"
-	FuncProgFuncReturn14 = "func_return_14"
-	FuncProgFuncReturn15 = "func_return_15"
-	FuncProgFuncReturn2  = "func_return_2"
-	FuncProgFuncReturn3  = "func_return_3"
-	FuncProgFuncReturn4  = "func_return_4"
-	FuncProgFuncReturn5  = "func_return_5"
-	FuncProgFuncReturn6  = "func_return_6"
-	FuncProgFuncReturn7  = "func_return_7"
-	FuncProgFuncReturn8  = "func_return_8"
-	FuncProgFuncReturn9  = "func_return_9"
-	FuncVarHistScheme    = "hist_scheme"
-	FuncVarSlowBurstNs   = "slow_burst_ns"
-	FuncVarSlowNs        = "slow_ns"
-	FuncVarSlowTokenNs   = "slow_token_ns"
+	FuncMapFuncCounters       = "func_counters"
+	FuncMapFuncHists          = "func_hists"
+	FuncMapFuncSlowNs         = "func_slow_ns"
+	FuncMapHistEpoch          = "hist_epoch"
+	FuncMapSlowBucket         = "slow_bucket"
+	FuncMapSlowCounters       = "slow_counters"
+	FuncMapSlowEvents         = "slow_events"
+	FuncMapTaskStartsCounters = "task_starts_counters"
+	FuncMapTaskStartsHash     = "task_starts_hash"
+	FuncMapTaskStartsStorage  = "task_starts_storage"
+	FuncProgFuncEntry         = "func_entry"
+	FuncProgFuncEntry0        = "func_entry_0"
+	FuncProgFuncEntry1        = "func_entry_1"
+	FuncProgFuncEntry10       = "func_entry_10"
+	FuncProgFuncEntry11       = "func_entry_11"
+	FuncProgFuncEntry12       = "func_entry_12"
+	FuncProgFuncEntry13       = "func_entry_13"
+	FuncProgFuncEntry14       = "func_entry_14"
+	FuncProgFuncEntry15       = "func_entry_15"
+	FuncProgFuncEntry2        = "func_entry_2"
+	FuncProgFuncEntry3        = "func_entry_3"
+	FuncProgFuncEntry4        = "func_entry_4"
+	FuncProgFuncEntry5        = "func_entry_5"
+	FuncProgFuncEntry6        = "func_entry_6"
+	FuncProgFuncEntry7        = "func_entry_7"
+	FuncProgFuncEntry8        = "func_entry_8"
+	FuncProgFuncEntry9        = "func_entry_9"
+	FuncProgFuncReturn        = "func_return"
+	FuncProgFuncReturn0       = "func_return_0"
+	FuncProgFuncReturn1       = "func_return_1"
+	FuncProgFuncReturn10      = "func_return_10"
+	FuncProgFuncReturn11      = "func_return_11"
+	FuncProgFuncReturn12      = "func_return_12"
+	FuncProgFuncReturn13      = "func_return_13"
+	FuncProgFuncReturn14      = "func_return_14"
+	FuncProgFuncReturn15      = "func_return_15"
+	FuncProgFuncReturn2       = "func_return_2"
+	FuncProgFuncReturn3       = "func_return_3"
+	FuncProgFuncReturn4       = "func_return_4"
+	FuncProgFuncReturn5       = "func_return_5"
+	FuncProgFuncReturn6       = "func_return_6"
+	FuncProgFuncReturn7       = "func_return_7"
+	FuncProgFuncReturn8       = "func_return_8"
+	FuncProgFuncReturn9       = "func_return_9"
+	FuncVarHistScheme         = "hist_scheme"
+	FuncVarSlowBurstNs        = "slow_burst_ns"
+	FuncVarSlowNs             = "slow_ns"
+	FuncVarSlowTokenNs        = "slow_token_ns"
+	FuncVarTaskStartsLocal    = "task_starts_local"
 )
 
 // LoadFunc returns the embedded CollectionSpec for Func.
@@ -174,24 +175,27 @@ type FuncProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncMapSpecs struct {
-	FuncCounters *ebpf.MapSpec `ebpf:"func_counters"`
-	FuncHists    *ebpf.MapSpec `ebpf:"func_hists"`
-	FuncSlowNs   *ebpf.MapSpec `ebpf:"func_slow_ns"`
-	FuncStarts   *ebpf.MapSpec `ebpf:"func_starts"`
-	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
-	SlowBucket   *ebpf.MapSpec `ebpf:"slow_bucket"`
-	SlowCounters *ebpf.MapSpec `ebpf:"slow_counters"`
-	SlowEvents   *ebpf.MapSpec `ebpf:"slow_events"`
+	FuncCounters       *ebpf.MapSpec `ebpf:"func_counters"`
+	FuncHists          *ebpf.MapSpec `ebpf:"func_hists"`
+	FuncSlowNs         *ebpf.MapSpec `ebpf:"func_slow_ns"`
+	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents         *ebpf.MapSpec `ebpf:"slow_events"`
+	TaskStartsCounters *ebpf.MapSpec `ebpf:"task_starts_counters"`
+	TaskStartsHash     *ebpf.MapSpec `ebpf:"task_starts_hash"`
+	TaskStartsStorage  *ebpf.MapSpec `ebpf:"task_starts_storage"`
 }
 
 // FuncVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncVariableSpecs struct {
-	HistScheme  *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs      *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	TaskStartsLocal *ebpf.VariableSpec `ebpf:"task_starts_local"`
 }
 
 // FuncObjects contains all objects after they have been loaded into the kernel.
@@ -214,14 +218,16 @@ func (o *FuncObjects) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncMaps struct {
-	FuncCounters *ebpf.Map `ebpf:"func_counters"`
-	FuncHists    *ebpf.Map `ebpf:"func_hists"`
-	FuncSlowNs   *ebpf.Map `ebpf:"func_slow_ns"`
-	FuncStarts   *ebpf.Map `ebpf:"func_starts"`
-	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
-	SlowBucket   *ebpf.Map `ebpf:"slow_bucket"`
-	SlowCounters *ebpf.Map `ebpf:"slow_counters"`
-	SlowEvents   *ebpf.Map `ebpf:"slow_events"`
+	FuncCounters       *ebpf.Map `ebpf:"func_counters"`
+	FuncHists          *ebpf.Map `ebpf:"func_hists"`
+	FuncSlowNs         *ebpf.Map `ebpf:"func_slow_ns"`
+	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents         *ebpf.Map `ebpf:"slow_events"`
+	TaskStartsCounters *ebpf.Map `ebpf:"task_starts_counters"`
+	TaskStartsHash     *ebpf.Map `ebpf:"task_starts_hash"`
+	TaskStartsStorage  *ebpf.Map `ebpf:"task_starts_storage"`
 }
 
 func (m *FuncMaps) Close() error {
@@ -229,11 +235,13 @@ func (m *FuncMaps) Close() error {
 		m.FuncCounters,
 		m.FuncHists,
 		m.FuncSlowNs,
-		m.FuncStarts,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
 		m.SlowEvents,
+		m.TaskStartsCounters,
+		m.TaskStartsHash,
+		m.TaskStartsStorage,
 	)
 }
 
@@ -241,10 +249,11 @@ func (m *FuncMaps) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncVariables struct {
-	HistScheme  *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs      *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs *ebpf.Variable `ebpf:"slow_token_ns"`
+	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
+	TaskStartsLocal *ebpf.Variable `ebpf:"task_starts_local"`
 }
 
 // FuncPrograms contains all programs after they have been loaded into the kernel.

@@ -19,6 +19,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	funcprobe "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/func"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // Variant names of the func path.
@@ -26,6 +27,7 @@ const (
 	FuncBaseline = "baseline: no programs"
 	FuncFloor    = "floor: empty uprobe + uretprobe"
 	FuncDefault  = "func: default (uprobe + uretprobe, attach cookies)"
+	FuncHash     = `func: start_times = "hash" (the fallback's map)`
 	FuncBpftrace = "bpftrace uprobe + uretprobe, start per tid"
 	funcSymbol   = "bench_fn"
 )
@@ -132,15 +134,20 @@ func setupFunc(t testing.TB) (Workload, []Variant) {
 	w := &funcWorkload{bin: bin}
 	w.stdin, w.out, _ = startHelper(t, exec.Command(bin))
 	base := filepath.Base(bin)
-	return w, []Variant{
-		{Name: FuncBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
-		{Name: FuncFloor, Role: Floor, Start: func(t testing.TB) (*Running, error) { return startUprobeFloor(t, bin) }},
-		{Name: FuncDefault, Role: Probe, Records: 1, Floor: FuncFloor, Start: func(t testing.TB) (*Running, error) {
-			cfg := &funcprobe.Config{{Binary: bin, Symbol: funcSymbol}}
+	probeWith := func(startTimes string) func(testing.TB) (*Running, error) {
+		return func(t testing.TB) (*Running, error) {
+			cfg := &funcprobe.Config{{Binary: bin, Symbol: funcSymbol, StartTimes: startTimes}}
 			return startRegistered(t, funcprobe.Name, cfg, "func_", "func_return", func(p probe.Probe) (uint64, error) {
 				return seriesCount(p, funcprobe.Measurement, map[string]string{funcprobe.TagBinary: base, funcprobe.TagFunction: funcSymbol})
 			})
-		}},
+		}
+	}
+	return w, []Variant{
+		{Name: FuncBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
+		{Name: FuncFloor, Role: Floor, Start: func(t testing.TB) (*Running, error) { return startUprobeFloor(t, bin) }},
+		{Name: FuncDefault, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Auto)},
+		// Task storage against the hash older kernels get.
+		{Name: FuncHash, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Hash)},
 		{Name: FuncBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			// bpftrace names both programs after the function.
 			run, err := startBpftrace(t, fmt.Sprintf(bpftraceFunc, bin, funcSymbol), []string{funcSymbol, funcSymbol}, funcSymbol)

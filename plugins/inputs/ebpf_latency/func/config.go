@@ -10,6 +10,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // Function is one [[inputs.ebpf_latency.functions]] table.
@@ -33,6 +34,11 @@ type Function struct {
 	// SlowEventsPerSecond caps the events of all functions (one bucket):
 	// 0 leaves the default; functions that set it must agree.
 	SlowEventsPerSecond int `toml:"slow_events_per_second"`
+
+	// StartTimes says where entry times live for every function ("auto",
+	// "task_storage", "hash"); "" leaves auto; functions that set it must
+	// agree.
+	StartTimes string `toml:"start_times"`
 }
 
 // Config is the array of function tables.
@@ -79,6 +85,14 @@ func (c *Config) Validate() error {
 		if f.SlowEventsPerSecond != 0 && f.SlowEventsPerSecond != c.perSecond() {
 			return fmt.Errorf("[%d].slow_events_per_second: %d, but an earlier function has %d: one rate limits the events of every function", i, f.SlowEventsPerSecond, c.perSecond())
 		}
+		if f.StartTimes != "" {
+			if err := (&taskstarts.Setting{StartTimes: f.StartTimes}).Validate(); err != nil {
+				return fmt.Errorf("[%d].%w", i, err)
+			}
+			if f.StartTimes != c.startTimes().StartTimes {
+				return fmt.Errorf("[%d].start_times: %q, but an earlier function has %q: one store serves every function", i, f.StartTimes, c.startTimes().StartTimes)
+			}
+		}
 		if f.Buckets != "" && f.Buckets != c.BucketsKey() {
 			return fmt.Errorf("[%d].buckets: %q, but an earlier function has %q: every function of the probe has the same buckets", i, f.Buckets, c.BucketsKey())
 		}
@@ -106,6 +120,16 @@ func (c *Config) perSecond() int {
 		}
 	}
 	return slowevent.DefaultPerSecond
+}
+
+// startTimes is the store the functions set (the first that does).
+func (c *Config) startTimes() taskstarts.Setting {
+	for _, f := range *c {
+		if f.StartTimes != "" {
+			return taskstarts.Setting{StartTimes: f.StartTimes}
+		}
+	}
+	return taskstarts.DefaultSetting()
 }
 
 // slowConfig is the probe's slow-event gate: the smallest threshold of any

@@ -42,6 +42,11 @@ func TestValidate(t *testing.T) {
 		{"Go binary refused", Config{{Binary: self, Symbol: "main.main"}},
 			`[0].binary: "` + self + `" is a Go program: Go moves goroutine stacks`},
 		{"Go binary accepted", Config{{Binary: self, Symbol: "main.main", GoBinaryOK: true}}, ""},
+		{"start_times hash", Config{{Binary: libc, Symbol: "main", StartTimes: "hash"}, {Binary: libc, Symbol: "exit"}}, ""},
+		{"start_times unknown", Config{{Binary: libc, Symbol: "main", StartTimes: "lru"}},
+			`[0].start_times: unknown value "lru" (want "auto", "task_storage" or "hash")`},
+		{"start_times disagree", Config{{Binary: libc, Symbol: "main", StartTimes: "hash"}, {Binary: libc, Symbol: "exit", StartTimes: "auto"}},
+			`[1].start_times: "auto", but an earlier function has "hash": one store serves every function`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

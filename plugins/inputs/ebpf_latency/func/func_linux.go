@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
 
 	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
@@ -13,6 +14,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 type funcProbe struct {
@@ -27,6 +29,10 @@ type funcProbe struct {
 	emitter  *histogram.Emitter
 	attached int
 	failed   int
+	store    taskstarts.Store
+	// startEntries sizes the fallback hash of threads in a call (0:
+	// default); tests shrink it to overflow it.
+	startEntries uint32
 }
 
 func newProbe(cfg Config, log telegraf.Logger) probe.Probe {
@@ -52,7 +58,18 @@ func (p *funcProbe) Start() error {
 	if err := p.prepareSlow(spec, &slow); err != nil {
 		return err
 	}
-	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg)), Prepare: prepare})
+	starts := p.cfg.startTimes()
+	att, err := hooks.Attach(spec, p.flavours, hooks.Options{Skip: unusedSlots(len(p.cfg)),
+		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
+			// Uprobes run in the thread: bpf_get_current_task_btf() is
+			// the pointer task storage wants.
+			store, err := starts.Prepare(spec, true, p.startEntries)
+			p.store = store
+			if err != nil {
+				return err
+			}
+			return prepare(spec, kind)
+		}})
 	if err != nil {
 		return err
 	}
@@ -94,7 +111,7 @@ func (p *funcProbe) Start() error {
 		return err
 	}
 	p.att, p.reader, p.events, p.emitter = att, reader, events, histogram.NewEmitter(p.Histograms())
-	p.log.Infof("func: %d of %d functions attached%s", p.attached, len(p.cfg), slow.Describe())
+	p.log.Infof("func: %d of %d functions attached, %s%s", p.attached, len(p.cfg), p.store, slow.Describe())
 	return nil
 }
 
@@ -117,6 +134,7 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 func (p *funcProbe) Status() probe.Status {
 	st := p.events.Counters(probe.StatusOf(p.att, funcbpf.FuncMapFuncCounters, counterNames))
 	if p.att != nil {
+		st = taskstarts.Counters(p.att.Collection, st)
 		st.Counters[counterAttached] = uint64(p.attached)
 		st.Counters[counterFailed] = uint64(p.failed)
 	}

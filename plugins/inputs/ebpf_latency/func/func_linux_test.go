@@ -15,6 +15,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -110,9 +111,13 @@ func TestDelaysLandInTheirBuckets(t *testing.T) {
 		name  string
 		chain []hooks.Flavour
 		hook  string
-	}{{"multi", nil, "uprobe_multi"}, {"cookies", []hooks.Flavour{withCookies}, "uprobe"}, {"slots", []hooks.Flavour{withSlots}, "uprobe"}} {
+		store string
+	}{
+		{"multi", nil, "uprobe_multi", taskstarts.Auto}, {"cookies", []hooks.Flavour{withCookies}, "uprobe", taskstarts.Auto},
+		{"slots", []hooks.Flavour{withSlots}, "uprobe", taskstarts.Auto}, {"multi, hash", nil, "uprobe_multi", taskstarts.Hash},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := startProbe(t, Config{{Binary: bin, Symbol: "do_work"}}, tt.chain, testutil.Logger{})
+			p := startProbe(t, Config{{Binary: bin, Symbol: "do_work", StartTimes: tt.store}}, tt.chain, testutil.Logger{})
 			require.Equal(t, tt.hook, p.Status().Hook)
 			startWorker(t, bin, "work", "30", "2", "10", "20").run(t)
 
@@ -213,9 +218,13 @@ func TestOnlyOutermostCallIsTimed(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	bin := buildWorker(t)
 	const calls = 3
-	for _, depth := range []int{5, 100} {
-		t.Run("depth "+itoa(depth), func(t *testing.T) {
-			p := startProbe(t, Config{{Binary: bin, Symbol: "nest"}}, nil, testutil.Logger{})
+	for _, tt := range []struct {
+		depth int
+		store string
+	}{{5, taskstarts.Auto}, {100, taskstarts.Auto}, {5, taskstarts.Hash}, {100, taskstarts.Hash}} {
+		depth := tt.depth
+		t.Run("depth "+itoa(depth)+", "+tt.store, func(t *testing.T) {
+			p := startProbe(t, Config{{Binary: bin, Symbol: "nest", StartTimes: tt.store}}, nil, testutil.Logger{})
 			startWorker(t, bin, "nest", itoa(calls), itoa(depth), "2").run(t)
 			s := gatherSeries(t, p, "worker", "nest")
 			s.requireCalls(t, calls)

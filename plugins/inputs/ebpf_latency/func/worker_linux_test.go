@@ -24,7 +24,7 @@ func buildWorker(t *testing.T) string {
 	src := filepath.Join(dir, "worker.c")
 	require.NoError(t, os.WriteFile(src, workerSource, 0o644))
 	bin := filepath.Join(dir, "worker")
-	out, err := exec.Command("gcc", "-O0", "-g", "-Wall", "-o", bin, src).CombinedOutput()
+	out, err := exec.Command("gcc", "-O0", "-g", "-Wall", "-pthread", "-o", bin, src).CombinedOutput()
 	require.NoError(t, err, "gcc: %s", out)
 	return bin
 }

@@ -4,8 +4,11 @@
 //   worker work <count> <ms> [<count> <ms> ...]  do_work(ms), count times each
 //   worker fsync <count> <file>                   fsync(2) through libc
 //   worker nest <calls> <depth> <ms>              nest(depth, ms), calls times
+//   worker threads <n> <ms>                       n threads in do_work(ms) at once
+//   worker chain <calls> <ms>                     chain1(ms) .. chain5, calls times
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -35,6 +38,38 @@ __attribute__((noinline)) void nest(int depth, int ms)
 		nest(depth - 1, ms);
 	else
 		sleep_ms(ms);
+}
+
+// Five distinct functions, each inside the one before.
+__attribute__((noinline)) void chain5(int ms) { sleep_ms(ms); }
+__attribute__((noinline)) void chain4(int ms) { chain5(ms); }
+__attribute__((noinline)) void chain3(int ms) { chain4(ms); }
+__attribute__((noinline)) void chain2(int ms) { chain3(ms); }
+__attribute__((noinline)) void chain1(int ms) { chain2(ms); }
+
+static pthread_barrier_t together;
+
+// After the barrier every thread enters do_work before any leaves it: the
+// sleep is far longer than the time they take to get there.
+static void *in_work(void *ms)
+{
+	pthread_barrier_wait(&together);
+	do_work(*(int *)ms);
+	return NULL;
+}
+
+static int threads(int n, int ms)
+{
+	pthread_t tids[n];
+
+	if (pthread_barrier_init(&together, NULL, n))
+		return 6;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&tids[i], NULL, in_work, &ms))
+			return 6;
+	for (int i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -69,6 +104,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "nest") && argc == 5) {
 		for (int i = 0; i < atoi(argv[2]); i++)
 			nest(atoi(argv[3]), atoi(argv[4]));
+	} else if (!strcmp(argv[1], "threads") && argc == 4) {
+		return threads(atoi(argv[2]), atoi(argv[3]));
+	} else if (!strcmp(argv[1], "chain") && argc == 4) {
+		for (int i = 0; i < atoi(argv[2]); i++)
+			chain1(atoi(argv[3]));
 	} else {
 		return 2;
 	}

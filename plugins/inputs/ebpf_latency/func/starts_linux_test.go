@@ -1,0 +1,86 @@
+package funcprobe
+
+import (
+	"testing"
+
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
+)
+
+// stores are the places entry times can live; tests run through each.
+var stores = []string{taskstarts.TaskStorage, taskstarts.Hash}
+
+// startWithStore runs cfg with every function's start_times set to store
+// and the fallback hash holding entries threads (0: the default).
+func startWithStore(t *testing.T, cfg Config, store string, entries uint32) *funcProbe {
+	t.Helper()
+	for i := range cfg {
+		cfg[i].StartTimes = store
+	}
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, kernel.CheckPrerequisites())
+	p := newProbe(cfg, testutil.Logger{}).(*funcProbe)
+	p.startEntries = entries
+	require.NoError(t, p.Start())
+	t.Cleanup(func() { require.NoError(t, p.Stop()) })
+	require.Equal(t, store == taskstarts.TaskStorage, p.store.Local)
+	return p
+}
+
+// More threads inside a function at once than the fallback hash holds:
+// exactly the first entries are timed, each other one is counted in
+// start_full when it enters and in unmatched_returns when it returns. Task
+// storage times them all.
+func TestThreadsBeyondStartRecords(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	const threads, entries = 8, 3
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			p := startWithStore(t, Config{{Binary: bin, Symbol: "do_work"}}, store, entries)
+			startWorker(t, bin, "threads", itoa(threads), "100").run(t)
+			s := gatherSeries(t, p, "worker", "do_work")
+			st := p.Status().Counters
+			lost := 0
+			if store == taskstarts.Hash {
+				lost = threads - entries
+			}
+			s.requireCalls(t, threads-lost)
+			require.Equal(t, uint64(lost), st[taskstarts.CounterFull])
+			require.Equal(t, uint64(lost), st["unmatched_returns"])
+			require.Zero(t, st[taskstarts.CounterRefused])
+			require.Zero(t, s.cumulative(t, "0.065536"), "each timed call spans its 100 ms sleep")
+		})
+	}
+}
+
+// A thread inside more distinct measured functions at once than its record
+// has slots (FUNC_NEST = 4): the innermost is not timed, counted in
+// start_full and unmatched_returns; the four around it are.
+func TestNestedFunctionsBeyondSlots(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	const calls = 3
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			var cfg Config
+			for _, fn := range []string{"chain1", "chain2", "chain3", "chain4", "chain5"} {
+				cfg = append(cfg, Function{Binary: bin, Symbol: fn})
+			}
+			p := startWithStore(t, cfg, store, 0)
+			startWorker(t, bin, "chain", itoa(calls), "2").run(t)
+			for _, fn := range []string{"chain1", "chain2", "chain3", "chain4"} {
+				gatherSeries(t, p, "worker", fn).requireCalls(t, calls)
+			}
+			st := p.Status().Counters
+			require.Equal(t, uint64(calls), st[taskstarts.CounterFull])
+			require.Equal(t, uint64(calls), st["unmatched_returns"])
+			require.Zero(t, st["nested_calls"])
+			require.Zero(t, st["stale_entries"])
+		})
+	}
+}

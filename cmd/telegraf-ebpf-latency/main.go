@@ -14,6 +14,7 @@ import (
 	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/common/shim"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/lineproto"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency"
 )
 
@@ -93,7 +94,7 @@ func run(configFile string, pollInterval time.Duration, pollDisabled bool) error
 	}
 	s := shim.New()
 	models.SetLoggerOnPlugin(plugin, s.Log())
-	input := &stoppable{plugin: plugin, stdout: os.Stdout}
+	input := &stoppable{plugin: plugin, lines: lineproto.Buffer{Out: lineproto.NewStream(os.Stdout)}}
 	if err := s.AddInput(input); err != nil {
 		return err
 	}

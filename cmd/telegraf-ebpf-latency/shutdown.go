@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -22,14 +21,15 @@ import (
 const stallGrace = 500 * time.Millisecond
 
 // stoppable runs the plugin for the shim so that it can be stopped while a
-// gather is stuck on stdout: each gather is read from the kernel into a
-// buffer under mu, then written to stdout without holding it. The lines go
-// to stdout directly, not through the shim's accumulator: there every line
-// was a telegraf.Metric, a channel send and a write(2) of its own.
+// gather is stuck on stdout: each gather is read from the kernel under mu
+// into line-protocol chunks that a stream writes to stdout meanwhile
+// (lines.Out), never blocking the gather; the wait for the last chunk is
+// outside mu. The lines go to stdout directly, not through the shim's
+// accumulator: there every line was a telegraf.Metric, a channel send and
+// a write(2) of its own.
 type stoppable struct {
 	plugin  *ebpf_latency.EbpfLatency
-	stdout  io.Writer
-	lines   lineproto.Buffer // one gather's output, reused
+	lines   lineproto.Buffer // one gather's output; Out set
 	mu      sync.Mutex       // held while the plugin starts, reads the kernel or stops
 	stopped bool
 }
@@ -54,14 +54,13 @@ func (s *stoppable) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	err := s.plugin.Gather(lineproto.Accumulator{Buffer: &s.lines, Errors: acc})
+	s.lines.Flush()
 	s.mu.Unlock()
 	if s.lines.Dropped > 0 {
 		acc.AddError(fmt.Errorf("%d metrics dropped: no field line protocol can carry (NaN, Inf) or no name", s.lines.Dropped))
 	}
-	for _, chunk := range s.lines.Chunks() {
-		if _, err := s.stdout.Write(chunk); err != nil { // blocks while stdout is not read
-			return fmt.Errorf("writing metrics: %w", err)
-		}
+	if werr := s.lines.Out.Wait(); werr != nil { // blocks while stdout is not read
+		return fmt.Errorf("writing metrics: %w", werr)
 	}
 	return err
 }

@@ -24,6 +24,9 @@ const chunkSize = 1 << 20
 // Buffer collects the lines of one gather in chunks of chunkSize bytes.
 // Its Add methods take what telegraf.Accumulator's do.
 type Buffer struct {
+	// Out, when set, takes each chunk as soon as it is full (and the last
+	// at Flush), giving an empty one back: the buffer then holds one chunk.
+	Out    *Stream
 	chunks [][]byte // filled ones, then the one being filled; kept for reuse
 	cur    int      // index of the chunk being filled
 	line   []byte   // the line being built, moved to a chunk when done
@@ -45,7 +48,14 @@ func (b *Buffer) Reset() {
 	b.cur, b.Dropped = 0, 0
 }
 
-// Chunks are the bytes written since Reset, in order.
+// Flush hands the chunk being filled to Out, if set.
+func (b *Buffer) Flush() {
+	if b.Out != nil && len(b.chunks) > 0 {
+		b.chunks[b.cur] = b.Out.Take(b.chunks[b.cur])
+	}
+}
+
+// Chunks are the bytes written since Reset (since Flush with Out), in order.
 func (b *Buffer) Chunks() [][]byte {
 	if len(b.chunks) == 0 {
 		return nil
@@ -155,7 +165,9 @@ func (b *Buffer) reserve(n int) []byte {
 	if len(b.chunks) == 0 {
 		b.chunks = append(b.chunks, make([]byte, 0, max(chunkSize, n)))
 	}
-	if c := b.chunks[b.cur]; len(c)+n > cap(c) && len(c) > 0 {
+	if c := b.chunks[b.cur]; len(c)+n > cap(c) && len(c) > 0 && b.Out != nil {
+		b.chunks[b.cur] = b.Out.Take(c)
+	} else if len(c)+n > cap(c) && len(c) > 0 {
 		b.cur++
 		if b.cur == len(b.chunks) {
 			b.chunks = append(b.chunks, nil)

@@ -211,9 +211,11 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 	}
 	epoch = hist_current_epoch();
 	if (want_service)
-		hist_record(&h->stage[DISK_STAGE_SERVICE], done - issued, epoch);
+		hist_record_into(&h->stage[DISK_STAGE_SERVICE],
+				 h->slots + DISK_STAGE_SERVICE * hist_slots(), done - issued, epoch);
 	if (want_queue && created && created <= issued)
-		hist_record(&h->stage[DISK_STAGE_QUEUE], issued - created, epoch);
+		hist_record_into(&h->stage[DISK_STAGE_QUEUE],
+				 h->slots + DISK_STAGE_QUEUE * hist_slots(), issued - created, epoch);
 }
 
 static __always_inline void keep_start(struct disk_inflight_key *key, bool issue, __u64 end_sector)

@@ -32,13 +32,18 @@ struct disk_hist_key {
 	__u8 pad[2];
 };
 
-/* Both stages of one series in one value: one map lookup per request. */
+/*
+ * Both stages of one series in one value: one map lookup per request. The
+ * shape of histogram.h: own fields, the stages' heads, then their slots
+ * (stage s's from s * the scheme's slot count), cut to the scheme at load.
+ */
 struct disk_hists {
-	struct hist stage[DISK_STAGES];
 	/* Requests finished, measured or not: user space compares this with
 	 * the kernel's own count (/sys/block/<dev>/stat) to show completions
 	 * the hook never saw. */
 	__u64 completions;
+	struct hist_head stage[DISK_STAGES];
+	__u64 slots[DISK_STAGES * HIST_MAX_SLOTS];
 };
 
 /* Start times the probe keeps itself, only where the kernel's are missing. */

@@ -23,8 +23,9 @@ type DiskDiskHistKey struct {
 
 type DiskDiskHists struct {
 	_           structs.HostLayout
-	Stage       [2]DiskHist
 	Completions uint64
+	Stage       [2]DiskHistHead
+	Slots       [244]uint64
 }
 
 type DiskDiskInflightKey struct {
@@ -50,9 +51,8 @@ type DiskDiskStart struct {
 	EndSector uint64
 }
 
-type DiskHist struct {
+type DiskHistHead struct {
 	_     structs.HostLayout
-	Slots [122]uint64
 	SumNs uint64
 	MaxNs uint64
 	Stamp uint64

@@ -30,12 +30,15 @@ type FuncFuncThread struct {
 }
 
 type FuncHist struct {
-	_     structs.HostLayout
+	_    structs.HostLayout
+	Head struct {
+		_     structs.HostLayout
+		SumNs uint64
+		MaxNs uint64
+		Stamp uint64
+		MinNs uint64
+	}
 	Slots [122]uint64
-	SumNs uint64
-	MaxNs uint64
-	Stamp uint64
-	MinNs uint64
 }
 
 // Names of all BPF objects in the ELF.

@@ -90,6 +90,16 @@ static __always_inline __u32 hist_slot(__u64 ns)
 	return hist_slot_log2(ns);
 }
 
+/*
+ * The slots each histogram of a value holds as loaded. hist_scheme is a
+ * constant to the verifier, so an index below this is provably inside the
+ * value user space cut to the scheme.
+ */
+static __always_inline __u32 hist_slots(void)
+{
+	return hist_scheme == HIST_LOG2X4 ? HIST_SLOTS_LOG2X4 : HIST_SLOTS_LOG2;
+}
+
 static __always_inline __u64 hist_current_epoch(void)
 {
 	__u32 zero = 0;
@@ -98,12 +108,15 @@ static __always_inline __u64 hist_current_epoch(void)
 	return epoch ? *epoch : 0;
 }
 
-/* Callers pass a per-CPU value, so plain increments need no atomics. */
-static __always_inline void hist_record(struct hist *h, __u64 ns, __u64 epoch)
+/*
+ * Record into one histogram of a value: its head and its own slots (for
+ * the value's stage s, slots + s * hist_slots()). Callers pass a per-CPU
+ * value, so plain increments need no atomics.
+ */
+static __always_inline void hist_record_into(struct hist_head *h, __u64 *slots, __u64 ns,
+					     __u64 epoch)
 {
-	__u32 slot = hist_slot(ns);
-
-	h->slots[slot]++;
+	slots[hist_slot(ns)]++;
 	h->sum_ns += ns;
 	if (h->stamp != epoch + 1) {
 		h->stamp = epoch + 1;
@@ -115,6 +128,12 @@ static __always_inline void hist_record(struct hist *h, __u64 ns, __u64 epoch)
 		h->max_ns = ns;
 	if (ns < h->min_ns)
 		h->min_ns = ns;
+}
+
+/* Record into a value holding one histogram. */
+static __always_inline void hist_record(struct hist *h, __u64 ns, __u64 epoch)
+{
+	hist_record_into(&h->head, h->slots, ns, epoch);
 }
 
 #endif /* HIST_SLOT_MATH_ONLY */

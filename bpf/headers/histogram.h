@@ -20,7 +20,12 @@
 
 #define HIST_SLOTS_LOG2 32
 #define HIST_SLOTS_LOG2X4 122
-/* The value holds the finer scheme's slots; log2 uses the first 32. */
+/*
+ * The finer scheme's count, as compiled. User space cuts every histogram
+ * map's value to the configured scheme's slots before load (SetScheme in
+ * plugins/common/histogram), so a log2 value holds 32 and costs no more
+ * than log2 needs; hist_slots() bounds each index to what the map holds.
+ */
 #define HIST_MAX_SLOTS HIST_SLOTS_LOG2X4
 
 enum hist_scheme {
@@ -28,9 +33,8 @@ enum hist_scheme {
 	HIST_LOG2X4 = 1,
 };
 
-/* One per-CPU value per series. */
-struct hist {
-	__u64 slots[HIST_MAX_SLOTS];
+/* A histogram's fields besides its slots. */
+struct hist_head {
 	__u64 sum_ns;
 	/*
 	 * Largest and smallest sample of the interval whose epoch is stamp - 1
@@ -39,6 +43,20 @@ struct hist {
 	__u64 max_ns;
 	__u64 stamp;
 	__u64 min_ns;
+};
+
+/*
+ * Every histogram map value has this shape: the probe's own __u64 fields
+ * first (if any), then one struct hist_head per histogram, then a last
+ * member `slots` holding each histogram's slots in turn, HIST_MAX_SLOTS
+ * apiece as compiled, the scheme's count apiece as loaded. User space finds
+ * the member by name to cut it; keep it last.
+ */
+
+/* One per-CPU value per series: the value of a probe with one histogram. */
+struct hist {
+	struct hist_head head;
+	__u64 slots[HIST_MAX_SLOTS];
 };
 
 #endif /* HISTOGRAM_H */

@@ -14,12 +14,15 @@ import (
 )
 
 type RttHist struct {
-	_     structs.HostLayout
+	_    structs.HostLayout
+	Head struct {
+		_     structs.HostLayout
+		SumNs uint64
+		MaxNs uint64
+		Stamp uint64
+		MinNs uint64
+	}
 	Slots [122]uint64
-	SumNs uint64
-	MaxNs uint64
-	Stamp uint64
-	MinNs uint64
 }
 
 type RttTcpAddr struct {

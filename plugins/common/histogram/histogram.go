@@ -24,21 +24,13 @@ const (
 	Log2x4 Scheme = 1 // four linear sub-buckets per power of two
 )
 
-// Slot counts (HIST_SLOTS_LOG2, HIST_SLOTS_LOG2X4, HIST_MAX_SLOTS).
+// Slot counts (HIST_SLOTS_LOG2, HIST_SLOTS_LOG2X4, HIST_MAX_SLOTS: the
+// slots a value holds as compiled, before SetScheme cuts it to the scheme's).
 const (
 	Slots    = 32  // log2: 31 finite bounds and +Inf
 	SlotsX4  = 122 // log2x4: 121 finite bounds and +Inf
 	MaxSlots = SlotsX4
 )
-
-// Value mirrors struct hist: one CPU's share of one series.
-type Value struct {
-	Slots [MaxSlots]uint64
-	SumNs uint64
-	MaxNs uint64
-	Stamp uint64 // epoch+1 of the interval MaxNs and MinNs belong to; 0: none yet
-	MinNs uint64
-}
 
 // Slots is how many slots the scheme uses, the last one +Inf.
 func (s Scheme) Slots() int {
@@ -125,31 +117,4 @@ func (iv *Interval) Count() uint64 {
 		n += c
 	}
 	return n
-}
-
-// Merge adds per-CPU values. Only extremes stamped with epoch (the interval
-// being closed) count toward MaxNs and MinNs; older stamps belong to quieter
-// intervals.
-func Merge(perCPU []Value, epoch uint64) Interval {
-	var iv Interval
-	for i := range perCPU {
-		iv.Add(&perCPU[i], epoch)
-	}
-	return iv
-}
-
-// Add merges one CPU's value into iv (see Merge).
-func (iv *Interval) Add(v *Value, epoch uint64) {
-	for s, c := range v.Slots {
-		iv.Slots[s] += c
-	}
-	iv.SumNs += v.SumNs
-	if v.Stamp != epoch+1 {
-		return
-	}
-	iv.MaxNs = max(iv.MaxNs, v.MaxNs)
-	if !iv.Sampled || v.MinNs < iv.MinNs {
-		iv.MinNs = v.MinNs
-	}
-	iv.Sampled = true
 }

@@ -2,6 +2,7 @@ package histogram
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,14 +31,27 @@ func TestBounds(t *testing.T) {
 	}
 }
 
+// cpuWords builds one CPU's value of shape sh: the stage's slots and head
+// fields as given, everything else zero.
+func cpuWords(sh Shape, stage int, slots map[int]uint64, head [headWords]uint64) []uint64 {
+	v := make([]uint64, sh.Words())
+	for s, c := range slots {
+		v[sh.SlotWord(stage, s)] = c
+	}
+	for f, x := range head {
+		v[sh.HeadWord(stage, f)] = x
+	}
+	return v
+}
+
 func TestMergeKeepsOnlyThisIntervalsExtremes(t *testing.T) {
-	var a, b, c Value
-	a.Slots[3], b.Slots[3], b.Slots[5] = 2, 1, 4
-	a.SumNs, b.SumNs = 100, 200
-	a.MaxNs, a.MinNs, a.Stamp = 9000, 10, 6+1 // stale extremes of a quieter interval
-	b.MaxNs, b.MinNs, b.Stamp = 5000, 3000, 7+1
-	c.MaxNs, c.MinNs, c.Stamp = 4000, 2500, 7+1
-	iv := Merge([]Value{a, b, c}, 7)
+	sh := One(Log2)
+	// sum, max, stamp, min per CPU
+	a := cpuWords(sh, 0, map[int]uint64{3: 2}, [headWords]uint64{100, 9000, 6 + 1, 10}) // stale extremes of a quieter interval
+	b := cpuWords(sh, 0, map[int]uint64{3: 1, 5: 4}, [headWords]uint64{200, 5000, 7 + 1, 3000})
+	c := cpuWords(sh, 0, nil, [headWords]uint64{0, 4000, 7 + 1, 2500})
+	var iv Interval
+	(&Series{shape: &sh, words: slices.Concat(a, b, c), epoch: 7}).Merge(0, &iv)
 	require.Equal(t, uint64(3), iv.Slots[3])
 	require.Equal(t, uint64(4), iv.Slots[5])
 	require.Equal(t, uint64(7), iv.Count())
@@ -46,9 +60,42 @@ func TestMergeKeepsOnlyThisIntervalsExtremes(t *testing.T) {
 	require.Equal(t, uint64(2500), iv.MinNs)
 	require.True(t, iv.Sampled)
 
-	quiet := Merge([]Value{a}, 7)
-	require.False(t, quiet.Sampled, "only a stale stamp: no sample this interval")
-	require.Zero(t, quiet.MaxNs)
+	(&Series{shape: &sh, words: a, epoch: 7}).Merge(0, &iv)
+	require.False(t, iv.Sampled, "only a stale stamp: no sample this interval")
+	require.Zero(t, iv.MaxNs)
+	require.Equal(t, uint64(2), iv.Count(), "the merge before left nothing behind")
+}
+
+// A value of several stages behind the probe's own words: each stage reads
+// its own head and slots, the lead words sum across CPUs.
+func TestMergeStagesOfOneValue(t *testing.T) {
+	for _, scheme := range []Scheme{Log2, Log2x4} {
+		sh := Shape{Scheme: scheme, Lead: 1, Stages: 2}
+		require.Equal(t, 1+2*(4+scheme.Slots()), sh.Words())
+		last := scheme.Slots() - 1
+		cpu0 := cpuWords(sh, 1, map[int]uint64{0: 5, last: 1}, [headWords]uint64{77, 50, 1, 20})
+		cpu0[0] = 6                           // the lead word
+		cpu0[sh.SlotWord(0, 2)] = 9           // stage 0, beside stage 1
+		cpu0[sh.HeadWord(0, HeadSumNs)] = 123 // stage 0's sum
+		cpu1 := cpuWords(sh, 1, map[int]uint64{last: 2}, [headWords]uint64{3, 70, 1, 60})
+		cpu1[0] = 4
+		s := Series{shape: &sh, words: slices.Concat(cpu0, cpu1), epoch: 0}
+		require.Equal(t, uint64(10), s.Lead(0))
+
+		var iv Interval
+		s.Merge(1, &iv)
+		require.Equal(t, uint64(5), iv.Slots[0], scheme.String())
+		require.Equal(t, uint64(3), iv.Slots[last])
+		require.Equal(t, uint64(8), iv.Count())
+		require.Equal(t, uint64(80), iv.SumNs)
+		require.Equal(t, [2]uint64{20, 70}, [2]uint64{iv.MinNs, iv.MaxNs})
+
+		s.Merge(0, &iv)
+		require.Equal(t, uint64(9), iv.Slots[2])
+		require.Equal(t, uint64(9), iv.Count())
+		require.Equal(t, uint64(123), iv.SumNs)
+		require.False(t, iv.Sampled)
+	}
 }
 
 func TestEmitLayout(t *testing.T) {

@@ -1,6 +1,7 @@
 package histogram
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -14,45 +15,53 @@ type Reader struct {
 	epoch   *ebpf.Map
 	now     uint64 // the epoch the kernel is stamping
 	cpus    int
-	noBatch bool // the kernel lacks batch lookups (before 5.6): iterate
-	buffers any  // batch buffers of the last walk, reused by the next
+	shape   Shape
+	noBatch bool     // the kernel lacks batch lookups (before 5.6): iterate
+	keys    any      // batch keys of the last walk, reused by the next
+	values  []uint64 // batch values: keys * CPUs * shape.Words()
 }
 
-// NewReader reads the map named histMap and the shared hist_epoch map of coll.
-func NewReader(coll *ebpf.Collection, histMap string) (*Reader, error) {
+// NewReader reads the map named histMap, whose values are shaped as shape
+// says (SetScheme cut them to its scheme), and the shared hist_epoch map of
+// coll.
+func NewReader(coll *ebpf.Collection, histMap string, shape Shape) (*Reader, error) {
 	hists, epoch := coll.Maps[histMap], coll.Maps["hist_epoch"]
 	if hists == nil || epoch == nil {
 		return nil, fmt.Errorf("object lacks map %s or hist_epoch", histMap)
+	}
+	if want := uint32(8 * shape.Words()); hists.ValueSize() != want {
+		return nil, fmt.Errorf("map %s holds %d-byte values, %d stage(s) of %s need %d (SetScheme before load?)",
+			histMap, hists.ValueSize(), shape.Stages, shape.Scheme, want)
 	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{hists: hists, epoch: epoch, cpus: cpus}, nil
+	return &Reader{hists: hists, epoch: epoch, cpus: cpus, shape: shape}, nil
 }
 
-// ReadAll merges every series and passes it to fn, then starts a new
-// interval. A sample landing between the read and the epoch bump still counts
-// in the buckets; only its claim to the interval max is lost. iv is reused
-// for the next series after fn returns (one 1 KiB Interval per walk, not
-// per series).
+// ReadAll merges every series of a one-histogram map and passes it to fn,
+// then starts a new interval. A sample landing between the read and the
+// epoch bump still counts in the buckets; only its claim to the interval
+// max is lost. iv is reused for the next series after fn returns.
 func ReadAll[K any](r *Reader, fn func(key *K, iv *Interval)) error {
 	var iv Interval
-	return ReadValues(r, func(key *K, perCPU []Value, epoch uint64) {
-		iv = Interval{}
-		for i := range perCPU {
-			iv.Add(&perCPU[i], epoch)
-		}
+	return ReadSeries(r, func(key *K, s *Series) {
+		s.Merge(0, &iv)
 		fn(key, &iv)
 	})
 }
 
-// ReadValues is ReadAll for maps whose value V holds several histograms
-// (the disk probe keeps both stages of a series in one value, so one map
-// lookup serves both); fn merges them with Interval.Add and the epoch given.
-// The perCPU slice is reused after fn returns.
-func ReadValues[K, V any](r *Reader, fn func(key *K, perCPU []V, epoch uint64)) error {
-	if err := walk(r, func(k *K, v []V) { fn(k, v, r.now) }); err != nil {
+// ReadSeries is ReadAll for values holding more than one histogram or
+// fields of the probe's own (the disk probe keeps both stages of a series
+// in one value, so one map lookup serves both): fn merges each stage with
+// Series.Merge. s is reused after fn returns.
+func ReadSeries[K any](r *Reader, fn func(key *K, s *Series)) error {
+	s := Series{shape: &r.shape, epoch: r.now}
+	if err := walk(r, func(k *K, words []uint64) {
+		s.words = words
+		fn(k, &s)
+	}); err != nil {
 		return fmt.Errorf("reading histogram map: %w", err)
 	}
 	r.now++
@@ -62,29 +71,27 @@ func ReadValues[K, V any](r *Reader, fn func(key *K, perCPU []V, epoch uint64)) 
 	return nil
 }
 
-// batch holds reusable buffers for one key and value type.
-type batch[K, V any] struct {
-	keys []K
-	vals []V // len(keys) * CPUs
-}
-
 // walk visits every entry, in batches of syscalls where the kernel can.
-func walk[K, V any](r *Reader, fn func(*K, []V)) error {
+// The kernel writes a batch's values straight into r.values: a []uint64
+// exactly the batch's size is one cilium/ebpf hands to the syscall as is
+// (any other size fails the per-CPU length check instead of misreading).
+func walk[K any](r *Reader, fn func(*K, []uint64)) error {
 	if r.noBatch {
 		return iterate(r, fn)
 	}
 	// 256 keys per syscall; a hash bucket never holds that many, which is
 	// what the kernel would otherwise refuse with ENOSPC.
-	b, _ := r.buffers.(*batch[K, V])
-	if b == nil {
-		b = &batch[K, V]{keys: make([]K, 256), vals: make([]V, 256*r.cpus)}
-		r.buffers = b
+	keys, _ := r.keys.([]K)
+	per := r.cpus * r.shape.Words()
+	if keys == nil {
+		keys = make([]K, 256)
+		r.keys, r.values = keys, make([]uint64, len(keys)*per)
 	}
 	var cursor ebpf.MapBatchCursor
 	for first := true; ; first = false {
-		n, err := r.hists.BatchLookup(&cursor, b.keys, b.vals, nil)
+		n, err := r.hists.BatchLookup(&cursor, keys, r.values, nil)
 		for i := 0; i < n; i++ {
-			fn(&b.keys[i], b.vals[i*r.cpus:(i+1)*r.cpus])
+			fn(&keys[i], r.values[i*per:(i+1)*per])
 		}
 		switch {
 		case errors.Is(err, ebpf.ErrKeyNotExist):
@@ -99,14 +106,29 @@ func walk[K, V any](r *Reader, fn func(*K, []V)) error {
 }
 
 // iterate is the one-syscall-per-key walk for kernels without batches.
-func iterate[K, V any](r *Reader, fn func(*K, []V)) error {
-	var (
-		key    K
-		perCPU []V
-	)
+func iterate[K any](r *Reader, fn func(*K, []uint64)) error {
+	var key K
+	perCPU := make([]cpuValue, r.cpus)
+	words := make([]uint64, r.cpus*r.shape.Words())
+	for i := range perCPU {
+		perCPU[i] = words[i*r.shape.Words() : (i+1)*r.shape.Words()]
+	}
 	it := r.hists.Iterate()
-	for it.Next(&key, &perCPU) {
-		fn(&key, perCPU)
+	for it.Next(&key, perCPU) {
+		fn(&key, words)
 	}
 	return it.Err()
+}
+
+// cpuValue is one CPU's value, decoded in place into its words.
+type cpuValue []uint64
+
+func (v *cpuValue) UnmarshalBinary(buf []byte) error {
+	if len(buf) != 8*len(*v) {
+		return fmt.Errorf("value of %d bytes, want %d", len(buf), 8*len(*v))
+	}
+	for i := range *v {
+		(*v)[i] = binary.NativeEndian.Uint64(buf[8*i:])
+	}
+	return nil
 }

@@ -1,11 +1,13 @@
 package ebpf_latency_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -56,6 +58,7 @@ func TestEveryProbeRunsBothSchemes(t *testing.T) {
 	}
 	for _, scheme := range []string{"log2", "log2x4"} {
 		t.Run(scheme, func(t *testing.T) {
+			before := lastMapID(t)
 			acc := startAndGather(t, fmt.Sprintf(`
 [[inputs.ebpf_latency]]
   probes = ["disk", "tcp_rtt", "tcp_connect", "syscall", "func", "runq"]
@@ -88,7 +91,66 @@ func TestEveryProbeRunsBothSchemes(t *testing.T) {
 				require.Len(t, les, want.Slots(), "%s writes the %s bounds", name, scheme)
 				require.True(t, les[want.BoundLabel(1)], "%s: le=%s", name, want.BoundLabel(1))
 			}
+			requireHistValueSizes(t, before, scheme)
 		})
+	}
+}
+
+// histValueBytes is what a series costs per CPU in each probe's histogram
+// map under each scheme: sum, max, stamp and min, then the scheme's 32 or
+// 122 slots; disk's value holds its completions count and two stages.
+var histValueBytes = map[string]map[string]uint32{
+	"log2":   {"single": 8 * (4 + 32), "disk": 8 * (1 + 2*(4+32))},
+	"log2x4": {"single": 8 * (4 + 122), "disk": 8 * (1 + 2*(4+122))},
+}
+
+// requireHistValueSizes finds the histogram maps the kernel created after
+// map id before (kernel map names are cut to 15 characters) and checks the
+// value size the kernel holds for each.
+func requireHistValueSizes(t *testing.T, before ebpf.MapID, scheme string) {
+	t.Helper()
+	wantMaps := map[string]string{
+		"disk_hists": "disk", "syscall_hists": "single", "tcp_rtt_hists": "single",
+		"tcp_connect_his": "single", "func_hists": "single", "runq_hists": "single",
+	}
+	seen := map[string]int{}
+	for id := before; ; {
+		next, err := ebpf.MapGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		require.NoError(t, err)
+		id = next
+		m, err := ebpf.NewMapFromID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // freed meanwhile
+		}
+		require.NoError(t, err)
+		info, err := m.Info()
+		m.Close()
+		require.NoError(t, err)
+		kind, ok := wantMaps[info.Name]
+		if !ok {
+			continue
+		}
+		seen[info.Name]++
+		require.Equal(t, histValueBytes[scheme][kind], info.ValueSize, "map %s under %s", info.Name, scheme)
+	}
+	for name := range wantMaps {
+		require.Equal(t, 1, seen[name], "one %s map loaded by this test", name)
+	}
+}
+
+// lastMapID is the highest map id the kernel has handed out and not freed.
+func lastMapID(t *testing.T) ebpf.MapID {
+	var id ebpf.MapID
+	for {
+		next, err := ebpf.MapGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return id
+		}
+		require.NoError(t, err)
+		id = next
 	}
 }
 

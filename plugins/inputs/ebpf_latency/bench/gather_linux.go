@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
@@ -24,8 +25,10 @@ type GatherFixture struct {
 	Series  int
 	opts    histogram.Options
 	keys    []seriesKey
-	values  []histogram.Value // len(keys) * CPUs, as the kernel holds them
-	lo, hi  int               // the slots the samples sit in
+	shape   histogram.Shape
+	values  []uint64 // len(keys) * CPUs values of shape, as the kernel holds them
+	perCPU  [][]byte // each CPU's value of values, as bytes: what a per-CPU update takes
+	lo, hi  int      // the slots the samples sit in
 	coll    *ebpf.Collection
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
@@ -39,11 +42,12 @@ const gatherLo, gatherHi = 4, 8
 // NewGatherFixture creates and fills the maps, read and written as opts
 // says; Close frees them.
 func NewGatherFixture(n int, opts histogram.Options) (*GatherFixture, error) {
+	shape := histogram.One(opts.Scheme)
 	hists, err := ebpf.NewMap(&ebpf.MapSpec{
 		Name:       "bench_hists",
 		Type:       ebpf.PerCPUHash,
 		KeySize:    uint32(binary.Size(seriesKey{})),
-		ValueSize:  uint32(binary.Size(histogram.Value{})),
+		ValueSize:  uint32(8 * shape.Words()), // struct hist cut to the scheme
 		MaxEntries: uint32(n),
 	})
 	if err != nil {
@@ -57,11 +61,12 @@ func NewGatherFixture(n int, opts histogram.Options) (*GatherFixture, error) {
 	f := &GatherFixture{
 		Series:  n,
 		opts:    opts,
+		shape:   shape,
 		coll:    &ebpf.Collection{Maps: map[string]*ebpf.Map{"bench_hists": hists, "hist_epoch": epoch}},
 		emitter: histogram.NewEmitter(opts),
 		names:   make(map[uint32]string, n),
 	}
-	if f.reader, err = histogram.NewReader(f.coll, "bench_hists"); err != nil {
+	if f.reader, err = histogram.NewReader(f.coll, "bench_hists", shape); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -82,16 +87,22 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 	if f.opts.Scheme == histogram.Log2x4 {
 		f.lo, f.hi = 4*gatherLo, 4*gatherHi
 	}
-	f.values = make([]histogram.Value, f.Series*cpus)
-	for i := range f.values {
+	words := f.shape.Words()
+	f.values = make([]uint64, f.Series*cpus*words)
+	for i := range f.Series * cpus {
+		v := f.values[i*words : (i+1)*words]
 		for s := f.lo; s <= f.hi; s++ {
-			f.values[i].Slots[s] = uint64(i%cpus + s)
+			v[f.shape.SlotWord(0, s)] = uint64(i%cpus + s)
 		}
-		f.values[i].SumNs, f.values[i].MaxNs = 1_000_000, 200_000
+		v[f.shape.HeadWord(0, histogram.HeadSumNs)], v[f.shape.HeadWord(0, histogram.HeadMaxNs)] = 1_000_000, 200_000
+	}
+	f.perCPU = make([][]byte, f.Series*cpus)
+	for i := range f.perCPU {
+		f.perCPU[i] = unsafe.Slice((*byte)(unsafe.Pointer(&f.values[i*words])), 8*words)
 	}
 	for i := 0; i < f.Series; i++ {
 		k := seriesKey{Dev: uint32(i) >> 2, Op: uint8(i & 1), Stage: uint8(i >> 1 & 1)}
-		if err := hists.Update(&k, f.values[i*cpus:(i+1)*cpus], ebpf.UpdateNoExist); err != nil {
+		if err := hists.Update(&k, f.perCPU[i*cpus:(i+1)*cpus], ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("filling key %d: %w", i, err)
 		}
 		f.keys = append(f.keys, k)
@@ -104,11 +115,13 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 // gather has an interval to write (quantiles, interval buckets): what a
 // busy host's gather finds.
 func (f *GatherFixture) Advance() error {
-	for i := range f.values {
-		f.values[i].Slots[f.lo+i%(f.hi-f.lo+1)]++
-		f.values[i].SumNs += 20_000
+	words := f.shape.Words()
+	for i := range len(f.values) / words {
+		v := f.values[i*words : (i+1)*words]
+		v[f.shape.SlotWord(0, f.lo+i%(f.hi-f.lo+1))]++
+		v[f.shape.HeadWord(0, histogram.HeadSumNs)] += 20_000
 	}
-	_, err := f.coll.Maps["bench_hists"].BatchUpdate(f.keys, f.values, nil)
+	_, err := f.coll.Maps["bench_hists"].BatchUpdate(f.keys, f.perCPU, nil)
 	return err
 }
 

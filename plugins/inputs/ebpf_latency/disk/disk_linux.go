@@ -129,7 +129,7 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(att.Collection, diskbpf.DiskMapDiskHists)
+	reader, err := histogram.NewReader(att.Collection, diskbpf.DiskMapDiskHists, valueShape(p.Histograms().Scheme))
 	if err != nil {
 		att.Close()
 		return err
@@ -224,17 +224,15 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	p.emitSlowEvents(acc)
 	kernelNow := p.completions.read() // before the map: see completionCheck
 	seen := map[string][2]uint64{}
-	err := histogram.ReadValues(p.reader, func(k *diskbpf.DiskDiskHistKey, perCPU []stagedValue, epoch uint64) {
+	var iv histogram.Interval
+	err := histogram.ReadSeries(p.reader, func(k *diskbpf.DiskDiskHistKey, s *histogram.Series) {
 		name := p.devices.name(k.Dev)
-		countCompletions(seen, name, k.Op, perCPU)
+		countCompletions(seen, name, k.Op, s.Lead(leadCompletions))
 		if !p.wantDevice(name) {
 			return
 		}
 		for stage := range stageNames {
-			var iv histogram.Interval
-			for i := range perCPU {
-				iv.Add(&perCPU[i].Stage[stage], epoch)
-			}
+			s.Merge(stage, &iv)
 			if iv.Count() == 0 {
 				continue // a stage never measured here (e.g. queue without inserts)
 			}
@@ -255,23 +253,14 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 // wantDevice says whether the config's devices filter lets disk name through.
 func (p *diskProbe) wantDevice(name string) bool { return p.cfg.wantDevice(name, p.pathDisks) }
 
-// stagedValue mirrors struct disk_hists: one histogram per stage, and the
-// count of requests finished, measured or not.
-type stagedValue struct {
-	Stage       [stages]histogram.Value
-	Completions uint64
-}
-
 // countCompletions adds one series' finished reads or writes to its disk.
-func countCompletions(seen map[string][2]uint64, name string, op uint8, perCPU []stagedValue) {
+func countCompletions(seen map[string][2]uint64, name string, op uint8, completions uint64) {
 	for i, d := range statDirections {
 		if d.op != op {
 			continue
 		}
 		n := seen[name]
-		for c := range perCPU {
-			n[i] += perCPU[c].Completions
-		}
+		n[i] += completions
 		seen[name] = n
 	}
 }

@@ -20,6 +20,7 @@ func startProbe(t *testing.T, cfg *Config) *diskProbe {
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, testutil.Logger{}).(*diskProbe)
+	testenv.UseScheme(p)
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
 	return p

@@ -100,7 +100,7 @@ func (p *funcProbe) Start() error {
 		att.Close()
 		return fmt.Errorf("no function could be attached: %s", strings.Join(reasons, "; "))
 	}
-	reader, err := histogram.NewReader(att.Collection, funcbpf.FuncMapFuncHists)
+	reader, err := histogram.NewReader(att.Collection, funcbpf.FuncMapFuncHists, histogram.One(p.Histograms().Scheme))
 	if err != nil {
 		att.Close()
 		return err

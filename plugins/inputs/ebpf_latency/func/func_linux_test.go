@@ -33,6 +33,7 @@ func runProbe(t *testing.T, cfg Config, chain []hooks.Flavour, log telegraf.Logg
 	t.Helper()
 	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, log).(*funcProbe)
+	testenv.UseScheme(p)
 	if chain != nil {
 		p.flavours = chain
 	}

@@ -61,6 +61,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
 	globs, err := compileGlobs(cfg.Comms)
 	require.NoError(t, err)
+	require.NoError(t, histogram.SetScheme(spec, histogram.Log2))
 	require.NoError(t, p.prepare(spec, hooks.RawTP, globs))
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
@@ -76,7 +77,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 		require.NoError(t, err)
 		att.Keep(l)
 	}
-	p.reader, err = histogram.NewReader(coll, runqbpf.RunqMapRunqHists)
+	p.reader, err = histogram.NewReader(coll, runqbpf.RunqMapRunqHists, histogram.One(histogram.Log2))
 	require.NoError(t, err)
 	p.emitter = histogram.NewEmitter(histogram.Options{})
 	return p, nil

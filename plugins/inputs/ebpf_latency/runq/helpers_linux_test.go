@@ -113,6 +113,7 @@ func startProbe(t *testing.T, cfg *Config, setup ...func(*runqProbe)) *runqProbe
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
+	testenv.UseScheme(p)
 	for _, f := range setup {
 		f(p)
 	}

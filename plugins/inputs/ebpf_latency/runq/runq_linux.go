@@ -78,7 +78,7 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(att.Collection, runqbpf.RunqMapRunqHists)
+	reader, err := histogram.NewReader(att.Collection, runqbpf.RunqMapRunqHists, histogram.One(p.Histograms().Scheme))
 	if err != nil {
 		att.Close()
 		return err

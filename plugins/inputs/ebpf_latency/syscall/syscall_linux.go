@@ -86,7 +86,7 @@ func (p *syscallProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(att.Collection, syscallbpf.SyscallMapSyscallHists)
+	reader, err := histogram.NewReader(att.Collection, syscallbpf.SyscallMapSyscallHists, histogram.One(p.Histograms().Scheme))
 	if err != nil {
 		att.Close()
 		return err

@@ -26,6 +26,7 @@ func startProbe(t *testing.T, cfg *Config, setup ...func(*syscallProbe)) *syscal
 	require.NoError(t, cfg.Validate())
 	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, testutil.Logger{}).(*syscallProbe)
+	testenv.UseScheme(p)
 	for _, f := range setup {
 		f(p)
 	}

@@ -69,7 +69,7 @@ func (p *connectProbe) Start() error {
 	if err := p.attach(spec, flavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.ConnectMapTcpConnectHists)
+	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.ConnectMapTcpConnectHists, histogram.One(p.Histograms().Scheme))
 	if err != nil {
 		p.Stop()
 		return err

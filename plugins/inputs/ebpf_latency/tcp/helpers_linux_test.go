@@ -32,6 +32,7 @@ func startProbe(t *testing.T, name string, cfg *Config, setup ...func(probe.Prob
 	def, ok := probe.Lookup(name)
 	require.True(t, ok)
 	p := def.New(cfg, testutil.Logger{})
+	testenv.UseScheme(p)
 	for _, f := range setup {
 		f(p)
 	}

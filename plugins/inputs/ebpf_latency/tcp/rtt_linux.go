@@ -78,7 +78,7 @@ func (p *rttProbe) Start() error {
 	if err := p.attach(spec, rttFlavours(cgroup), pin, tcpbpf.RttMapTcpRttHists); err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.RttMapTcpRttHists)
+	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.RttMapTcpRttHists, histogram.One(p.Histograms().Scheme))
 	if err != nil {
 		p.Stop()
 		return err

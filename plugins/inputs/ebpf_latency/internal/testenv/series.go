@@ -91,10 +91,11 @@ func RequireConsistent(t testing.TB, s Series, ops uint64) {
 	t.Helper()
 	require.Equal(t, ops, s.Count, "seconds_count: the operations the workload issued")
 	require.Equal(t, ops, s.Buckets["+Inf"], "+Inf bucket: the operations the workload issued")
-	require.Len(t, s.Buckets, histogram.Slots, "every bound, +Inf included")
+	scheme := Scheme()
+	require.Len(t, s.Buckets, scheme.Slots(), "every bound of %s, +Inf included", scheme)
 	var prev uint64
-	for slot := 0; slot < histogram.Slots-1; slot++ {
-		le := histogram.BoundLabel(slot)
+	for slot := 0; slot < scheme.Slots()-1; slot++ {
+		le := scheme.BoundLabel(slot)
 		c := s.Buckets[le]
 		require.GreaterOrEqual(t, c, prev, "buckets are cumulative")
 		prev = c

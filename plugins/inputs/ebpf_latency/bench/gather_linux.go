@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/influxdata/telegraf"
@@ -25,10 +24,8 @@ type GatherFixture struct {
 	Series  int
 	opts    histogram.Options
 	keys    []seriesKey
-	shape   histogram.Shape
-	values  []uint64 // len(keys) * CPUs values of shape, as the kernel holds them
-	perCPU  [][]byte // each CPU's value of values, as bytes: what a per-CPU update takes
-	lo, hi  int      // the slots the samples sit in
+	values  *histogram.Values // len(keys) * CPUs, as the kernel holds them
+	lo, hi  int               // the slots the samples sit in
 	coll    *ebpf.Collection
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
@@ -61,7 +58,6 @@ func NewGatherFixture(n int, opts histogram.Options) (*GatherFixture, error) {
 	f := &GatherFixture{
 		Series:  n,
 		opts:    opts,
-		shape:   shape,
 		coll:    &ebpf.Collection{Maps: map[string]*ebpf.Map{"bench_hists": hists, "hist_epoch": epoch}},
 		emitter: histogram.NewEmitter(opts),
 		names:   make(map[uint32]string, n),
@@ -87,22 +83,18 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 	if f.opts.Scheme == histogram.Log2x4 {
 		f.lo, f.hi = 4*gatherLo, 4*gatherHi
 	}
-	words := f.shape.Words()
-	f.values = make([]uint64, f.Series*cpus*words)
+	f.values = histogram.NewValues(histogram.One(f.opts.Scheme), f.Series*cpus)
+	sh := f.values.Shape
 	for i := range f.Series * cpus {
-		v := f.values[i*words : (i+1)*words]
+		v := f.values.Value(i)
 		for s := f.lo; s <= f.hi; s++ {
-			v[f.shape.SlotWord(0, s)] = uint64(i%cpus + s)
+			v[sh.SlotWord(0, s)] = uint64(i%cpus + s)
 		}
-		v[f.shape.HeadWord(0, histogram.HeadSumNs)], v[f.shape.HeadWord(0, histogram.HeadMaxNs)] = 1_000_000, 200_000
-	}
-	f.perCPU = make([][]byte, f.Series*cpus)
-	for i := range f.perCPU {
-		f.perCPU[i] = unsafe.Slice((*byte)(unsafe.Pointer(&f.values[i*words])), 8*words)
+		v[sh.HeadWord(0, histogram.HeadSumNs)], v[sh.HeadWord(0, histogram.HeadMaxNs)] = 1_000_000, 200_000
 	}
 	for i := 0; i < f.Series; i++ {
 		k := seriesKey{Dev: uint32(i) >> 2, Op: uint8(i & 1), Stage: uint8(i >> 1 & 1)}
-		if err := hists.Update(&k, f.perCPU[i*cpus:(i+1)*cpus], ebpf.UpdateNoExist); err != nil {
+		if err := hists.Update(&k, f.values.PerCPU[i*cpus:(i+1)*cpus], ebpf.UpdateNoExist); err != nil {
 			return fmt.Errorf("filling key %d: %w", i, err)
 		}
 		f.keys = append(f.keys, k)
@@ -115,13 +107,13 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 // gather has an interval to write (quantiles, interval buckets): what a
 // busy host's gather finds.
 func (f *GatherFixture) Advance() error {
-	words := f.shape.Words()
-	for i := range len(f.values) / words {
-		v := f.values[i*words : (i+1)*words]
-		v[f.shape.SlotWord(0, f.lo+i%(f.hi-f.lo+1))]++
-		v[f.shape.HeadWord(0, histogram.HeadSumNs)] += 20_000
+	sh := f.values.Shape
+	for i := range f.values.PerCPU {
+		v := f.values.Value(i)
+		v[sh.SlotWord(0, f.lo+i%(f.hi-f.lo+1))]++
+		v[sh.HeadWord(0, histogram.HeadSumNs)] += 20_000
 	}
-	_, err := f.coll.Maps["bench_hists"].BatchUpdate(f.keys, f.perCPU, nil)
+	_, err := f.coll.Maps["bench_hists"].BatchUpdate(f.keys, f.values.PerCPU, nil)
 	return err
 }
 

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"strings"
@@ -38,7 +37,7 @@ type ShimGather struct {
 	Plugin *PluginProcess
 	hists  *ebpf.Map
 	keys   []syscallbpf.SyscallSyscallHistKey
-	values []histogram.Value // len(keys) * CPUs
+	values *histogram.Values // len(keys) * CPUs
 }
 
 // StartShimGather starts bin and fills its map with n series (n at most
@@ -59,7 +58,7 @@ func StartShimGather(t testing.TB, bin string, n int) *ShimGather {
 	if g.hists, err = findMap(g.Plugin.Pid(), syscallbpf.SyscallMapSyscallHists, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if want := uint32(binary.Size(histogram.Value{})); g.hists.ValueSize() != want {
+	if want := uint32(8 * histogram.One(histogram.Log2).Words()); g.hists.ValueSize() != want {
 		t.Fatalf("%s holds %d-byte values; the harness writes %d", syscallbpf.SyscallMapSyscallHists, g.hists.ValueSize(), want)
 	}
 	if int(g.hists.MaxEntries()) < n {
@@ -76,12 +75,14 @@ func StartShimGather(t testing.TB, bin string, n int) *ShimGather {
 		}
 		g.keys = append(g.keys, k)
 	}
-	g.values = make([]histogram.Value, n*cpus)
-	for i := range g.values {
+	g.values = histogram.NewValues(histogram.One(histogram.Log2), n*cpus)
+	sh := g.values.Shape
+	for i := range n * cpus {
+		v := g.values.Value(i)
 		for s := gatherLo; s <= gatherHi; s++ {
-			g.values[i].Slots[s] = uint64(i%cpus + s)
+			v[sh.SlotWord(0, s)] = uint64(i%cpus + s)
 		}
-		g.values[i].SumNs = 1_000_000
+		v[sh.HeadWord(0, histogram.HeadSumNs)] = 1_000_000
 	}
 	if err := g.Advance(); err != nil {
 		t.Fatal(err)
@@ -92,11 +93,13 @@ func StartShimGather(t testing.TB, bin string, n int) *ShimGather {
 // Advance adds a sample to every series (every CPU's share): each gather
 // then has an interval to write, quantiles included, as on a busy host.
 func (g *ShimGather) Advance() error {
-	for i := range g.values {
-		g.values[i].Slots[gatherLo+i%(gatherHi-gatherLo+1)]++
-		g.values[i].SumNs += 20_000
+	sh := g.values.Shape
+	for i := range g.values.PerCPU {
+		v := g.values.Value(i)
+		v[sh.SlotWord(0, gatherLo+i%(gatherHi-gatherLo+1))]++
+		v[sh.HeadWord(0, histogram.HeadSumNs)] += 20_000
 	}
-	_, err := g.hists.BatchUpdate(g.keys, g.values, nil)
+	_, err := g.hists.BatchUpdate(g.keys, g.values.PerCPU, nil)
 	return err
 }
 

@@ -4,14 +4,17 @@
  * Syscall probe: latency of the configured syscalls, per syscall and task
  * comm (and cgroup, with by_cgroup: the thread's own, at entry).
  *
- * sys_enter filters cheapest first (syscall number, TGID, comm), then stamps
- * start time, number and comm into the thread's record in an LRU map;
- * sys_exit turns a stamped record into a sample and marks it consumed. The
- * record stays for the thread's next syscall (no allocation, no lock on the
- * hot path); records of exited threads age out of the LRU. An exit without a
- * stamp (attached mid-syscall, filtered out) records nothing. User space
- * refuses exit and exit_group: a stamp never consumed could be taken by a
- * later thread reusing the ID.
+ * sys_enter filters cheapest first (syscall number, TGID, comm, cgroup),
+ * then stamps start time, number and comm into the thread's start record
+ * (task_starts.bpf.h): in task storage where the kernel has it, where the
+ * record stays for the thread's next syscall and dies with the thread; else
+ * in a hash of the threads inside a timed syscall, whose entry sys_exit
+ * deletes, and which counts the records it has no room for (never an LRU:
+ * it would evict the longest syscall in flight without a trace). sys_exit
+ * turns a stamped record into a sample and marks it consumed. An exit
+ * without a stamp (attached mid-syscall, filtered out) records nothing.
+ * User space refuses exit and exit_group: a stamp never consumed could be
+ * taken by a later thread reusing the ID.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -22,6 +25,19 @@
 #include "slow_event.bpf.h"
 #include "cgroup.bpf.h"
 #include "syscall.h"
+
+/* One per thread inside (or, in task storage, lately in) a timed syscall. */
+struct syscall_start {
+	__u64 ns; /* 0 once consumed by sys_exit */
+	__u32 nr;
+	__u32 pad;
+	char comm[SYSCALL_COMM_LEN];
+	__u64 arg0; /* slow events only: the first argument (often the fd) */
+	__u64 cgroup; /* by_cgroup only: the thread's cgroup at entry */
+};
+
+#define TASK_START struct syscall_start
+#include "task_starts.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -76,23 +92,6 @@ struct {
 	__type(value, __u8);
 } syscall_comm_slots SEC(".maps");
 
-/* One per thread that made a timed syscall lately. */
-struct syscall_start {
-	__u64 ns; /* 0 once consumed by sys_exit */
-	__u32 nr;
-	__u32 pad;
-	char comm[SYSCALL_COMM_LEN];
-	__u64 arg0; /* slow events only: the first argument (often the fd) */
-	__u64 cgroup; /* by_cgroup only: the thread's cgroup at entry */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
-	__type(value, struct syscall_start);
-} syscall_starts SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
@@ -126,7 +125,12 @@ static __always_inline int comm_verdict(char *comm)
 	return 0;
 }
 
-static const struct syscall_start no_start;
+/* The current thread as task storage needs it: a BTF pointer (5.11+, like
+ * task storage itself; pruned with the hash). */
+static __always_inline struct task_struct *current_task(void)
+{
+	return task_starts_local ? bpf_get_current_task_btf() : NULL;
+}
 
 static __always_inline int on_enter(void *regs, long id, bool btf)
 {
@@ -167,12 +171,10 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
 		return 0;
 	}
-	/* A thread's record is reused in place: no allocation, no lock. */
-	start = map_lookup_or_init(&syscall_starts, &pid_tgid, &no_start);
-	if (!start) {
-		counter_inc(&syscall_counters, SYSCALL_START_DROPPED);
+	/* Counted in task_starts_counters when there is no room. */
+	start = task_start_create(current_task(), (__u32)pid_tgid);
+	if (!start)
 		return 0;
-	}
 	start->nr = nr;
 	start->cgroup = cgroup;
 	__builtin_memcpy(start->comm, comm, SYSCALL_COMM_LEN);
@@ -206,17 +208,19 @@ static __always_inline int on_exit(void)
 	struct hist *h;
 	__u64 ns, end;
 
-	start = bpf_map_lookup_elem(&syscall_starts, &pid_tgid);
+	start = task_start_find(current_task(), (__u32)pid_tgid);
 	if (!start || !start->ns)
 		return 0;
 	end = bpf_ktime_get_ns();
 	ns = end - start->ns;
-	start->ns = 0; /* consumed: the record stays for the thread's next syscall */
+	start->ns = 0; /* consumed */
 	key.nr = start->nr;
 	key.cgroup = start->cgroup;
 	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
 	if (slow_wanted(ns))
 		slow_syscall(pid_tgid, start, ns, end);
+	/* Last use of start: a hash entry may be reused once deleted. */
+	task_start_release((__u32)pid_tgid);
 
 	/* A series exists only for an admitted comm and cgroup: the usual
 	 * case needs no admission lookup. */

@@ -32,7 +32,6 @@ enum syscall_verdict {
 };
 
 enum syscall_counter {
-	SYSCALL_START_DROPPED,   /* entries not timed: start map update failed */
 	SYSCALL_COMM_UNRESOLVED, /* entries not timed: glob verdict for the comm not known yet */
 	SYSCALL_COMM_FOLDED,     /* samples recorded as comm="other": max_comms reached */
 	SYSCALL_HIST_FULL,       /* samples lost: histogram map full */

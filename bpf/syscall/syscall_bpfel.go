@@ -66,8 +66,10 @@ const (
 	SyscallMapSyscallCounters    = "syscall_counters"
 	SyscallMapSyscallHists       = "syscall_hists"
 	SyscallMapSyscallPids        = "syscall_pids"
-	SyscallMapSyscallStarts      = "syscall_starts"
 	SyscallMapSyscallWanted      = "syscall_wanted"
+	SyscallMapTaskStartsCounters = "task_starts_counters"
+	SyscallMapTaskStartsHash     = "task_starts_hash"
+	SyscallMapTaskStartsStorage  = "task_starts_storage"
 	SyscallProgSyscallEnterBtf   = "syscall_enter_btf"
 	SyscallProgSyscallEnterRaw   = "syscall_enter_raw"
 	SyscallProgSyscallExitBtf    = "syscall_exit_btf"
@@ -81,6 +83,7 @@ const (
 	SyscallVarSlowBurstNs        = "slow_burst_ns"
 	SyscallVarSlowNs             = "slow_ns"
 	SyscallVarSlowTokenNs        = "slow_token_ns"
+	SyscallVarTaskStartsLocal    = "task_starts_local"
 )
 
 // LoadSyscall returns the embedded CollectionSpec for Syscall.
@@ -148,23 +151,26 @@ type SyscallMapSpecs struct {
 	SyscallCounters    *ebpf.MapSpec `ebpf:"syscall_counters"`
 	SyscallHists       *ebpf.MapSpec `ebpf:"syscall_hists"`
 	SyscallPids        *ebpf.MapSpec `ebpf:"syscall_pids"`
-	SyscallStarts      *ebpf.MapSpec `ebpf:"syscall_starts"`
 	SyscallWanted      *ebpf.MapSpec `ebpf:"syscall_wanted"`
+	TaskStartsCounters *ebpf.MapSpec `ebpf:"task_starts_counters"`
+	TaskStartsHash     *ebpf.MapSpec `ebpf:"task_starts_hash"`
+	TaskStartsStorage  *ebpf.MapSpec `ebpf:"task_starts_storage"`
 }
 
 // SyscallVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
-	ByCgroup      *ebpf.VariableSpec `ebpf:"by_cgroup"`
-	CommGlobs     *ebpf.VariableSpec `ebpf:"comm_globs"`
-	FilterCgroups *ebpf.VariableSpec `ebpf:"filter_cgroups"`
-	FilterComms   *ebpf.VariableSpec `ebpf:"filter_comms"`
-	FilterPids    *ebpf.VariableSpec `ebpf:"filter_pids"`
-	HistScheme    *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs   *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs        *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs   *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	CommGlobs       *ebpf.VariableSpec `ebpf:"comm_globs"`
+	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
+	FilterComms     *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids      *ebpf.VariableSpec `ebpf:"filter_pids"`
+	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	TaskStartsLocal *ebpf.VariableSpec `ebpf:"task_starts_local"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -200,8 +206,10 @@ type SyscallMaps struct {
 	SyscallCounters    *ebpf.Map `ebpf:"syscall_counters"`
 	SyscallHists       *ebpf.Map `ebpf:"syscall_hists"`
 	SyscallPids        *ebpf.Map `ebpf:"syscall_pids"`
-	SyscallStarts      *ebpf.Map `ebpf:"syscall_starts"`
 	SyscallWanted      *ebpf.Map `ebpf:"syscall_wanted"`
+	TaskStartsCounters *ebpf.Map `ebpf:"task_starts_counters"`
+	TaskStartsHash     *ebpf.Map `ebpf:"task_starts_hash"`
+	TaskStartsStorage  *ebpf.Map `ebpf:"task_starts_storage"`
 }
 
 func (m *SyscallMaps) Close() error {
@@ -219,8 +227,10 @@ func (m *SyscallMaps) Close() error {
 		m.SyscallCounters,
 		m.SyscallHists,
 		m.SyscallPids,
-		m.SyscallStarts,
 		m.SyscallWanted,
+		m.TaskStartsCounters,
+		m.TaskStartsHash,
+		m.TaskStartsStorage,
 	)
 }
 
@@ -228,15 +238,16 @@ func (m *SyscallMaps) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
-	ByCgroup      *ebpf.Variable `ebpf:"by_cgroup"`
-	CommGlobs     *ebpf.Variable `ebpf:"comm_globs"`
-	FilterCgroups *ebpf.Variable `ebpf:"filter_cgroups"`
-	FilterComms   *ebpf.Variable `ebpf:"filter_comms"`
-	FilterPids    *ebpf.Variable `ebpf:"filter_pids"`
-	HistScheme    *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs   *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs        *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs   *ebpf.Variable `ebpf:"slow_token_ns"`
+	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
+	CommGlobs       *ebpf.Variable `ebpf:"comm_globs"`
+	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
+	FilterComms     *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids      *ebpf.Variable `ebpf:"filter_pids"`
+	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
+	TaskStartsLocal *ebpf.Variable `ebpf:"task_starts_local"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

@@ -16,6 +16,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/syscall"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // Variant names of the syscall paths.
@@ -28,6 +29,7 @@ const (
 	SysComms    = `syscall: comms = ["bench-*"]`
 	SysLog2x4   = `syscall: buckets = "log2x4"`
 	SysByCgroup = "syscall: by_cgroup = true"
+	SysHash     = `syscall: start_times = "hash"`
 	// SysCgroupsFilter keeps the workload's cgroup (the root's, where the
 	// test runs): every timed syscall also pays the exclusion lookup.
 	SysCgroupsFilter = `syscall: by_cgroup, cgroups = ["/"]`
@@ -153,6 +155,7 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 		{Name: SysRawTP, Role: Probe, Records: records, Floor: SysFloorRaw, Start: probeWith(func(c *syscall.Config) { c.Hook = syscall.HookRawTP })},
 		{Name: SysComms, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-*"} })},
 		{Name: SysLog2x4, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Buckets = histogram.SchemeLog2x4 })},
+		{Name: SysHash, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.StartTimes = taskstarts.Hash })},
 		{Name: SysByCgroup, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.ByCgroup = true })},
 		{Name: SysCgroupsFilter, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) {
 			c.ByCgroup, c.Cgroups = true, []string{"/"}

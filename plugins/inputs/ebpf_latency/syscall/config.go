@@ -7,6 +7,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // Config is the [inputs.ebpf_latency.syscall] table.
@@ -28,6 +29,8 @@ type Config struct {
 	slowevent.Config
 	// By cgroup: by_cgroup, cgroups, max_cgroups.
 	cgroup.Attribution
+	// Where start times live: start_times.
+	taskstarts.Setting
 }
 
 // Hook names as written in the config.
@@ -54,6 +57,7 @@ func DefaultConfig() *Config {
 		Hook:        HookAuto,
 		Config:      slowevent.DefaultConfig(),
 		Attribution: cgroup.Default(),
+		Setting:     taskstarts.DefaultSetting(),
 	}
 }
 
@@ -94,6 +98,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("hook: unknown hook %q (want %q, %q or %q)", c.Hook, HookAuto, HookTPBTF, HookRawTP)
 	}
 	if err := c.Attribution.Validate(); err != nil {
+		return err
+	}
+	if err := c.Setting.Validate(); err != nil {
 		return err
 	}
 	return c.Config.Validate()

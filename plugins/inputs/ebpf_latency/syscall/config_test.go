@@ -47,6 +47,9 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 			`comms: "[pq]g_{walwriter,checkpointer}_xy?*" needs at least 16 characters, but a task comm has at most 15: it never matches`},
 		{"pid", func(c *Config) { c.Pids = []int{12, -3} }, `pids: -3 is not a process ID (want 1 to 4194304)`},
 		{"max_comms", func(c *Config) { c.MaxComms = 0 }, `max_comms: 0 out of range (want 1 to 4096)`},
+		{"start_times", func(c *Config) { c.StartTimes = "lru" },
+			`start_times: unknown value "lru" (want "auto", "task_storage" or "hash")`},
+		{"max_cgroups", func(c *Config) { c.MaxCgroups = -1 }, `max_cgroups: -1 out of range (want 1 to 4096)`},
 		{"hook", func(c *Config) { c.Hook = "tracepoint" },
 			`hook: unknown hook "tracepoint" (want "auto", "tp_btf" or "raw_tp")`},
 	}

@@ -16,8 +16,8 @@ import (
 const (
 	// verdictCache bounds the comms whose glob verdict the kernel remembers.
 	verdictCache = 4096
-	// minStarts bounds threads inside a timed syscall at once; the LRU map
-	// gets 256 more per CPU since each CPU holds a share of free entries.
+	// minStarts bounds threads inside a timed syscall at once where start
+	// times live in a hash: 256 per CPU on larger machines.
 	minStarts    = 16384
 	startsPerCPU = 256
 )
@@ -29,7 +29,7 @@ func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, cp *commPatterns) error
 	for _, name := range []string{
 		syscallbpf.SyscallMapSyscallWanted, syscallbpf.SyscallMapSyscallPids,
 		syscallbpf.SyscallMapSyscallCommFilter, syscallbpf.SyscallMapSyscallCommSlots,
-		syscallbpf.SyscallMapSyscallStarts, syscallbpf.SyscallMapSyscallHists,
+		syscallbpf.SyscallMapSyscallHists,
 	} {
 		if maps[name] = spec.Maps[name]; maps[name] == nil {
 			return fmt.Errorf("object lacks map %s", name)
@@ -70,15 +70,14 @@ func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, cp *commPatterns) error
 	filter.MaxEntries = uint32(max(capacity, 1))
 
 	maps[syscallbpf.SyscallMapSyscallCommSlots].MaxEntries = uint32(cfg.MaxComms)
-	if _, err := histogram.FitMap(maps[syscallbpf.SyscallMapSyscallHists], uint32((cfg.MaxComms+1)*len(cfg.Syscalls)*cfg.SeriesPerKey())); err != nil {
-		return err
-	}
+	_, err := histogram.FitMap(maps[syscallbpf.SyscallMapSyscallHists], uint32((cfg.MaxComms+1)*len(cfg.Syscalls)*cfg.SeriesPerKey()))
+	return err
+}
+
+// startEntries sizes the start-time hash where task storage is not used.
+func startEntries() (uint32, error) {
 	cpus, err := ebpf.PossibleCPU()
-	if err != nil {
-		return err
-	}
-	maps[syscallbpf.SyscallMapSyscallStarts].MaxEntries = uint32(max(minStarts, startsPerCPU*cpus))
-	return nil
+	return uint32(max(minStarts, startsPerCPU*cpus)), err
 }
 
 // exactKey matches comm name and nothing longer: the NUL is part of the prefix.

@@ -17,7 +17,7 @@ const (
 )
 
 // counterNames mirror enum syscall_counter in bpf/syscall/syscall.h.
-var counterNames = []string{"start_dropped", "comm_unresolved", "comm_folded", "hist_full", "compat_skipped"}
+var counterNames = []string{"comm_unresolved", "comm_folded", "hist_full", "compat_skipped"}
 
 // Verdicts mirror enum syscall_verdict.
 const (

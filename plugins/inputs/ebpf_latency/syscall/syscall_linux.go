@@ -16,6 +16,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // flavours lists the hook chain, best first. Exit attaches before entry, so
@@ -44,8 +45,12 @@ type syscallProbe struct {
 	emitter  *histogram.Emitter
 	verdicts *verdicts      // nil unless some comm pattern is a general glob
 	cgroups  *cgroup.Tagger // nil unless by_cgroup
-	warnFull bool
-	expiry   *idle.Series[syscallbpf.SyscallSyscallHistKey]
+	store    taskstarts.Store
+	// startEntries sizes the fallback hash of start times (0: by CPUs);
+	// tests make it small.
+	startEntries uint32
+	warnFull     bool
+	expiry       *idle.Series[syscallbpf.SyscallSyscallHistKey]
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -66,7 +71,7 @@ func (p *syscallProbe) Start() error {
 	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.pinnedHook(),
-		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
+		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
 			if err := hooks.SetKnobs(spec, map[string]any{
 				syscallbpf.SyscallVarFilterPids:  len(p.cfg.Pids) > 0,
 				syscallbpf.SyscallVarFilterComms: len(p.cfg.Comms) > 0,
@@ -78,6 +83,9 @@ func (p *syscallProbe) Start() error {
 				return err
 			}
 			if err := p.cfg.Attribution.Prepare(spec); err != nil {
+				return err
+			}
+			if err := p.prepareStarts(spec, kind); err != nil {
 				return err
 			}
 			return fillFilters(spec, p.cfg, cp)
@@ -115,9 +123,26 @@ func (p *syscallProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("syscall: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("syscall: attached through %s, timing %d syscalls%s%s", att.Kind, len(p.names),
+	p.log.Infof("syscall: attached through %s, timing %d syscalls, %s%s%s", att.Kind, len(p.names), p.store,
 		p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
+}
+
+// prepareStarts picks where start times live: task storage under tp_btf,
+// which hands it the current thread (bpf_get_current_task_btf, 5.11+ like
+// task storage itself). raw_tp programs got both helpers only in later
+// kernels than task storage, so raw_tp keeps the hash (as runq does).
+func (p *syscallProbe) prepareStarts(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
+	entries := p.startEntries
+	if entries == 0 {
+		var err error
+		if entries, err = startEntries(); err != nil {
+			return err
+		}
+	}
+	store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, entries)
+	p.store = store
+	return err
 }
 
 // pinnedHook is the flavour the config pins, or nil for auto.
@@ -225,7 +250,7 @@ func (p *syscallProbe) Status() probe.Status {
 		st.Counters["verdicts_full"] = p.verdicts.full
 	}
 	p.cgroups.Counters(st.Counters)
-	return st
+	return taskstarts.Counters(p.att.Collection, st)
 }
 
 func (p *syscallProbe) Stop() error {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // startProbe runs a syscall probe, after setup (plugin-wide settings) if
@@ -266,26 +267,33 @@ func TestExitWithoutEntryIsNotCounted(t *testing.T) {
 }
 
 // A task killed inside a timed syscall still passes sys_exit: one sample,
-// and its record is consumed, so a later thread reusing the ID starts clean.
-// Records of exited threads stay until the LRU map evicts them.
+// and its record is consumed. In the fallback hash its entry is gone, so a
+// later thread reusing the ID starts clean and the hash holds only threads
+// in flight; task storage dies with the task.
 func TestKilledTaskEndsItsSyscall(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	h := startHelper(t, uniq("killed"))
-	p := startProbe(t, config([]string{"clock_nanosleep"}, []string{uniq("killed")}))
-	h.send(t, "sleep 1 5000")
-	waitInSyscall(t, h.Pid, syscallNumbers["clock_nanosleep"])
-	require.NoError(t, unix.Kill(h.Pid, unix.SIGKILL))
-	var status unix.WaitStatus
-	_, err := unix.Wait4(h.Pid, &status, 0, nil)
-	require.NoError(t, err)
-	require.Equal(t, unix.SIGKILL, status.Signal())
+	for _, store := range []string{taskstarts.TaskStorage, taskstarts.Hash} {
+		t.Run(store, func(t *testing.T) {
+			h := startHelper(t, uniq("killed"))
+			cfg := config([]string{"clock_nanosleep"}, []string{uniq("killed")})
+			cfg.StartTimes = store
+			p := startProbe(t, cfg)
+			h.send(t, "sleep 1 5000")
+			waitInSyscall(t, h.Pid, syscallNumbers["clock_nanosleep"])
+			require.NoError(t, unix.Kill(h.Pid, unix.SIGKILL))
+			var status unix.WaitStatus
+			_, err := unix.Wait4(h.Pid, &status, 0, nil)
+			require.NoError(t, err)
+			require.Equal(t, unix.SIGKILL, status.Signal())
 
-	require.Equal(t, uint64(1), count(gather(t, p), "clock_nanosleep", uniq("killed")))
-	starts := p.att.Collection.Maps[syscallbpf.SyscallMapSyscallStarts]
-	require.Equal(t, ebpf.LRUHash, starts.Type())
-	var rec syscallbpf.SyscallSyscallStart
-	require.NoError(t, starts.Lookup(uint64(h.Pid)<<32|uint64(h.Pid), &rec))
-	require.Zero(t, rec.Ns, "record consumed")
+			require.Equal(t, uint64(1), count(gather(t, p), "clock_nanosleep", uniq("killed")))
+			if store == taskstarts.Hash {
+				var rec syscallbpf.SyscallSyscallStart
+				err := p.att.Collection.Maps["task_starts_hash"].Lookup(uint32(h.Pid), &rec)
+				require.ErrorIs(t, err, ebpf.ErrKeyNotExist, "record released")
+			}
+		})
+	}
 }
 
 // waitInSyscall waits until process pid blocks in syscall nr.

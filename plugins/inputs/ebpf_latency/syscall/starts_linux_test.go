@@ -1,0 +1,100 @@
+package syscall
+
+import (
+	"testing"
+
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
+)
+
+// Every store on every hook that offers it counts every syscall (auto
+// picks task storage under tp_btf, the hash under raw_tp). Task storage
+// keeps the thread's consumed record for its next syscall (read here
+// through a pidfd); the hash keeps none once the syscall returned.
+func TestStartTimesInEveryStore(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for _, hook := range []string{HookTPBTF, HookRawTP} {
+		for _, store := range []string{taskstarts.Auto, taskstarts.TaskStorage, taskstarts.Hash} {
+			if hook == HookRawTP && store == taskstarts.TaskStorage {
+				continue // refused: TestTaskStorageRefusedOnRawTP
+			}
+			t.Run(hook+","+store, func(t *testing.T) {
+				comm := uniq("store")
+				h := startHelper(t, comm)
+				cfg := config([]string{"fdatasync"}, []string{comm})
+				cfg.Hook, cfg.StartTimes = hook, store
+				p := startProbe(t, cfg)
+				local := hook == HookTPBTF && store != taskstarts.Hash
+				require.Equal(t, local, p.store.Local)
+				h.do(t, "fdatasync %d", syncs)
+				require.Equal(t, uint64(syncs), count(gather(t, p), "fdatasync", comm))
+
+				var rec syscallbpf.SyscallSyscallStart
+				if !local {
+					err := p.att.Collection.Maps["task_starts_hash"].Lookup(uint32(h.Pid), &rec)
+					require.Error(t, err, "no record once the syscall returned")
+					return
+				}
+				pidfd, err := unix.PidfdOpen(h.Pid, 0)
+				require.NoError(t, err)
+				defer unix.Close(pidfd)
+				require.NoError(t, p.att.Collection.Maps["task_starts_storage"].Lookup(uint32(pidfd), &rec))
+				require.Equal(t, syscallNumbers["fdatasync"], rec.Nr)
+				require.Zero(t, rec.Ns, "consumed")
+			})
+		}
+	}
+}
+
+// More threads sit in a timed syscall at once than the fallback hash holds:
+// exactly the ones beyond it are not timed, and each is counted in
+// start_full. Task storage times the same crowd whole.
+func TestCrowdBeyondStartRecords(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const crowd, entries = 6, 4
+	for _, store := range []string{taskstarts.TaskStorage, taskstarts.Hash} {
+		t.Run(store, func(t *testing.T) {
+			comm := uniq("crowd")
+			hs := make([]*helper, crowd)
+			for i := range hs {
+				hs[i] = startHelper(t, comm)
+			}
+			cfg := config([]string{"clock_nanosleep"}, []string{comm})
+			cfg.StartTimes = store
+			p := startProbe(t, cfg, func(p *syscallProbe) { p.startEntries = entries })
+			for _, h := range hs {
+				h.send(t, "sleep 1 300")
+				waitInSyscall(t, h.Pid, syscallNumbers["clock_nanosleep"])
+			}
+			for _, h := range hs {
+				h.wait(t)
+			}
+			timed, full := uint64(crowd), uint64(0)
+			if store == taskstarts.Hash {
+				timed, full = entries, crowd-entries
+			}
+			require.Equal(t, timed, count(gather(t, p), "clock_nanosleep", comm))
+			st := p.Status().Counters
+			require.Equal(t, full, st[taskstarts.CounterFull])
+			require.Zero(t, st[taskstarts.CounterRefused])
+		})
+	}
+}
+
+// start_times = "task_storage" with a hook that cannot use it: Start says
+// why.
+func TestTaskStorageRefusedOnRawTP(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cfg := config([]string{"fdatasync"}, nil)
+	cfg.Hook, cfg.StartTimes = HookRawTP, taskstarts.TaskStorage
+	require.NoError(t, cfg.Validate())
+	p := newProbe(cfg, testutil.Logger{}).(*syscallProbe)
+	err := p.Start()
+	require.ErrorContains(t, err, `start_times: "task_storage" unavailable: this hook passes no BTF task pointers`)
+	require.NoError(t, p.Stop())
+}

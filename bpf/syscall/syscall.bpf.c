@@ -6,13 +6,14 @@
  *
  * sys_enter filters cheapest first (syscall number, TGID, comm, cgroup),
  * then stamps start time, number and comm into the thread's start record
- * (task_starts.bpf.h): in task storage where the kernel has it, where the
- * record stays for the thread's next syscall and dies with the thread; else
- * in a hash of the threads inside a timed syscall, whose entry sys_exit
- * deletes, and which counts the records it has no room for (never an LRU:
- * it would evict the longest syscall in flight without a trace). sys_exit
- * turns a stamped record into a sample and marks it consumed. An exit
- * without a stamp (attached mid-syscall, filtered out) records nothing.
+ * (task_starts.bpf.h): in task storage where the kernel has it, else in a
+ * hash keyed by thread id that counts the records it has no room for (never
+ * an LRU: it would evict the longest syscall in flight without a trace).
+ * sys_exit turns a stamped record into a sample and marks it consumed; the
+ * record stays for the thread's next syscall (no allocation, no lock on the
+ * hot path) and goes when the thread exits: with it in task storage, by
+ * sched_process_exit from the hash. An exit without a stamp (attached
+ * mid-syscall, filtered out) records nothing.
  * User space refuses exit and exit_group: a stamp never consumed could be
  * taken by a later thread reusing the ID.
  */
@@ -219,8 +220,6 @@ static __always_inline int on_exit(void)
 	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
 	if (slow_wanted(ns))
 		slow_syscall(pid_tgid, start, ns, end);
-	/* Last use of start: a hash entry may be reused once deleted. */
-	task_start_release((__u32)pid_tgid);
 
 	/* A series exists only for an admitted comm and cgroup: the usual
 	 * case needs no admission lookup. */
@@ -268,4 +267,21 @@ SEC("raw_tp/sys_exit")
 int syscall_exit_raw(__u64 *ctx)
 {
 	return on_exit();
+}
+
+/* sched_process_exit(struct task_struct *p), p the exiting thread, current:
+ * its hash record goes (task storage goes with the task; pruned then). */
+
+SEC("tp_btf/sched_process_exit")
+int syscall_thread_exit_btf(__u64 *ctx)
+{
+	task_start_release((__u32)bpf_get_current_pid_tgid());
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int syscall_thread_exit_raw(__u64 *ctx)
+{
+	task_start_release((__u32)bpf_get_current_pid_tgid());
+	return 0;
 }

@@ -53,37 +53,39 @@ type SyscallSyscallStart struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SyscallMapCgroupCounters     = "cgroup_counters"
-	SyscallMapCgroupExcluded     = "cgroup_excluded"
-	SyscallMapCgroupSlots        = "cgroup_slots"
-	SyscallMapHistEpoch          = "hist_epoch"
-	SyscallMapSlowBucket         = "slow_bucket"
-	SyscallMapSlowCounters       = "slow_counters"
-	SyscallMapSlowEvents         = "slow_events"
-	SyscallMapSyscallCommFilter  = "syscall_comm_filter"
-	SyscallMapSyscallCommPending = "syscall_comm_pending"
-	SyscallMapSyscallCommSlots   = "syscall_comm_slots"
-	SyscallMapSyscallCounters    = "syscall_counters"
-	SyscallMapSyscallHists       = "syscall_hists"
-	SyscallMapSyscallPids        = "syscall_pids"
-	SyscallMapSyscallWanted      = "syscall_wanted"
-	SyscallMapTaskStartsCounters = "task_starts_counters"
-	SyscallMapTaskStartsHash     = "task_starts_hash"
-	SyscallMapTaskStartsStorage  = "task_starts_storage"
-	SyscallProgSyscallEnterBtf   = "syscall_enter_btf"
-	SyscallProgSyscallEnterRaw   = "syscall_enter_raw"
-	SyscallProgSyscallExitBtf    = "syscall_exit_btf"
-	SyscallProgSyscallExitRaw    = "syscall_exit_raw"
-	SyscallVarByCgroup           = "by_cgroup"
-	SyscallVarCommGlobs          = "comm_globs"
-	SyscallVarFilterCgroups      = "filter_cgroups"
-	SyscallVarFilterComms        = "filter_comms"
-	SyscallVarFilterPids         = "filter_pids"
-	SyscallVarHistScheme         = "hist_scheme"
-	SyscallVarSlowBurstNs        = "slow_burst_ns"
-	SyscallVarSlowNs             = "slow_ns"
-	SyscallVarSlowTokenNs        = "slow_token_ns"
-	SyscallVarTaskStartsLocal    = "task_starts_local"
+	SyscallMapCgroupCounters        = "cgroup_counters"
+	SyscallMapCgroupExcluded        = "cgroup_excluded"
+	SyscallMapCgroupSlots           = "cgroup_slots"
+	SyscallMapHistEpoch             = "hist_epoch"
+	SyscallMapSlowBucket            = "slow_bucket"
+	SyscallMapSlowCounters          = "slow_counters"
+	SyscallMapSlowEvents            = "slow_events"
+	SyscallMapSyscallCommFilter     = "syscall_comm_filter"
+	SyscallMapSyscallCommPending    = "syscall_comm_pending"
+	SyscallMapSyscallCommSlots      = "syscall_comm_slots"
+	SyscallMapSyscallCounters       = "syscall_counters"
+	SyscallMapSyscallHists          = "syscall_hists"
+	SyscallMapSyscallPids           = "syscall_pids"
+	SyscallMapSyscallWanted         = "syscall_wanted"
+	SyscallMapTaskStartsCounters    = "task_starts_counters"
+	SyscallMapTaskStartsHash        = "task_starts_hash"
+	SyscallMapTaskStartsStorage     = "task_starts_storage"
+	SyscallProgSyscallEnterBtf      = "syscall_enter_btf"
+	SyscallProgSyscallEnterRaw      = "syscall_enter_raw"
+	SyscallProgSyscallExitBtf       = "syscall_exit_btf"
+	SyscallProgSyscallExitRaw       = "syscall_exit_raw"
+	SyscallProgSyscallThreadExitBtf = "syscall_thread_exit_btf"
+	SyscallProgSyscallThreadExitRaw = "syscall_thread_exit_raw"
+	SyscallVarByCgroup              = "by_cgroup"
+	SyscallVarCommGlobs             = "comm_globs"
+	SyscallVarFilterCgroups         = "filter_cgroups"
+	SyscallVarFilterComms           = "filter_comms"
+	SyscallVarFilterPids            = "filter_pids"
+	SyscallVarHistScheme            = "hist_scheme"
+	SyscallVarSlowBurstNs           = "slow_burst_ns"
+	SyscallVarSlowNs                = "slow_ns"
+	SyscallVarSlowTokenNs           = "slow_token_ns"
+	SyscallVarTaskStartsLocal       = "task_starts_local"
 )
 
 // LoadSyscall returns the embedded CollectionSpec for Syscall.
@@ -128,10 +130,12 @@ type SyscallSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallProgramSpecs struct {
-	SyscallEnterBtf *ebpf.ProgramSpec `ebpf:"syscall_enter_btf"`
-	SyscallEnterRaw *ebpf.ProgramSpec `ebpf:"syscall_enter_raw"`
-	SyscallExitBtf  *ebpf.ProgramSpec `ebpf:"syscall_exit_btf"`
-	SyscallExitRaw  *ebpf.ProgramSpec `ebpf:"syscall_exit_raw"`
+	SyscallEnterBtf      *ebpf.ProgramSpec `ebpf:"syscall_enter_btf"`
+	SyscallEnterRaw      *ebpf.ProgramSpec `ebpf:"syscall_enter_raw"`
+	SyscallExitBtf       *ebpf.ProgramSpec `ebpf:"syscall_exit_btf"`
+	SyscallExitRaw       *ebpf.ProgramSpec `ebpf:"syscall_exit_raw"`
+	SyscallThreadExitBtf *ebpf.ProgramSpec `ebpf:"syscall_thread_exit_btf"`
+	SyscallThreadExitRaw *ebpf.ProgramSpec `ebpf:"syscall_thread_exit_raw"`
 }
 
 // SyscallMapSpecs contains maps before they are loaded into the kernel.
@@ -254,10 +258,12 @@ type SyscallVariables struct {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallPrograms struct {
-	SyscallEnterBtf *ebpf.Program `ebpf:"syscall_enter_btf"`
-	SyscallEnterRaw *ebpf.Program `ebpf:"syscall_enter_raw"`
-	SyscallExitBtf  *ebpf.Program `ebpf:"syscall_exit_btf"`
-	SyscallExitRaw  *ebpf.Program `ebpf:"syscall_exit_raw"`
+	SyscallEnterBtf      *ebpf.Program `ebpf:"syscall_enter_btf"`
+	SyscallEnterRaw      *ebpf.Program `ebpf:"syscall_enter_raw"`
+	SyscallExitBtf       *ebpf.Program `ebpf:"syscall_exit_btf"`
+	SyscallExitRaw       *ebpf.Program `ebpf:"syscall_exit_raw"`
+	SyscallThreadExitBtf *ebpf.Program `ebpf:"syscall_thread_exit_btf"`
+	SyscallThreadExitRaw *ebpf.Program `ebpf:"syscall_thread_exit_raw"`
 }
 
 func (p *SyscallPrograms) Close() error {
@@ -266,6 +272,8 @@ func (p *SyscallPrograms) Close() error {
 		p.SyscallEnterRaw,
 		p.SyscallExitBtf,
 		p.SyscallExitRaw,
+		p.SyscallThreadExitBtf,
+		p.SyscallThreadExitRaw,
 	)
 }
 

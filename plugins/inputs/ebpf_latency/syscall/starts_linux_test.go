@@ -13,9 +13,9 @@ import (
 )
 
 // Every store on every hook that offers it counts every syscall (auto
-// picks task storage under tp_btf, the hash under raw_tp). Task storage
-// keeps the thread's consumed record for its next syscall (read here
-// through a pidfd); the hash keeps none once the syscall returned.
+// picks task storage under tp_btf, the hash under raw_tp). Either keeps the
+// thread's consumed record for its next syscall (task storage read here
+// through a pidfd).
 func TestStartTimesInEveryStore(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	for _, hook := range []string{HookTPBTF, HookRawTP} {
@@ -35,15 +35,14 @@ func TestStartTimesInEveryStore(t *testing.T) {
 				require.Equal(t, uint64(syncs), count(gather(t, p), "fdatasync", comm))
 
 				var rec syscallbpf.SyscallSyscallStart
-				if !local {
-					err := p.att.Collection.Maps["task_starts_hash"].Lookup(uint32(h.Pid), &rec)
-					require.Error(t, err, "no record once the syscall returned")
-					return
+				if local {
+					pidfd, err := unix.PidfdOpen(h.Pid, 0)
+					require.NoError(t, err)
+					defer unix.Close(pidfd)
+					require.NoError(t, p.att.Collection.Maps["task_starts_storage"].Lookup(uint32(pidfd), &rec))
+				} else {
+					require.NoError(t, p.att.Collection.Maps["task_starts_hash"].Lookup(uint32(h.Pid), &rec))
 				}
-				pidfd, err := unix.PidfdOpen(h.Pid, 0)
-				require.NoError(t, err)
-				defer unix.Close(pidfd)
-				require.NoError(t, p.att.Collection.Maps["task_starts_storage"].Lookup(uint32(pidfd), &rec))
 				require.Equal(t, syscallNumbers["fdatasync"], rec.Nr)
 				require.Zero(t, rec.Ns, "consumed")
 			})
@@ -97,4 +96,35 @@ func TestTaskStorageRefusedOnRawTP(t *testing.T) {
 	err := p.Start()
 	require.ErrorContains(t, err, `start_times: "task_storage" unavailable: this hook passes no BTF task pointers`)
 	require.NoError(t, p.Stop())
+}
+
+// Threads come and go: each one's hash record goes when it exits, so a
+// hash of 4 records times the syscalls of any number of threads, one after
+// another, and nothing is refused.
+func TestExitedThreadsFreeTheirRecords(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const threads, entries = 10, 4
+	comm := uniq("churn")
+	cfg := config([]string{"fdatasync"}, []string{comm})
+	cfg.StartTimes = taskstarts.Hash
+	p := startProbe(t, cfg, func(p *syscallProbe) { p.startEntries = entries })
+	for i := 0; i < threads; i++ {
+		h := startHelper(t, comm)
+		h.do(t, "fdatasync %d", 3)
+		require.NoError(t, h.In.Close()) // sysloop exits at end of input
+		var status unix.WaitStatus
+		_, err := unix.Wait4(h.Pid, &status, 0, nil)
+		require.NoError(t, err)
+	}
+	require.Equal(t, uint64(3*threads), count(gather(t, p), "fdatasync", comm))
+	require.Zero(t, p.Status().Counters[taskstarts.CounterFull])
+	n := 0
+	var (
+		tid uint32
+		rec syscallbpf.SyscallSyscallStart
+	)
+	for it := p.att.Collection.Maps["task_starts_hash"].Iterate(); it.Next(&tid, &rec); {
+		n++
+	}
+	require.Zero(t, n, "no record left behind")
 }

@@ -20,13 +20,16 @@ import (
 )
 
 // flavours lists the hook chain, best first. Exit attaches before entry, so
-// every start time kept has a program to consume it.
+// every start time kept has a program to consume it, and thread exit (which
+// drops a thread's record from the fallback hash) before both.
 var flavours = []hooks.Flavour{
 	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
+		{Program: syscallbpf.SyscallProgSyscallThreadExitBtf, Group: "sched", Event: "sched_process_exit"},
 		{Program: syscallbpf.SyscallProgSyscallExitBtf, Group: "raw_syscalls", Event: "sys_exit"},
 		{Program: syscallbpf.SyscallProgSyscallEnterBtf, Group: "raw_syscalls", Event: "sys_enter"},
 	}},
 	{Kind: hooks.RawTP, Hooks: []hooks.Hook{
+		{Program: syscallbpf.SyscallProgSyscallThreadExitRaw, Group: "sched", Event: "sched_process_exit"},
 		{Program: syscallbpf.SyscallProgSyscallExitRaw, Group: "raw_syscalls", Event: "sys_exit"},
 		{Program: syscallbpf.SyscallProgSyscallEnterRaw, Group: "raw_syscalls", Event: "sys_enter"},
 	}},

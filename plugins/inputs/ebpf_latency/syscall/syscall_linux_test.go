@@ -266,10 +266,9 @@ func TestExitWithoutEntryIsNotCounted(t *testing.T) {
 	require.Equal(t, uint64(2), s.Count, "the sleep begun before attach is not a sample")
 }
 
-// A task killed inside a timed syscall still passes sys_exit: one sample,
-// and its record is consumed. In the fallback hash its entry is gone, so a
-// later thread reusing the ID starts clean and the hash holds only threads
-// in flight; task storage dies with the task.
+// A task killed inside a timed syscall still passes sys_exit: one sample.
+// Its record goes with it: from the fallback hash at thread exit, so a
+// later thread reusing the ID starts clean; task storage dies with the task.
 func TestKilledTaskEndsItsSyscall(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	for _, store := range []string{taskstarts.TaskStorage, taskstarts.Hash} {
@@ -317,7 +316,7 @@ func TestStartStopLeavesNothing(t *testing.T) {
 		p := newProbe(cfg, testutil.Logger{}).(*syscallProbe)
 		require.NoError(t, p.Start())
 		objs := testenv.ObjectsOf(t, p.att.Collection)
-		require.Len(t, objs.Programs, 2, "one entry and one exit program")
+		require.Len(t, objs.Programs, 3, "syscall entry, syscall exit, thread exit")
 		require.NoError(t, p.Stop())
 		require.NoError(t, p.Stop(), "second Stop is a no-op")
 		testenv.RequireFreed(t, objs)

@@ -6,10 +6,19 @@ import (
 )
 
 // deltas remembers each series' cumulative counts at the previous gather, so
-// a gather can write what the interval just ended added. Series are known by
-// measurement and tags; one that was not written in the last gather is
-// forgotten (its kernel key expired or was deleted), and a series whose
-// counts went down was recreated, so the whole of its counts is new.
+// a gather can write what the interval just ended added, and counts the
+// wraps of its nanosecond sum. Series are known by measurement and tags; one
+// that was not written in the last gather is forgotten (its kernel key
+// expired or was deleted), and a series whose counts went down was
+// recreated, so the whole of its counts is new.
+//
+// The kernel adds every sample to a per-CPU 64-bit sum of nanoseconds
+// (hist_record), which wraps after 584 years of summed latency: a runq
+// series of a host where 1,000 tasks wait all the time gains 1,000 s per
+// second and wraps within 7 months. Summed across CPUs modulo 2^64, a sum
+// that went down from above 2^63 while no count did has wrapped (an
+// interval adds far less than 2^63 ns; a recreated series starts low), so
+// each wrap is counted here and seconds_sum keeps growing.
 type deltas struct {
 	prev    map[string]*previous
 	gather  uint64    // number of the gather being written
@@ -21,13 +30,14 @@ type deltas struct {
 type previous struct {
 	slots  []uint64 // the scheme's slots only
 	sumNs  uint64
+	wraps  uint64 // times the kernel's sum went past 2^64 ns
 	gather uint64 // the last gather that wrote the series
 }
 
 // since returns the counts added to iv's series since the previous gather,
-// in its first n slots. Every Emit of one gather passes the same now, which
-// is how a new gather is told apart.
-func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, n int, now time.Time) (added Interval) {
+// in its first n slots, and how often its sum has wrapped. Every Emit of
+// one gather passes the same now, which is how a new gather is told apart.
+func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, n int, now time.Time) (added Interval, wraps uint64) {
 	if d.prev == nil {
 		d.prev = map[string]*previous{}
 	}
@@ -41,18 +51,21 @@ func (d *deltas) since(measurement string, tags map[string]string, iv *Interval,
 		p = &previous{slots: make([]uint64, n)}
 		d.prev[string(key)] = p
 	}
-	if p.wentBack(iv) {
+	switch {
+	case iv.SumNs < p.sumNs && p.sumNs >= 1<<63 && !p.wentBack(iv):
+		p.wraps++ // an interval adds far less than 2^63 ns: only a sum this high wraps
+	case iv.SumNs < p.sumNs || p.wentBack(iv):
 		clear(p.slots)
-		p.sumNs = 0
+		p.sumNs, p.wraps = 0, 0
 	}
 	for s, c := range iv.Slots[:n] {
 		added.Slots[s] = c - p.slots[s]
 	}
-	added.SumNs = iv.SumNs - p.sumNs
+	added.SumNs = iv.SumNs - p.sumNs // modulo 2^64: right across a wrap too
 	added.MaxNs, added.MinNs, added.Sampled = iv.MaxNs, iv.MinNs, iv.Sampled
 	copy(p.slots, iv.Slots[:n])
 	p.sumNs, p.gather = iv.SumNs, d.gather
-	return added
+	return added, p.wraps
 }
 
 // forgetIdle drops the series the last gather did not write, then starts
@@ -66,10 +79,8 @@ func (d *deltas) forgetIdle() {
 	d.gather++
 }
 
+// wentBack says a count went down: the series was recreated.
 func (p *previous) wentBack(iv *Interval) bool {
-	if iv.SumNs < p.sumNs {
-		return true
-	}
 	for s, c := range p.slots {
 		if iv.Slots[s] < c {
 			return true

@@ -75,10 +75,7 @@ func NewEmitter(opts Options) *Emitter {
 func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	clear(e.summary)
 	e.at[0] = now
-	var added Interval
-	if e.opts.Layout == IntervalCounts || len(e.opts.Quantiles) > 0 {
-		added = e.deltas.since(measurement, tags, iv, e.slots, now)
-	}
+	added, wraps := e.deltas.since(measurement, tags, iv, e.slots, now)
 	if e.opts.Layout == IntervalCounts {
 		e.emitIntervalBuckets(acc, measurement, tags, &added)
 		e.summary[FieldIntervalCount] = added.Count()
@@ -92,13 +89,18 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 			e.summary[e.quantileFields[i]] = math.Round(quantileNs(e.opts.Scheme, &added, n, q)) / 1e9
 		}
 	}
-	e.summary[FieldSum] = float64(iv.SumNs) / 1e9
+	e.summary[FieldSum] = sumSeconds(wraps, iv.SumNs)
 	e.summary[FieldCount] = iv.Count()
 	e.summary[FieldMax] = float64(iv.MaxNs) / 1e9
 	if iv.Sampled {
 		e.summary[FieldMin] = float64(iv.MinNs) / 1e9
 	}
 	acc.AddFields(measurement, e.summary, tags, e.at...)
+}
+
+// sumSeconds is wraps*2^64 + ns nanoseconds in seconds.
+func sumSeconds(wraps, ns uint64) float64 {
+	return float64(wraps)*(1<<64/1e9) + float64(ns)/1e9
 }
 
 // BucketAdder is an accumulator that writes a series' bucket lines in one

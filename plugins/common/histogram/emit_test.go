@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
@@ -48,4 +49,46 @@ func TestBucketAdderWritesWhatAddFieldsWrites(t *testing.T) {
 		require.NotEmpty(t, fastOut.String())
 		require.Equal(t, slowOut.String(), fastOut.String(), "%+v", opts)
 	}
+}
+
+// The kernel's per-CPU sum of nanoseconds is a u64 (hist_record): past
+// 2^64 it wraps, and seconds_sum must keep growing, not fall to zero.
+func TestSecondsSumCountsWraps(t *testing.T) {
+	e := histogram.NewEmitter(histogram.Options{Layout: histogram.IntervalCounts})
+	tags := map[string]string{"comm": "db"}
+	gather := func(at int64, slot3 uint64, sumNs uint64) map[string]any {
+		var iv histogram.Interval
+		iv.Slots[3], iv.SumNs = slot3, sumNs
+		var acc testutil.Accumulator
+		e.Emit(&acc, "m", tags, &iv, time.Unix(at, 0))
+		for _, m := range acc.GetTelegrafMetrics() {
+			if _, ok := m.GetField(histogram.FieldSum); ok {
+				return m.Fields()
+			}
+		}
+		t.Fatal("no summary line")
+		return nil
+	}
+	const wrapSeconds = 18446744073.709551616 // 2^64 ns
+	near := uint64(1<<64 - 1000)
+	require.InDelta(t, float64(near)/1e9, gather(1, 5, near)[histogram.FieldSum], 1e-6)
+
+	// Two samples of 750 ns: the sum wrapped to 500.
+	f := gather(2, 7, 500)
+	require.InDelta(t, wrapSeconds+500e-9, f[histogram.FieldSum], 1e-5)
+	require.InDelta(t, 1500e-9, f[histogram.FieldIntervalSum], 1e-12, "the interval's sum across the wrap")
+	require.Equal(t, uint64(2), f[histogram.FieldIntervalCount])
+
+	f = gather(3, 8, 1<<62) // and grows on from there
+	require.InDelta(t, wrapSeconds+float64(uint64(1<<62))/1e9, f[histogram.FieldSum], 1e-5)
+
+	// Recreated (a count went down): counted from zero, no wrap kept.
+	f = gather(4, 1, 100)
+	require.InDelta(t, 100e-9, f[histogram.FieldSum], 1e-15)
+	require.Equal(t, uint64(1), f[histogram.FieldIntervalCount])
+
+	// A low sum that went down with no count going down is a recreated
+	// series too, never a wrap (only a sum above 2^63 can wrap).
+	f = gather(5, 1, 50)
+	require.InDelta(t, 50e-9, f[histogram.FieldSum], 1e-15)
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
 // shimConfig runs the syscall probe alone, with room for thousands of
@@ -55,7 +55,7 @@ func StartShimGather(t testing.TB, bin string, n int) *ShimGather {
 		}
 	})
 	var err error
-	if g.hists, err = findMap(g.Plugin.Pid(), syscallbpf.SyscallMapSyscallHists, 10*time.Second); err != nil {
+	if g.hists, err = testenv.ProcessMap(g.Plugin.Pid(), syscallbpf.SyscallMapSyscallHists, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if want := uint32(8 * histogram.One(histogram.Log2).Words()); g.hists.ValueSize() != want {
@@ -106,52 +106,3 @@ func (g *ShimGather) Advance() error {
 // LinesPerGather is what a gather must write: per series its 32 bucket
 // lines and a summary line, then the probe's self-metric line.
 func (g *ShimGather) LinesPerGather() int { return g.Series*(histogram.Slots+1) + 1 }
-
-// findMap opens the map named name among those process pid holds, waiting
-// for the process to create it.
-func findMap(pid int, name string, wait time.Duration) (*ebpf.Map, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		ids, err := mapIDsOf(pid)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			m, err := ebpf.NewMapFromID(id)
-			if err != nil {
-				continue // closed meanwhile
-			}
-			if info, err := m.Info(); err == nil && info.Name == name {
-				return m, nil
-			}
-			m.Close()
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("process %d holds no map %s after %v", pid, name, wait)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// mapIDsOf lists the IDs of the BPF maps process pid has open.
-func mapIDsOf(pid int) ([]ebpf.MapID, error) {
-	dir := fmt.Sprintf("/proc/%d/fdinfo", pid)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var ids []ebpf.MapID
-	for _, e := range entries {
-		data, err := os.ReadFile(dir + "/" + e.Name())
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			var id uint32
-			if _, err := fmt.Sscanf(line, "map_id:\t%d", &id); err == nil {
-				ids = append(ids, ebpf.MapID(id))
-			}
-		}
-	}
-	return ids, nil
-}

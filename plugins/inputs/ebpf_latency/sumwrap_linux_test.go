@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf" // to seed a series in the probe's map
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"

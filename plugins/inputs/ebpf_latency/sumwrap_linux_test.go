@@ -44,11 +44,13 @@ func TestSecondsSumSurvivesTheKernelSumWrapping(t *testing.T) {
 	copy(key.Comm[:], []int8{'s', 'u', 'm', 'w', 'r', 'a', 'p'})
 	cpus, err := ebpf.PossibleCPU()
 	require.NoError(t, err)
-	seeded := make([]histogram.Value, cpus)
-	for i := range seeded {
-		seeded[i].SumNs = 1<<64 - 5000
+	seeded := histogram.NewValues(histogram.One(histogram.Log2), cpus)
+	sum := seeded.Shape.HeadWord(0, histogram.HeadSumNs)
+	require.Equal(t, uint32(8*seeded.Shape.Words()), hists.ValueSize(), "a log2 value")
+	for i := range cpus {
+		seeded.Value(i)[sum] = 1<<64 - 5000
 	}
-	require.NoError(t, hists.Update(&key, seeded, ebpf.UpdateNoExist))
+	require.NoError(t, hists.Update(&key, seeded.PerCPU, ebpf.UpdateNoExist))
 
 	before := sumAndCount(t, plugin, comm)
 	f, err := os.CreateTemp("/dev/shm", "sumwrap")
@@ -72,9 +74,9 @@ func TestSecondsSumSurvivesTheKernelSumWrapping(t *testing.T) {
 	})
 	after := sumAndCount(t, plugin, comm)
 
-	var now []histogram.Value
-	require.NoError(t, hists.Lookup(&key, &now))
-	require.Less(t, now[0].SumNs, uint64(1<<63), "CPU 0's sum wrapped in the kernel")
+	now := histogram.NewValues(seeded.Shape, cpus)
+	require.NoError(t, hists.Lookup(&key, now.PerCPU))
+	require.Less(t, now.Value(0)[sum], uint64(1<<63), "CPU 0's sum wrapped in the kernel")
 	require.Equal(t, before.count+writes, after.count, "seconds_count: one per pwrite64")
 	grew := after.sum - before.sum
 	require.Positive(t, grew, "seconds_sum kept growing across the wrap (%v -> %v)", before.sum, after.sum)

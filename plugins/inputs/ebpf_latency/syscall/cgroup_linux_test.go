@@ -166,9 +166,16 @@ func TestIdleCgroupFreesItsSlot(t *testing.T) {
 	require.Equal(t, uint64(2), p.Status().Counters["cgroup_folded"])
 }
 
+// endIn lets h's sysloop exit and removes its cgroup.
+func endIn(t *testing.T, h *helper, cg *testenv.Cgroup) {
+	t.Helper()
+	require.NoError(t, h.In.Close()) // sysloop exits at end of input
+	require.Eventually(t, func() bool { return len(cg.Pids(t)) == 0 }, 5*time.Second, 10*time.Millisecond)
+	cg.Remove(t)
+}
+
 // A cgroup removed before the plugin read its path keeps its samples under
-// a marked tag; a cgroup made again at the same path (a restarted service)
-// is a new cgroup and takes the path's tag.
+// a marked tag.
 func TestRemovedCgroupIsMarked(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	comm := uniq("gone")
@@ -176,11 +183,33 @@ func TestRemovedCgroupIsMarked(t *testing.T) {
 	a := testenv.NewCgroup(t)
 	ha := startHelperIn(t, comm, a)
 	ha.do(t, "fdatasync %d", 3)
-	require.NoError(t, ha.In.Close()) // sysloop exits at end of input
-	require.Eventually(t, func() bool { return len(a.Pids(t)) == 0 }, 5*time.Second, 10*time.Millisecond)
-	a.Remove(t)
+	endIn(t, ha, a)
 	acc := gather(t, p)
 	marked := `\id:` + strconv.FormatUint(a.ID, 10)
 	require.Equal(t, uint64(3), countIn(acc, "fdatasync", comm, marked))
 	require.Equal(t, map[string]bool{marked: true}, cgroupTags(acc))
+}
+
+// A restarted service gets a new cgroup at the same path: the new one takes
+// the path's tag (a counter reset there), the old one's samples stay under
+// its marked id; no two series share a tag.
+func TestRestartedCgroupTakesThePath(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	comm := uniq("again")
+	p := startProbe(t, byCgroup(comm))
+	old := testenv.NewCgroup(t)
+	h := startHelperIn(t, comm, old)
+	h.do(t, "fdatasync %d", 5)
+	require.Equal(t, uint64(5), countIn(gather(t, p), "fdatasync", comm, old.Path))
+	endIn(t, h, old)
+
+	restarted := testenv.NewCgroupAt(t, old.Path)
+	require.NotEqual(t, old.ID, restarted.ID)
+	h = startHelperIn(t, comm, restarted)
+	h.do(t, "fdatasync %d", 2)
+	acc := gather(t, p)
+	marked := `\id:` + strconv.FormatUint(old.ID, 10)
+	require.Equal(t, uint64(2), countIn(acc, "fdatasync", comm, old.Path))
+	require.Equal(t, uint64(5), countIn(acc, "fdatasync", comm, marked))
+	require.Equal(t, map[string]bool{old.Path: true, marked: true}, cgroupTags(acc))
 }

@@ -31,10 +31,17 @@ type Cgroup struct {
 // NewCgroup makes a fresh cgroup under the cgroup2 root.
 func NewCgroup(t testing.TB) *Cgroup {
 	t.Helper()
+	return NewCgroupAt(t, "/"+uniqueName("tc"))
+}
+
+// NewCgroupAt makes a cgroup at path (from the cgroup2 root, its parent
+// existing): after Remove, a new cgroup at the same path, as systemd makes
+// for a restarted service.
+func NewCgroupAt(t testing.TB, path string) *Cgroup {
+	t.Helper()
 	root, err := kernel.Cgroup2Mount()
 	require.NoError(t, err)
-	name := uniqueName("tc")
-	c := &Cgroup{Dir: filepath.Join(root, name), Path: "/" + name}
+	c := &Cgroup{Dir: filepath.Join(root, path), Path: path}
 	require.NoError(t, os.Mkdir(c.Dir, 0o755))
 	c.fd, err = unix.Open(c.Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -139,6 +139,59 @@ static __always_inline __u16 sk_protocol_of_btf(struct sock *sk)
 }
 
 /*
+ * Linux 5.5 (commit 67c0496e87d1, "kernfs: convert kernfs_node->id from
+ * union kernfs_node_id to u64"): before, the id was a union whose 64-bit
+ * member `id` is what bpf_get_current_cgroup_id() returned.
+ */
+union kernfs_node_id___pre_5_5 {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___pre_5_5 {
+	union kernfs_node_id___pre_5_5 id;
+} __attribute__((preserve_access_index));
+
+/* The cgroup v2 id of cgrp, as bpf_get_current_cgroup_id() gives it. */
+static __always_inline __u64 cgroup_id_of(struct cgroup *cgrp)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(cgrp, kn);
+
+	if (bpf_core_type_exists(union kernfs_node_id___pre_5_5))
+		return BPF_CORE_READ((struct kernfs_node___pre_5_5 *)kn, id.id);
+	return BPF_CORE_READ(kn, id);
+}
+
+/*
+ * Linux 5.15 (commit 8520e224f547, "bpf, cgroups: Fix cgroup v2 fallback on
+ * v1/v2 mixed mode"): sock_cgroup_data holds the socket's v2 cgroup
+ * pointer. Before, one u64 `val` held it unless the v1 net_cls or net_prio
+ * controller had taken the word over (bit 0 set); the kernel then charged
+ * the socket to the v2 root, and so does this (id 1).
+ */
+struct sock_cgroup_data___pre_5_15 {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+/* The cgroup v2 id of the socket: its creator's cgroup (an accepted
+ * socket's is its listener's). */
+static __always_inline __u64 sock_cgroup_id(struct sock *sk)
+{
+	struct sock_cgroup_data___pre_5_15 *old = (void *)&sk->sk_cgrp_data;
+	struct cgroup *cgrp;
+	__u64 val;
+
+	if (bpf_core_field_exists(old->val)) {
+		val = BPF_CORE_READ(old, val);
+		if (val & 1)
+			return 1;
+		cgrp = (struct cgroup *)val;
+	} else {
+		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	}
+	return cgrp ? cgroup_id_of(cgrp) : 0;
+}
+
+/*
  * tcp:tcp_retransmit_skb's classic record was the shared tcp_event_sk_skb
  * class until it got a class of its own with an `err` field; with that
  * argument the tracepoint fires for failed attempts too (e.g. -EBUSY while

@@ -162,10 +162,28 @@ struct dst_entry {
 	struct net_device *dev;
 } __attribute__((preserve_access_index));
 
+/* include/linux/kernfs.h, include/linux/cgroup-defs.h: a cgroup v2 id is
+ * its kernfs node's (64-bit since 5.5: read it through cgroup_id_of() in
+ * core_fixes.bpf.h). */
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+/* A socket's cgroup; this layout since 5.15: read it through
+ * sock_cgroup_id() in core_fixes.bpf.h. */
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+} __attribute__((preserve_access_index));
+
 struct sock {
 	struct sock_common __sk_common;
 	struct dst_entry *sk_dst_cache;
 	__u16 sk_protocol;
+	struct sock_cgroup_data sk_cgrp_data;
 } __attribute__((preserve_access_index));
 
 /* include/linux/tcp.h */
@@ -222,6 +240,7 @@ struct trace_event_raw_tcp_probe {
 	__u16 sport;
 	__u16 dport;
 	__u32 srtt; /* microseconds */
+	const void *skaddr; /* not in every kernel: check with bpf_core_field_exists */
 } __attribute__((preserve_access_index));
 
 #endif /* KERNEL_TYPES_H */

@@ -33,11 +33,13 @@ type ConnectTcpAddr struct {
 type ConnectTcpKey struct {
 	_         structs.HostLayout
 	Addr      [16]uint8
+	Cgroup    uint64
 	Group     uint32
 	Ifindex   uint32
 	Port      uint16
 	Kind      uint8
 	Direction uint8
+	_         [4]byte
 }
 
 type ConnectTcpPrefix struct {
@@ -47,9 +49,10 @@ type ConnectTcpPrefix struct {
 }
 
 type ConnectTcpStart struct {
-	_   structs.HostLayout
-	Ns  uint64
-	Who struct {
+	_      structs.HostLayout
+	Ns     uint64
+	Cgroup uint64
+	Who    struct {
 		_    structs.HostLayout
 		Pid  uint32
 		Tid  uint32
@@ -61,6 +64,9 @@ type ConnectTcpStart struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	ConnectMapCgroupCounters   = "cgroup_counters"
+	ConnectMapCgroupExcluded   = "cgroup_excluded"
+	ConnectMapCgroupSlots      = "cgroup_slots"
 	ConnectMapHistEpoch        = "hist_epoch"
 	ConnectMapSlowBucket       = "slow_bucket"
 	ConnectMapSlowCounters     = "slow_counters"
@@ -77,8 +83,10 @@ const (
 	ConnectProgTcpConnectLru   = "tcp_connect_lru"
 	ConnectProgTcpConnectRaw   = "tcp_connect_raw"
 	ConnectProgTcpConnectTp    = "tcp_connect_tp"
+	ConnectVarByCgroup         = "by_cgroup"
 	ConnectVarByInterface      = "by_interface"
 	ConnectVarByPort           = "by_port"
+	ConnectVarFilterCgroups    = "filter_cgroups"
 	ConnectVarFilterPorts      = "filter_ports"
 	ConnectVarHasGroups        = "has_groups"
 	ConnectVarHistScheme       = "hist_scheme"
@@ -140,6 +148,9 @@ type ConnectProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ConnectMapSpecs struct {
+	CgroupCounters   *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded   *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots      *ebpf.MapSpec `ebpf:"cgroup_slots"`
 	HistEpoch        *ebpf.MapSpec `ebpf:"hist_epoch"`
 	SlowBucket       *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters     *ebpf.MapSpec `ebpf:"slow_counters"`
@@ -158,15 +169,17 @@ type ConnectMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ConnectVariableSpecs struct {
-	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
-	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
-	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
-	HasGroups    *ebpf.VariableSpec `ebpf:"has_groups"`
-	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs  *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs       *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs  *ebpf.VariableSpec `ebpf:"slow_token_ns"`
-	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
+	ByCgroup      *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	ByInterface   *ebpf.VariableSpec `ebpf:"by_interface"`
+	ByPort        *ebpf.VariableSpec `ebpf:"by_port"`
+	FilterCgroups *ebpf.VariableSpec `ebpf:"filter_cgroups"`
+	FilterPorts   *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HasGroups     *ebpf.VariableSpec `ebpf:"has_groups"`
+	HistScheme    *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs   *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs        *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs   *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	WatchedPorts  *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
 // ConnectObjects contains all objects after they have been loaded into the kernel.
@@ -189,6 +202,9 @@ func (o *ConnectObjects) Close() error {
 //
 // It can be passed to LoadConnectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ConnectMaps struct {
+	CgroupCounters   *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded   *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots      *ebpf.Map `ebpf:"cgroup_slots"`
 	HistEpoch        *ebpf.Map `ebpf:"hist_epoch"`
 	SlowBucket       *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters     *ebpf.Map `ebpf:"slow_counters"`
@@ -205,6 +221,9 @@ type ConnectMaps struct {
 
 func (m *ConnectMaps) Close() error {
 	return _ConnectClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -224,15 +243,17 @@ func (m *ConnectMaps) Close() error {
 //
 // It can be passed to LoadConnectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ConnectVariables struct {
-	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
-	ByPort       *ebpf.Variable `ebpf:"by_port"`
-	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
-	HasGroups    *ebpf.Variable `ebpf:"has_groups"`
-	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs  *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs       *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs  *ebpf.Variable `ebpf:"slow_token_ns"`
-	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
+	ByCgroup      *ebpf.Variable `ebpf:"by_cgroup"`
+	ByInterface   *ebpf.Variable `ebpf:"by_interface"`
+	ByPort        *ebpf.Variable `ebpf:"by_port"`
+	FilterCgroups *ebpf.Variable `ebpf:"filter_cgroups"`
+	FilterPorts   *ebpf.Variable `ebpf:"filter_ports"`
+	HasGroups     *ebpf.Variable `ebpf:"has_groups"`
+	HistScheme    *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs   *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs        *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs   *ebpf.Variable `ebpf:"slow_token_ns"`
+	WatchedPorts  *ebpf.Variable `ebpf:"watched_ports"`
 }
 
 // ConnectPrograms contains all programs after they have been loaded into the kernel.

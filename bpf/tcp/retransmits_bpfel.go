@@ -21,11 +21,13 @@ type RetransmitsTcpAddr struct {
 type RetransmitsTcpKey struct {
 	_         structs.HostLayout
 	Addr      [16]uint8
+	Cgroup    uint64
 	Group     uint32
 	Ifindex   uint32
 	Port      uint16
 	Kind      uint8
 	Direction uint8
+	_         [4]byte
 }
 
 type RetransmitsTcpPrefix struct {
@@ -38,6 +40,9 @@ type RetransmitsTcpPrefix struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	RetransmitsMapCgroupCounters        = "cgroup_counters"
+	RetransmitsMapCgroupExcluded        = "cgroup_excluded"
+	RetransmitsMapCgroupSlots           = "cgroup_slots"
 	RetransmitsMapHistEpoch             = "hist_epoch"
 	RetransmitsMapTcpCounters           = "tcp_counters"
 	RetransmitsMapTcpFolded             = "tcp_folded"
@@ -47,8 +52,10 @@ const (
 	RetransmitsProgTcpRetransBtf        = "tcp_retrans_btf"
 	RetransmitsProgTcpRetransRaw        = "tcp_retrans_raw"
 	RetransmitsProgTcpRetransTp         = "tcp_retrans_tp"
+	RetransmitsVarByCgroup              = "by_cgroup"
 	RetransmitsVarByInterface           = "by_interface"
 	RetransmitsVarByPort                = "by_port"
+	RetransmitsVarFilterCgroups         = "filter_cgroups"
 	RetransmitsVarFilterPorts           = "filter_ports"
 	RetransmitsVarHasGroups             = "has_groups"
 	RetransmitsVarHistScheme            = "hist_scheme"
@@ -107,6 +114,9 @@ type RetransmitsProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RetransmitsMapSpecs struct {
+	CgroupCounters *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.MapSpec `ebpf:"cgroup_slots"`
 	HistEpoch      *ebpf.MapSpec `ebpf:"hist_epoch"`
 	TcpCounters    *ebpf.MapSpec `ebpf:"tcp_counters"`
 	TcpFolded      *ebpf.MapSpec `ebpf:"tcp_folded"`
@@ -119,8 +129,10 @@ type RetransmitsMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RetransmitsVariableSpecs struct {
+	ByCgroup              *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	ByInterface           *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort                *ebpf.VariableSpec `ebpf:"by_port"`
+	FilterCgroups         *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	FilterPorts           *ebpf.VariableSpec `ebpf:"filter_ports"`
 	HasGroups             *ebpf.VariableSpec `ebpf:"has_groups"`
 	HistScheme            *ebpf.VariableSpec `ebpf:"hist_scheme"`
@@ -148,6 +160,9 @@ func (o *RetransmitsObjects) Close() error {
 //
 // It can be passed to LoadRetransmitsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RetransmitsMaps struct {
+	CgroupCounters *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.Map `ebpf:"cgroup_slots"`
 	HistEpoch      *ebpf.Map `ebpf:"hist_epoch"`
 	TcpCounters    *ebpf.Map `ebpf:"tcp_counters"`
 	TcpFolded      *ebpf.Map `ebpf:"tcp_folded"`
@@ -158,6 +173,9 @@ type RetransmitsMaps struct {
 
 func (m *RetransmitsMaps) Close() error {
 	return _RetransmitsClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
 		m.HistEpoch,
 		m.TcpCounters,
 		m.TcpFolded,
@@ -171,8 +189,10 @@ func (m *RetransmitsMaps) Close() error {
 //
 // It can be passed to LoadRetransmitsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RetransmitsVariables struct {
+	ByCgroup              *ebpf.Variable `ebpf:"by_cgroup"`
 	ByInterface           *ebpf.Variable `ebpf:"by_interface"`
 	ByPort                *ebpf.Variable `ebpf:"by_port"`
+	FilterCgroups         *ebpf.Variable `ebpf:"filter_cgroups"`
 	FilterPorts           *ebpf.Variable `ebpf:"filter_ports"`
 	HasGroups             *ebpf.Variable `ebpf:"has_groups"`
 	HistScheme            *ebpf.Variable `ebpf:"hist_scheme"`

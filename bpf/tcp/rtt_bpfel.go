@@ -33,11 +33,13 @@ type RttTcpAddr struct {
 type RttTcpKey struct {
 	_         structs.HostLayout
 	Addr      [16]uint8
+	Cgroup    uint64
 	Group     uint32
 	Ifindex   uint32
 	Port      uint16
 	Kind      uint8
 	Direction uint8
+	_         [4]byte
 }
 
 type RttTcpOwner struct {
@@ -57,6 +59,9 @@ type RttTcpPrefix struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	RttMapCgroupCounters  = "cgroup_counters"
+	RttMapCgroupExcluded  = "cgroup_excluded"
+	RttMapCgroupSlots     = "cgroup_slots"
 	RttMapHistEpoch       = "hist_epoch"
 	RttMapSlowBucket      = "slow_bucket"
 	RttMapSlowCounters    = "slow_counters"
@@ -71,8 +76,10 @@ const (
 	RttProgTcpRttProbeRaw = "tcp_rtt_probe_raw"
 	RttProgTcpRttProbeTp  = "tcp_rtt_probe_tp"
 	RttProgTcpRttSockops  = "tcp_rtt_sockops"
+	RttVarByCgroup        = "by_cgroup"
 	RttVarByInterface     = "by_interface"
 	RttVarByPort          = "by_port"
+	RttVarFilterCgroups   = "filter_cgroups"
 	RttVarFilterPorts     = "filter_ports"
 	RttVarHasGroups       = "has_groups"
 	RttVarHistScheme      = "hist_scheme"
@@ -134,31 +141,36 @@ type RttProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RttMapSpecs struct {
-	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
-	SlowBucket   *ebpf.MapSpec `ebpf:"slow_bucket"`
-	SlowCounters *ebpf.MapSpec `ebpf:"slow_counters"`
-	SlowEvents   *ebpf.MapSpec `ebpf:"slow_events"`
-	TcpCounters  *ebpf.MapSpec `ebpf:"tcp_counters"`
-	TcpFolded    *ebpf.MapSpec `ebpf:"tcp_folded"`
-	TcpGroups    *ebpf.MapSpec `ebpf:"tcp_groups"`
-	TcpPeers     *ebpf.MapSpec `ebpf:"tcp_peers"`
-	TcpRttHists  *ebpf.MapSpec `ebpf:"tcp_rtt_hists"`
-	TcpRttOwners *ebpf.MapSpec `ebpf:"tcp_rtt_owners"`
+	CgroupCounters *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.MapSpec `ebpf:"cgroup_slots"`
+	HistEpoch      *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket     *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters   *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents     *ebpf.MapSpec `ebpf:"slow_events"`
+	TcpCounters    *ebpf.MapSpec `ebpf:"tcp_counters"`
+	TcpFolded      *ebpf.MapSpec `ebpf:"tcp_folded"`
+	TcpGroups      *ebpf.MapSpec `ebpf:"tcp_groups"`
+	TcpPeers       *ebpf.MapSpec `ebpf:"tcp_peers"`
+	TcpRttHists    *ebpf.MapSpec `ebpf:"tcp_rtt_hists"`
+	TcpRttOwners   *ebpf.MapSpec `ebpf:"tcp_rtt_owners"`
 }
 
 // RttVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RttVariableSpecs struct {
-	ByInterface  *ebpf.VariableSpec `ebpf:"by_interface"`
-	ByPort       *ebpf.VariableSpec `ebpf:"by_port"`
-	FilterPorts  *ebpf.VariableSpec `ebpf:"filter_ports"`
-	HasGroups    *ebpf.VariableSpec `ebpf:"has_groups"`
-	HistScheme   *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs  *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs       *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs  *ebpf.VariableSpec `ebpf:"slow_token_ns"`
-	WatchedPorts *ebpf.VariableSpec `ebpf:"watched_ports"`
+	ByCgroup      *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	ByInterface   *ebpf.VariableSpec `ebpf:"by_interface"`
+	ByPort        *ebpf.VariableSpec `ebpf:"by_port"`
+	FilterCgroups *ebpf.VariableSpec `ebpf:"filter_cgroups"`
+	FilterPorts   *ebpf.VariableSpec `ebpf:"filter_ports"`
+	HasGroups     *ebpf.VariableSpec `ebpf:"has_groups"`
+	HistScheme    *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs   *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs        *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs   *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	WatchedPorts  *ebpf.VariableSpec `ebpf:"watched_ports"`
 }
 
 // RttObjects contains all objects after they have been loaded into the kernel.
@@ -181,20 +193,26 @@ func (o *RttObjects) Close() error {
 //
 // It can be passed to LoadRttObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RttMaps struct {
-	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
-	SlowBucket   *ebpf.Map `ebpf:"slow_bucket"`
-	SlowCounters *ebpf.Map `ebpf:"slow_counters"`
-	SlowEvents   *ebpf.Map `ebpf:"slow_events"`
-	TcpCounters  *ebpf.Map `ebpf:"tcp_counters"`
-	TcpFolded    *ebpf.Map `ebpf:"tcp_folded"`
-	TcpGroups    *ebpf.Map `ebpf:"tcp_groups"`
-	TcpPeers     *ebpf.Map `ebpf:"tcp_peers"`
-	TcpRttHists  *ebpf.Map `ebpf:"tcp_rtt_hists"`
-	TcpRttOwners *ebpf.Map `ebpf:"tcp_rtt_owners"`
+	CgroupCounters *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.Map `ebpf:"cgroup_slots"`
+	HistEpoch      *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket     *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters   *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents     *ebpf.Map `ebpf:"slow_events"`
+	TcpCounters    *ebpf.Map `ebpf:"tcp_counters"`
+	TcpFolded      *ebpf.Map `ebpf:"tcp_folded"`
+	TcpGroups      *ebpf.Map `ebpf:"tcp_groups"`
+	TcpPeers       *ebpf.Map `ebpf:"tcp_peers"`
+	TcpRttHists    *ebpf.Map `ebpf:"tcp_rtt_hists"`
+	TcpRttOwners   *ebpf.Map `ebpf:"tcp_rtt_owners"`
 }
 
 func (m *RttMaps) Close() error {
 	return _RttClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -212,15 +230,17 @@ func (m *RttMaps) Close() error {
 //
 // It can be passed to LoadRttObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RttVariables struct {
-	ByInterface  *ebpf.Variable `ebpf:"by_interface"`
-	ByPort       *ebpf.Variable `ebpf:"by_port"`
-	FilterPorts  *ebpf.Variable `ebpf:"filter_ports"`
-	HasGroups    *ebpf.Variable `ebpf:"has_groups"`
-	HistScheme   *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs  *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs       *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs  *ebpf.Variable `ebpf:"slow_token_ns"`
-	WatchedPorts *ebpf.Variable `ebpf:"watched_ports"`
+	ByCgroup      *ebpf.Variable `ebpf:"by_cgroup"`
+	ByInterface   *ebpf.Variable `ebpf:"by_interface"`
+	ByPort        *ebpf.Variable `ebpf:"by_port"`
+	FilterCgroups *ebpf.Variable `ebpf:"filter_cgroups"`
+	FilterPorts   *ebpf.Variable `ebpf:"filter_ports"`
+	HasGroups     *ebpf.Variable `ebpf:"has_groups"`
+	HistScheme    *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs   *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs        *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs   *ebpf.Variable `ebpf:"slow_token_ns"`
+	WatchedPorts  *ebpf.Variable `ebpf:"watched_ports"`
 }
 
 // RttPrograms contains all programs after they have been loaded into the kernel.

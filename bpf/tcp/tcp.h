@@ -20,6 +20,7 @@ enum tcp_direction {
 /* One series of every TCP measurement. */
 struct tcp_key {
 	__u8 addr[16];  /* TCP_PEER_ADDR: the peer, IPv4 as ::ffff:a.b.c.d; else zero */
+	__u64 cgroup;   /* by_cgroup: cgroup v2 id (cgroup.bpf.h); else 0 */
 	__u32 group;    /* TCP_PEER_GROUP: index into peer_groups */
 	__u32 ifindex;  /* by_interface: device of the socket's route; else 0 */
 	__u16 port;     /* by_port: the listening side's port; else 0 */

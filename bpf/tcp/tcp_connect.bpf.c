@@ -35,10 +35,11 @@ struct {
 } tcp_connect_failed SEC(".maps");
 
 /* What SYN_SENT keeps for an active open: its start, and who called
- * connect() (the handshake ends in softirq, on whatever task; kept only
- * when slow events are on). */
+ * connect() and from which cgroup (the handshake ends in softirq, on
+ * whatever task; kept only when slow events or by_cgroup are on). */
 struct tcp_start {
-	__u64 ns; /* 0: none, or already taken */
+	__u64 ns;     /* 0: none, or already taken */
+	__u64 cgroup; /* by_cgroup: the connect() caller's */
 	struct tcp_owner who;
 };
 
@@ -81,6 +82,7 @@ static __always_inline void keep_start(struct sock *sk, bool in_sk)
 		}
 	}
 	s->ns = bpf_ktime_get_ns();
+	s->cgroup = cgroup_current();
 	if (slow_ns)
 		owner_set_current(&s->who);
 	if (!in_sk && bpf_map_update_elem(&tcp_syn_sent, &id, s, BPF_ANY))
@@ -98,8 +100,9 @@ static __always_inline bool take_start(struct sock *sk, bool in_sk, struct tcp_s
 	if (!s || !s->ns)
 		return false;
 	out->ns = s->ns;
+	out->cgroup = s->cgroup;
 	if (slow_ns)
-		*out = *s;
+		out->who = s->who;
 	if (in_sk)
 		s->ns = 0; /* cheaper than freeing it: the socket's end does */
 	else
@@ -111,24 +114,18 @@ static const __u64 zero;
 
 static __always_inline void record(struct tcp_key *key, __u64 ns)
 {
-	struct hist *h = map_lookup_or_init(&tcp_connect_hists, key, &empty_hist);
+	struct hist *h = series_value(&tcp_connect_hists, key, &empty_hist);
 
-	if (!h) {
-		counter_inc(&tcp_counters, TCP_SERIES_FULL);
-		return;
-	}
-	hist_record(h, ns, hist_current_epoch());
+	if (h)
+		hist_record(h, ns, hist_current_epoch());
 }
 
 static __always_inline void count_failure(struct tcp_key *key)
 {
-	__u64 *n = map_lookup_or_init(&tcp_connect_failed, key, &zero);
+	__u64 *n = series_value(&tcp_connect_failed, key, &zero);
 
-	if (!n) {
-		counter_inc(&tcp_counters, TCP_SERIES_FULL);
-		return;
-	}
-	*n += 1;
+	if (n)
+		*n += 1;
 }
 
 static __always_inline int on_active_end(struct sock *sk, int newstate, bool in_sk, bool btf)
@@ -146,7 +143,9 @@ static __always_inline int on_active_end(struct sock *sk, int newstate, bool in_
 		counter_inc(&tcp_counters, TCP_ACTIVE_UNTIMED);
 		return 0;
 	}
-	make_key(&key, &c, c.rport, TCP_DIR_ACTIVE);
+	if (!cgroup_wanted(start.cgroup))
+		return 0;
+	make_key(&key, &c, c.rport, TCP_DIR_ACTIVE, start.cgroup);
 	if (newstate == TCP_ESTABLISHED) {
 		record(&key, now - start.ns);
 		if (slow_ns)
@@ -161,16 +160,21 @@ static __always_inline int on_passive_established(struct sock *sk, bool btf)
 {
 	struct tcp_conn c;
 	struct tcp_key key;
+	__u64 cgroup;
 	__u32 srtt;
 
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
+		return 0;
+	/* In softirq: the socket's own cgroup, its listener's. */
+	cgroup = sock_cgroup(sk);
+	if (!cgroup_wanted(cgroup))
 		return 0;
 	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);
 	if (!srtt) {
 		counter_inc(&tcp_counters, TCP_UNTIMED);
 		return 0;
 	}
-	make_key(&key, &c, c.lport, TCP_DIR_PASSIVE);
+	make_key(&key, &c, c.lport, TCP_DIR_PASSIVE, cgroup);
 	record(&key, (__u64)(srtt >> 3) * 1000);
 	return 0;
 }

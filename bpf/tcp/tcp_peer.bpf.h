@@ -10,6 +10,7 @@
 #define TCP_PEER_BPF_H
 
 #include <bpf/bpf_endian.h>
+#include "cgroup.bpf.h"
 #include "tcp_ports.bpf.h"
 
 
@@ -116,28 +117,61 @@ static __always_inline __u16 guess_listen_port(__u16 lport, __u16 rport)
 	return rport < lport ? rport : lport;
 }
 
-/* Fill key for conn; listen_port is the port tag when by_port. */
+/* Fill key for conn: the peer as its group, else as itself (admitted on a
+ * miss, by series_value); listen_port is the port tag when by_port;
+ * cgroup the id the operation is charged to (0 when by_cgroup is off). */
 static __always_inline void make_key(struct tcp_key *key, const struct tcp_conn *c,
-				     __u16 listen_port, __u8 direction)
+				     __u16 listen_port, __u8 direction, __u64 cgroup)
 {
 	struct tcp_prefix pfx = { .prefixlen = 128 };
-	__u32 *group;
+	__u32 *group = NULL;
 
 	__builtin_memset(key, 0, sizeof(*key));
-	__builtin_memcpy(pfx.addr, c->peer.b, sizeof(pfx.addr));
-	group = has_groups ? bpf_map_lookup_elem(&tcp_groups, &pfx) : NULL;
+	if (has_groups) {
+		__builtin_memcpy(pfx.addr, c->peer.b, sizeof(pfx.addr));
+		group = bpf_map_lookup_elem(&tcp_groups, &pfx);
+	}
 	if (group) {
 		key->kind = TCP_PEER_GROUP;
 		key->group = *group;
-	} else if (peer_admitted(&c->peer)) {
+	} else {
 		key->kind = TCP_PEER_ADDR;
 		__builtin_memcpy(key->addr, c->peer.b, sizeof(key->addr));
-	} else {
-		key->kind = TCP_PEER_OTHER;
 	}
 	key->port = by_port ? listen_port : 0;
 	key->ifindex = c->ifindex;
 	key->direction = direction;
+	key->cgroup = cgroup;
+}
+
+/*
+ * The value of key's series in map, made from init on a miss. A series
+ * exists only for an admitted peer and cgroup, so the usual case is one
+ * lookup; a miss admits the peer under max_peers (else it folds into
+ * "other") and the cgroup under max_cgroups. NULL, counted, when the map
+ * is full.
+ */
+static __always_inline void *series_value(void *map, struct tcp_key *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	if (key->kind == TCP_PEER_ADDR && !peer_admitted((const struct tcp_addr *)key->addr)) {
+		key->kind = TCP_PEER_OTHER;
+		__builtin_memset(key->addr, 0, sizeof(key->addr));
+	}
+	key->cgroup = cgroup_admit(key->cgroup);
+	v = map_lookup_or_init(map, key, init);
+	if (!v)
+		counter_inc(&tcp_counters, TCP_SERIES_FULL);
+	return v;
+}
+
+/* The cgroup v2 id of a socket's operations, when by_cgroup. */
+static __always_inline __u64 sock_cgroup(struct sock *sk)
+{
+	return by_cgroup ? sock_cgroup_id(sk) : 0;
 }
 
 #endif /* TCP_PEER_BPF_H */

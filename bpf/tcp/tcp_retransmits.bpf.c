@@ -39,17 +39,17 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, b
 {
 	struct tcp_conn c;
 	struct tcp_key key;
-	__u64 *n;
+	__u64 *n, cgroup;
 
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
-	make_key(&key, &c, guess_listen_port(c.lport, c.rport), TCP_DIR_NONE);
-	n = map_lookup_or_init(&tcp_retrans_segs, &key, &zero);
-	if (!n) {
-		counter_inc(&tcp_counters, TCP_SERIES_FULL);
+	cgroup = sock_cgroup(sk); /* retransmissions run in softirq or timers */
+	if (!cgroup_wanted(cgroup))
 		return 0;
-	}
-	*n += skb_segments(skb);
+	make_key(&key, &c, guess_listen_port(c.lport, c.rport), TCP_DIR_NONE, cgroup);
+	n = series_value(&tcp_retrans_segs, &key, &zero);
+	if (n)
+		*n += skb_segments(skb);
 	return 0;
 }
 

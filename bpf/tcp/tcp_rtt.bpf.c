@@ -48,18 +48,20 @@ static __always_inline void slow_rtt(const struct tcp_conn *c, __u64 rtt_us, con
 	slow_conn(c, rtt_us * 1000, bpf_ktime_get_ns(), who);
 }
 
-static __always_inline void record(const struct tcp_conn *c, __u64 rtt_us)
+/* Record one sample of c, charged to cgroup; false when the `cgroups`
+ * filter excludes it (no slow event either). */
+static __always_inline bool record(const struct tcp_conn *c, __u64 rtt_us, __u64 cgroup)
 {
 	struct tcp_key key;
 	struct hist *h;
 
-	make_key(&key, c, guess_listen_port(c->lport, c->rport), TCP_DIR_NONE);
-	h = map_lookup_or_init(&tcp_rtt_hists, &key, &empty_hist);
-	if (!h) {
-		counter_inc(&tcp_counters, TCP_SERIES_FULL);
-		return;
-	}
-	hist_record(h, rtt_us * 1000, hist_current_epoch());
+	if (!cgroup_wanted(cgroup))
+		return false;
+	make_key(&key, c, guess_listen_port(c->lport, c->rport), TCP_DIR_NONE, cgroup);
+	h = series_value(&tcp_rtt_hists, &key, &empty_hist);
+	if (h)
+		hist_record(h, rtt_us * 1000, hist_current_epoch());
+	return true;
 }
 
 /* ---- sock_ops ---- */
@@ -80,12 +82,19 @@ static __always_inline __u32 sock_ops_ifindex(struct bpf_sock_ops *skops)
 
 static __always_inline bool sock_ops_conn(struct bpf_sock_ops *skops, struct tcp_conn *c)
 {
+	/* The empty asm pins each load in its branch: clang would otherwise
+	 * merge the two families' copies through one pointer into the
+	 * context, which the verifier refuses. */
 	if (skops->family == AF_INET) {
-		set_v4(&c->peer, skops->remote_ip4);
+		__u32 ip4 = skops->remote_ip4;
+
+		asm volatile("" : "+r"(ip4));
+		set_v4(&c->peer, ip4);
 	} else if (skops->family == AF_INET6) {
 		__u32 ip6[4] = { skops->remote_ip6[0], skops->remote_ip6[1],
 				 skops->remote_ip6[2], skops->remote_ip6[3] };
 
+		asm volatile("" : "+r"(ip6[0]), "+r"(ip6[1]), "+r"(ip6[2]), "+r"(ip6[3]));
 		__builtin_memcpy(c->peer.b, ip6, sizeof(ip6));
 	} else {
 		return false;
@@ -104,6 +113,18 @@ static __always_inline struct bpf_sock *sock_ops_sk(struct bpf_sock_ops *skops)
 
 	asm volatile("" : "+r"(sk));
 	return sk;
+}
+
+/* The socket's cgroup (by_cgroup): RTT callbacks run in softirq. */
+static __always_inline __u64 sock_ops_cgroup(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk;
+	struct tcp_sock *tp;
+
+	if (!by_cgroup || !(sk = sock_ops_sk(skops)))
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	return tp ? sock_cgroup_id((struct sock *)tp) : 0;
 }
 
 static __always_inline void keep_owner(struct bpf_sock_ops *skops)
@@ -142,7 +163,8 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 			break;
 		c.ifindex = sock_ops_ifindex(skops);
 		rtt_us = sock_ops_rtt_us(skops);
-		record(&c, rtt_us);
+		if (!record(&c, rtt_us, sock_ops_cgroup(skops)))
+			break;
 		if (slow_ns && (sk = sock_ops_sk(skops)))
 			slow_rtt(&c, rtt_us, bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, 0));
 		break;
@@ -160,8 +182,7 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
 	rtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
-	record(&c, rtt_us);
-	if (slow_ns)
+	if (record(&c, rtt_us, sock_cgroup(sk)) && slow_ns)
 		slow_rtt(&c, rtt_us, NULL);
 	return 0;
 }
@@ -176,6 +197,15 @@ SEC("raw_tp/tcp_probe")
 int tcp_rtt_probe_raw(__u64 *ctx)
 {
 	return on_probe((struct sock *)ctx[0], false);
+}
+
+/* The socket's cgroup from a classic record; 0 (unknown) where the record
+ * has no socket pointer (added in Linux 6.x). */
+static __always_inline __u64 probe_record_cgroup(struct trace_event_raw_tcp_probe *ctx)
+{
+	if (!by_cgroup || !bpf_core_field_exists(ctx->skaddr))
+		return 0;
+	return sock_cgroup_id((struct sock *)BPF_CORE_READ(ctx, skaddr));
 }
 
 /* The classic record carries no socket pointer before 6.x: decode its
@@ -206,8 +236,7 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 	if (!ports_pass(c.lport, c.rport))
 		return 0;
 	rtt_us = BPF_CORE_READ(ctx, srtt);
-	record(&c, rtt_us);
-	if (slow_ns)
+	if (record(&c, rtt_us, probe_record_cgroup(ctx)) && slow_ns)
 		slow_rtt(&c, rtt_us, NULL);
 	return 0;
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
@@ -23,7 +24,10 @@ func TestCgroupCodeIsPrunedWhenOff(t *testing.T) {
 		recorder string // a program that admits cgroups when on
 		filterer string // a program that checks exclusions with `cgroups`
 	}{
-		"syscall": {syscallbpf.LoadSyscall, syscallbpf.SyscallProgSyscallExitBtf, syscallbpf.SyscallProgSyscallEnterBtf},
+		"syscall":         {syscallbpf.LoadSyscall, syscallbpf.SyscallProgSyscallExitBtf, syscallbpf.SyscallProgSyscallEnterBtf},
+		"tcp_connect":     {tcpbpf.LoadConnect, tcpbpf.ConnectProgTcpConnectBtf, tcpbpf.ConnectProgTcpConnectBtf},
+		"tcp_rtt":         {tcpbpf.LoadRtt, tcpbpf.RttProgTcpRttSockops, tcpbpf.RttProgTcpRttSockops},
+		"tcp_retransmits": {tcpbpf.LoadRetransmits, tcpbpf.RetransmitsProgTcpRetransBtf, tcpbpf.RetransmitsProgTcpRetransBtf},
 	} {
 		t.Run(name, func(t *testing.T) {
 			off := cgroup.Default()

@@ -72,6 +72,34 @@ func startRegistered(t testing.TB, name string, cfg probe.Config, prefix, perEve
 	return run, nil
 }
 
+// samplesWith sums the sample counts of the series of measurement whose
+// tags include tags (others, e.g. cgroup, may be there too).
+func samplesWith(p probe.Probe, measurement string, tags map[string]string) (uint64, error) {
+	var acc testutil.Accumulator
+	if err := p.Gather(&acc); err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, m := range acc.GetTelegrafMetrics() {
+		if _, isBucket := m.GetTag(histogram.TagBound); m.Name() != measurement || isBucket {
+			continue
+		}
+		if c, ok := m.GetField(histogram.FieldCount); ok && hasTags(m.Tags(), tags) {
+			n += c.(uint64)
+		}
+	}
+	return n, nil
+}
+
+func hasTags(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
 // seriesCount is the sample count of the one series of measurement whose
 // tags are exactly tags; 0 before its first sample.
 func seriesCount(p probe.Probe, measurement string, tags map[string]string) (uint64, error) {

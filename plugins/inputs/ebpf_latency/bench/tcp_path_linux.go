@@ -26,9 +26,11 @@ const (
 	TCPFloorProbe      = "floor: tp_btf tcp_probe"
 	TCPRTTDefault      = "tcp_rtt: default (sock_ops)"
 	TCPRTTProbe        = `tcp_rtt: hook = "tp_btf" (tcp_probe)`
+	TCPRTTByCgroup     = "tcp_rtt: by_cgroup = true (sock_ops)"
 	TCPFloorSetState   = "floor: tp_btf inet_sock_set_state"
 	TCPConnectDefault  = "tcp_connect: default (tp_btf, start times in socket storage)"
 	TCPConnectStartMap = "tcp_connect: tp_btf, start times in the LRU map (fallback before Linux 5.11)"
+	TCPConnectByCgroup = "tcp_connect: by_cgroup = true"
 	TCPConnectBpftrace = "bpftrace connect latency (inet_sock_set_state tracepoint)"
 	tcpMsgSize         = 64
 	// tcpWarmTrips takes a new connection past TCP's quick-ack start, so
@@ -179,16 +181,16 @@ func setupTCPRoundTrips(t testing.TB) (Workload, []Variant) {
 		}
 	})
 	server := w.env.link.B4.String()
-	rtt := func(hook string, records uint64) func(testing.TB) (*Running, error) {
+	rtt := func(hook string, records uint64, byCgroup bool) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			cfg := tcp.DefaultConfig()
-			cfg.Hook = hook
+			cfg.Hook, cfg.ByCgroup = hook, byCgroup
 			var recorded func(probe.Probe) (uint64, error)
 			if records > 0 {
 				// The client's end: exactly one RTT callback per round trip
 				// (the response acks the request).
 				recorded = func(p probe.Probe) (uint64, error) {
-					return seriesCount(p, tcp.MeasurementRTT, map[string]string{"peer": server})
+					return samplesWith(p, tcp.MeasurementRTT, map[string]string{"peer": server})
 				}
 			}
 			return startRegistered(t, tcp.NameRTT, cfg, "tcp_rtt", "tcp_rtt", recorded)
@@ -200,11 +202,12 @@ func setupTCPRoundTrips(t testing.TB) (Workload, []Variant) {
 		{Name: TCPFloorProbe, Role: Floor, Start: func(t testing.TB) (*Running, error) {
 			return startFloor(t, tcpFloors, hooks.TPBTF, "tcp_probe")
 		}},
-		{Name: TCPRTTDefault, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1)},
+		{Name: TCPRTTDefault, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false)},
+		{Name: TCPRTTByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, true)},
 		// tcp_probe records the smoothed RTT at every received segment, and
 		// quick-ack phases add segments: its count is not exact, so it is
 		// not checked (Records 0, nothing read).
-		{Name: TCPRTTProbe, Role: Probe, Records: 0, Floor: TCPFloorProbe, Start: rtt("tp_btf", 0)},
+		{Name: TCPRTTProbe, Role: Probe, Records: 0, Floor: TCPFloorProbe, Start: rtt("tp_btf", 0, false)},
 	}
 }
 
@@ -273,14 +276,16 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 	}
 	w := &tcpConnects{env: env}
 	server := env.link.B4.String()
-	connect := func(setup ...func(probe.Probe)) func(testing.TB) (*Running, error) {
+	connect := func(cfg *tcp.Config, setup ...func(probe.Probe)) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
-			return startRegistered(t, tcp.NameConnect, tcp.DefaultConfig(), "tcp_connect", "tcp_connect",
+			return startRegistered(t, tcp.NameConnect, cfg, "tcp_connect", "tcp_connect",
 				func(p probe.Probe) (uint64, error) {
-					return seriesCount(p, tcp.MeasurementConnect, map[string]string{"direction": "active", "peer": server})
+					return samplesWith(p, tcp.MeasurementConnect, map[string]string{"direction": "active", "peer": server})
 				}, setup...)
 		}
 	}
+	byCgroup := tcp.DefaultConfig()
+	byCgroup.ByCgroup = true
 	return w, []Variant{
 		{Name: TCPBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
 		{Name: TCPFloorSetState, Role: Floor, Start: func(t testing.TB) (*Running, error) {
@@ -288,9 +293,10 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 		}},
 		// The client's SYN_SENT -> ESTABLISHED is recorded before connect
 		// returns: exactly one active sample per connection.
-		{Name: TCPConnectDefault, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect()},
+		{Name: TCPConnectDefault, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(tcp.DefaultConfig())},
 		{Name: TCPConnectStartMap, Role: Probe, Records: 1, Floor: TCPFloorSetState,
-			Start: connect(func(p probe.Probe) { tcp.UseStartMap(p, tcp.DefaultStartSlots) })},
+			Start: connect(tcp.DefaultConfig(), func(p probe.Probe) { tcp.UseStartMap(p, tcp.DefaultStartSlots) })},
+		{Name: TCPConnectByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(byCgroup)},
 		{Name: TCPConnectBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceConnect, []string{"inet_sock_set_s"}, "inet_sock_set_s")
 		}},

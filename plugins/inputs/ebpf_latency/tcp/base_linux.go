@@ -7,6 +7,7 @@ import (
 	"github.com/influxdata/telegraf"
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
@@ -38,12 +39,13 @@ type tcpAddr = tcpbpf.ConnectTcpAddr
 type base struct {
 	idle.Setting
 
-	name   string
-	cfg    *Config
-	log    telegraf.Logger
-	att    *hooks.Attached
-	tags   *tagger
-	expiry peerExpiry
+	name    string
+	cfg     *Config
+	log     telegraf.Logger
+	att     *hooks.Attached
+	tags    *tagger
+	expiry  peerExpiry
+	cgroups *cgroup.Tagger // nil unless by_cgroup
 	// prepare, if set, edits a flavour's spec after the shared knobs.
 	prepare func(spec *ebpf.CollectionSpec) error
 }
@@ -61,6 +63,9 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 			if err := prepareSpec(spec, b.cfg, len(prefixes), seriesMaps); err != nil {
 				return err
 			}
+			if err := b.cfg.Attribution.Prepare(spec); err != nil {
+				return err
+			}
 			if b.prepare != nil {
 				return b.prepare(spec)
 			}
@@ -74,10 +79,15 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 		att.Close()
 		return err
 	}
+	cgroups, err := b.cfg.NewTagger(att.Collection)
+	if err != nil {
+		att.Close()
+		return err
+	}
 	for _, a := range att.Passed {
 		b.log.Warnf("%s: hook %s unavailable, fell back: %v", b.name, a.Kind, a.Err)
 	}
-	b.att = att
+	b.att, b.cgroups = att, cgroups
 	b.tags = newTagger(b.cfg)
 	b.expiry = peerExpiry{after: b.IdleAfter()}
 	return nil
@@ -87,7 +97,7 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMaps []string) error {
 	sizes := map[string]uint32{mapGroups: uint32(max(prefixes, 1)), mapPeers: uint32(cfg.MaxPeers)}
 	for _, name := range seriesMaps {
-		sizes[name] = seriesLimit(cfg, prefixes)
+		sizes[name] = uint32(min(int(seriesLimit(cfg, prefixes))*cfg.SeriesPerKey(), 1<<20))
 	}
 	for name, n := range sizes {
 		m, ok := spec.Maps[name]
@@ -183,7 +193,11 @@ func readCounters(m *ebpf.Map, fn func(k *tcpKey, n uint64)) error {
 
 // Status reports the hook and the shared health counters.
 func (b *base) Status() probe.Status {
-	return probe.StatusOf(b.att, mapCounters, counterNames)
+	st := probe.StatusOf(b.att, mapCounters, counterNames)
+	if b.att != nil {
+		b.cgroups.Counters(st.Counters)
+	}
+	return st
 }
 
 // Stop detaches everything; safe to call twice.
@@ -192,6 +206,6 @@ func (b *base) Stop() error {
 		return nil
 	}
 	err := b.att.Close()
-	b.att = nil
+	b.att, b.cgroups = nil, nil
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -35,6 +36,8 @@ type Config struct {
 	// Slow events (tcp_connect's active handshakes, tcp_rtt's samples):
 	// slow_threshold, slow_events_per_second.
 	slowevent.Config
+	// By cgroup: by_cgroup, cgroups, max_cgroups.
+	cgroup.Attribution
 }
 
 // PeerGroup is one [[inputs.ebpf_latency.tcp.peer_groups]].
@@ -56,7 +59,7 @@ var hookNames = []string{"auto", "sock_ops", "tp_btf", "raw_tp", "tracepoint"}
 
 // DefaultConfig watches every TCP connection, one series per peer up to 256.
 func DefaultConfig() *Config {
-	return &Config{MaxPeers: DefaultMaxPeers, Hook: "auto", Config: slowevent.DefaultConfig()}
+	return &Config{MaxPeers: DefaultMaxPeers, Hook: "auto", Config: slowevent.DefaultConfig(), Attribution: cgroup.Default()}
 }
 
 // Validate checks every key; errors name the key and the bad value.
@@ -77,6 +80,9 @@ func (c *Config) Validate() error {
 	}
 	if !contains(hookNames, c.Hook) {
 		return fmt.Errorf("hook: unknown hook %q (want %s)", c.Hook, quoted(hookNames))
+	}
+	if err := c.Attribution.Validate(); err != nil {
+		return err
 	}
 	return c.Config.Validate()
 }

@@ -58,7 +58,7 @@ func (p *connectProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
-	if err := p.cfg.Prepare(spec); err != nil {
+	if err := p.cfg.Config.Prepare(spec); err != nil {
 		return err
 	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
@@ -80,7 +80,7 @@ func (p *connectProbe) Start() error {
 		return err
 	}
 	p.reader, p.events, p.emitter = reader, events, histogram.NewEmitter(p.Histograms())
-	p.log.Infof("%s: attached through %s, %s%s", p.name, p.att.Kind, p.startsWhere(), p.cfg.Describe())
+	p.log.Infof("%s: attached through %s, %s%s%s", p.name, p.att.Kind, p.startsWhere(), p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
 }
 
@@ -117,11 +117,12 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
+	p.begin(acc)
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
-		if !p.keep(tcpbpf.ConnectMapTcpConnectHists, k, iv.Count(), now) {
+		tags, ok := p.series(tcpbpf.ConnectMapTcpConnectHists, k, iv.Count(), now)
+		if !ok {
 			return
 		}
-		tags := p.tags.tags(k)
 		tags["direction"] = directionNames[k.Direction%3]
 		p.emitter.Emit(acc, MeasurementConnect, tags, iv, now)
 	})
@@ -129,8 +130,8 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 		return err
 	}
 	err = readCounters(p.att.Collection.Maps[tcpbpf.ConnectMapTcpConnectFailed], func(k *tcpKey, n uint64) {
-		if p.keep(tcpbpf.ConnectMapTcpConnectFailed, k, n, now) {
-			acc.AddCounter(MeasurementFailures, map[string]any{FieldFailed: n}, p.tags.tags(k), now)
+		if tags, ok := p.series(tcpbpf.ConnectMapTcpConnectFailed, k, n, now); ok {
+			acc.AddCounter(MeasurementFailures, map[string]any{FieldFailed: n}, tags, now)
 		}
 	})
 	if err != nil {

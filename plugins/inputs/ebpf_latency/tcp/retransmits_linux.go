@@ -44,7 +44,7 @@ func (p *retransmitsProbe) Start() error {
 	if err := p.attach(spec, retransmitsFlavours, pin, tcpbpf.RetransmitsMapTcpRetransSegs); err != nil {
 		return err
 	}
-	p.log.Infof("%s: attached through %s", p.name, p.att.Kind)
+	p.log.Infof("%s: attached through %s%s", p.name, p.att.Kind, p.cfg.Attribution.Describe())
 	return nil
 }
 
@@ -53,9 +53,10 @@ func (p *retransmitsProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
+	p.begin(acc)
 	err := readCounters(p.att.Collection.Maps[tcpbpf.RetransmitsMapTcpRetransSegs], func(k *tcpKey, n uint64) {
-		if p.keep(tcpbpf.RetransmitsMapTcpRetransSegs, k, n, now) {
-			acc.AddCounter(MeasurementRetransmits, map[string]any{FieldSegments: n}, p.tags.tags(k), now)
+		if tags, ok := p.series(tcpbpf.RetransmitsMapTcpRetransSegs, k, n, now); ok {
+			acc.AddCounter(MeasurementRetransmits, map[string]any{FieldSegments: n}, tags, now)
 		}
 	})
 	if err != nil {

@@ -61,7 +61,7 @@ func (p *rttProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
-	if err := p.cfg.Prepare(spec); err != nil {
+	if err := p.cfg.Config.Prepare(spec); err != nil {
 		return err
 	}
 	pin := p.cfg.pin(hooks.SockOps, hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
@@ -95,7 +95,7 @@ func (p *rttProbe) Start() error {
 	} else {
 		p.log.Warnf("%s: measuring through tcp:tcp_probe (%s): smoothed RTT at every received segment, costly on busy hosts", p.name, p.att.Kind)
 	}
-	p.log.Infof("%s: attached through %s%s", p.name, p.att.Kind, p.cfg.Describe())
+	p.log.Infof("%s: attached through %s%s%s", p.name, p.att.Kind, p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
 }
 
@@ -122,9 +122,10 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	emitPeerEvents(acc, p.name, p.events, nil)
+	p.begin(acc)
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
-		if p.keep(tcpbpf.RttMapTcpRttHists, k, iv.Count(), now) {
-			p.emitter.Emit(acc, MeasurementRTT, p.tags.tags(k), iv, now)
+		if tags, ok := p.series(tcpbpf.RttMapTcpRttHists, k, iv.Count(), now); ok {
+			p.emitter.Emit(acc, MeasurementRTT, tags, iv, now)
 		}
 	})
 	if err != nil {

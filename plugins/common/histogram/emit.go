@@ -39,7 +39,7 @@ type Emitter struct {
 	quantileFields  []string
 	bucket, summary map[string]any // reused: accumulators copy fields
 	at              []time.Time    // reused variadic timestamp: a fresh one per line allocates
-	cumulative      []uint64       // one series' bucket counts for a BucketAdder
+	cumulative      []uint64       // one series' bucket counts for a SeriesAdder
 	deltas          deltas
 }
 
@@ -76,26 +76,48 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 	clear(e.summary)
 	e.at[0] = now
 	added, wraps := e.deltas.since(measurement, tags, iv, e.slots, now)
+	addedCount := slotSum(added.Slots[:e.slots])
 	if e.opts.Layout == IntervalCounts {
 		e.emitIntervalBuckets(acc, measurement, tags, &added)
-		e.summary[FieldIntervalCount] = added.Count()
+		e.summary[FieldIntervalCount] = addedCount
 		e.summary[FieldIntervalSum] = float64(added.SumNs) / 1e9
-	} else {
-		e.emitCumulativeBuckets(acc, measurement, tags, iv)
 	}
-	if n := added.Count(); n > 0 {
+	if addedCount > 0 {
 		for i, q := range e.opts.Quantiles {
 			// Whole nanoseconds: finer is noise, and the field reads cleanly.
-			e.summary[e.quantileFields[i]] = math.Round(quantileNs(e.opts.Scheme, &added, n, q)) / 1e9
+			e.summary[e.quantileFields[i]] = math.Round(quantileNs(e.opts.Scheme, &added, addedCount, q)) / 1e9
 		}
 	}
 	e.summary[FieldSum] = sumSeconds(wraps, iv.SumNs)
-	e.summary[FieldCount] = iv.Count()
+	e.summary[FieldCount] = slotSum(iv.Slots[:e.slots])
 	e.summary[FieldMax] = float64(iv.MaxNs) / 1e9
 	if iv.Sampled {
 		e.summary[FieldMin] = float64(iv.MinNs) / 1e9
 	}
+	if e.opts.Layout == IntervalCounts {
+		acc.AddFields(measurement, e.summary, tags, e.at...)
+		return
+	}
+	if w, ok := acc.(SeriesAdder); ok {
+		var cumulative uint64
+		for s, c := range iv.Slots[:e.slots] {
+			cumulative += c
+			e.cumulative[s] = cumulative
+		}
+		w.AddSeries(measurement, tags, TagBound, e.le, FieldBucket, e.cumulative, e.summary, now)
+		return
+	}
+	e.emitCumulativeBuckets(acc, measurement, tags, iv)
 	acc.AddFields(measurement, e.summary, tags, e.at...)
+}
+
+// slotSum is the number of samples in slots.
+func slotSum(slots []uint64) uint64 {
+	var n uint64
+	for _, c := range slots {
+		n += c
+	}
+	return n
 }
 
 // sumSeconds is wraps*2^64 + ns nanoseconds in seconds.
@@ -103,26 +125,18 @@ func sumSeconds(wraps, ns uint64) float64 {
 	return float64(wraps)*(1<<64/1e9) + float64(ns)/1e9
 }
 
-// BucketAdder is an accumulator that writes a series' bucket lines in one
-// call: one line per label, tags plus boundTag=labels[i], the one field
-// field=counts[i], at t; what an AddFields per line would write. The
-// plugin's own line-protocol writer (lineproto.Buffer) is one: it builds the
-// line's head once per series, not once per line.
-type BucketAdder interface {
-	AddBuckets(name string, tags map[string]string, boundTag string, labels []string, field string, counts []uint64, t time.Time)
+// SeriesAdder is an accumulator that writes a cumulative series in one
+// call: a line per label (tags plus boundTag=labels[i], the one field
+// bucketField=counts[i]), then the summary line (tags, summary), all at t;
+// what an AddFields per line would write. The plugin's own line-protocol
+// writer (lineproto.Buffer) is one: it builds name and tags once per
+// series, not once per line.
+type SeriesAdder interface {
+	AddSeries(name string, tags map[string]string, boundTag string, labels []string, bucketField string, counts []uint64, summary map[string]any, t time.Time)
 }
 
 // emitCumulativeBuckets writes every bound with the count at or below it.
 func (e *Emitter) emitCumulativeBuckets(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval) {
-	if b, ok := acc.(BucketAdder); ok {
-		var cumulative uint64
-		for s, c := range iv.Slots[:e.slots] {
-			cumulative += c
-			e.cumulative[s] = cumulative
-		}
-		b.AddBuckets(measurement, tags, TagBound, e.le, FieldBucket, e.cumulative, e.at[0])
-		return
-	}
 	// Boxing a count into the fields map allocates; cumulative counts stay
 	// put across empty slots, so box each distinct value once.
 	var cumulative uint64

@@ -12,7 +12,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/lineproto"
 )
 
-// perLine hides AddBuckets: the Emitter writes every bucket line with
+// perLine hides AddSeries: the Emitter writes every bucket line with
 // AddFields, as into telegraf's own accumulators.
 type perLine struct {
 	telegraf.Accumulator // nil: only AddFields is called

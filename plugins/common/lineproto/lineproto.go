@@ -30,11 +30,12 @@ type Buffer struct {
 	chunks [][]byte // filled ones, then the one being filled; kept for reuse
 	cur    int      // index of the chunk being filled
 	line   []byte   // the line being built, moved to a chunk when done
-	tail   []byte   // AddBuckets: " <timestamp>\n"
-	value  []byte   // AddBuckets: the last count written and tail
+	rest   []byte   // AddSeries: a bucket line from its bound tag's value on
+	tail   []byte   // AddSeries: " <timestamp>\n"
+	value  []byte   // AddSeries: the last count written and tail
 	keys   []string // scratch: sorted tag and field keys
-	split  int      // AddBuckets: where in line the bound tag goes
-	labels escaped  // bound labels of the last AddBuckets, escaped once
+	split  int      // AddSeries: where in line the bound tag goes
+	labels escaped  // bound labels of the last AddSeries, escaped once
 	// Dropped counts metrics with no field line protocol can carry (all
 	// NaN or Inf, say) or without a name; the shim would stop writing.
 	Dropped int
@@ -81,18 +82,36 @@ func (b *Buffer) String() string {
 	return s.String()
 }
 
-// commit moves the built line into the chunks.
-func (b *Buffer) commit() {
-	b.chunks[b.cur] = append(b.reserve(len(b.line)), b.line...)
-}
-
 // AddFields writes one line; fields in key order.
 func (b *Buffer) AddFields(name string, fields map[string]any, tags map[string]string, t ...time.Time) {
-	ts := timestamp(t)
 	if !b.header(name, tags, "") {
 		b.Dropped++
 		return
 	}
+	b.fieldsLine(fields, timestamp(t))
+}
+
+// AddMetric writes m as the shim's serializer would.
+func (b *Buffer) AddMetric(m telegraf.Metric) {
+	b.AddFields(m.Name(), m.Fields(), m.Tags(), m.Time())
+}
+
+// AddSeries writes one histogram series: a line per label (tags and
+// boundTag=labels[i], the one field bucketField=counts[i]), then the
+// summary line (tags, the summary's fields), all at t. It is AddFields per
+// line with what every line shares (name, tags, timestamp) built once and
+// the bucket lines written straight into a chunk.
+func (b *Buffer) AddSeries(name string, tags map[string]string, boundTag string, labels []string, bucketField string, counts []uint64, summary map[string]any, t time.Time) {
+	if !b.header(name, tags, boundTag) {
+		b.Dropped += len(counts) + 1
+		return
+	}
+	b.bucketLines(boundTag, labels, bucketField, counts, t)
+	b.fieldsLine(summary, t.UnixNano())
+}
+
+// fieldsLine ends the line header started with fields and ts, and writes it.
+func (b *Buffer) fieldsLine(fields map[string]any, ts int64) {
 	b.keys = b.keys[:0]
 	for k := range fields {
 		b.keys = append(b.keys, k)
@@ -121,27 +140,15 @@ func (b *Buffer) AddFields(name string, fields map[string]any, tags map[string]s
 		return
 	}
 	b.line = append(strconv.AppendInt(append(b.line, ' '), ts, 10), '\n')
-	b.commit()
+	b.chunks[b.cur] = append(b.reserve(len(b.line)), b.line...)
 }
 
-// AddMetric writes m as the shim's serializer would.
-func (b *Buffer) AddMetric(m telegraf.Metric) {
-	b.AddFields(m.Name(), m.Fields(), m.Tags(), m.Time())
-}
-
-// AddBuckets writes one line per label: name, tags and boundTag=labels[i],
-// the single field field=counts[i], at t. It is AddFields per line with the
-// parts every line shares (head, tags, timestamp) built once, and the lines
-// written straight into a chunk: the shape of every histogram bucket line.
-func (b *Buffer) AddBuckets(name string, tags map[string]string, boundTag string, labels []string, field string, counts []uint64, t time.Time) {
-	if !b.header(name, tags, boundTag) {
-		b.Dropped += len(counts)
-		return
-	}
+// bucketLines writes the bucket lines of the series header started.
+func (b *Buffer) bucketLines(boundTag string, labels []string, field string, counts []uint64, t time.Time) {
 	// A line is head, ",le=<label>", rest (the tags after the bound, a
 	// space, the field key and "="), then the count and the timestamp.
-	b.line = append(append(b.line, escape(field)...), '=')
-	head, rest := b.line[:b.split], b.line[b.split:]
+	head := b.line[:b.split]
+	rest := append(append(append(b.rest[:0], b.line[b.split:]...), escape(field)...), '=')
 	b.labels.set(escape(boundTag), labels)
 	b.tail = append(strconv.AppendInt(append(b.tail[:0], ' '), t.UnixNano(), 10), '\n')
 	longest := 0
@@ -157,7 +164,7 @@ func (b *Buffer) AddBuckets(name string, tags map[string]string, boundTag string
 		}
 		out = append(append(append(append(out, head...), b.labels.out[i]...), rest...), value...)
 	}
-	b.chunks[b.cur], b.value = out, value
+	b.chunks[b.cur], b.value, b.rest = out, value, rest
 }
 
 // reserve returns the chunk being filled with room for n more bytes.

@@ -100,7 +100,7 @@ func TestAddFieldsWritesWhatTheShimWrites(t *testing.T) {
 	}
 }
 
-func TestAddBucketsIsAddFieldsPerLabel(t *testing.T) {
+func TestAddSeriesIsAddFieldsPerLine(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	labels := []string{"0.000001", "0.5", "1", "+Inf", "a b", `c\`, ""}
 	var b, want Buffer
@@ -117,7 +117,11 @@ func TestAddBucketsIsAddFieldsPerLabel(t *testing.T) {
 		name, at := []string{"m", "ebpf disk", ""}[r.IntN(3)], time.Unix(0, r.Int64())
 		b.Reset()
 		want.Reset()
-		b.AddBuckets(name, tags, "le", labels[:n], "seconds_bucket", counts, at)
+		summary := map[string]any{}
+		for range r.IntN(4) {
+			summary[randomText(r)] = randomValue(r)
+		}
+		b.AddSeries(name, tags, "le", labels[:n], "seconds_bucket", counts, summary, at)
 		for j := range counts {
 			line := map[string]string{"le": labels[j]}
 			for k, v := range tags {
@@ -127,6 +131,8 @@ func TestAddBucketsIsAddFieldsPerLabel(t *testing.T) {
 			}
 			want.AddMetric(metric.New(name, line, map[string]any{"seconds_bucket": counts[j]}, at))
 		}
+		delete(tags, "le")
+		want.AddFields(name, summary, tags, at)
 		require.Equal(t, want.String(), b.String(), "case %d: %q", i, tags)
 		require.Equal(t, want.Dropped, b.Dropped, "case %d", i)
 	}
@@ -159,8 +165,9 @@ func TestChunksHoldEveryLineWhole(t *testing.T) {
 	require.Len(t, b.chunks, chunks, "Reset keeps the chunks for the next gather")
 }
 
-// BenchmarkAddBuckets is one histogram series of 32 bucket lines.
-func BenchmarkAddBuckets(b *testing.B) {
+// BenchmarkAddSeries is one histogram series: 32 bucket lines and a
+// summary line.
+func BenchmarkAddSeries(b *testing.B) {
 	labels := make([]string, 32)
 	counts := make([]uint64, 32)
 	for i := range labels {
@@ -168,6 +175,7 @@ func BenchmarkAddBuckets(b *testing.B) {
 		counts[i] = uint64(max(i-4, 0) * 100)
 	}
 	tags := map[string]string{"device": "nvme0n1", "op": "read", "stage": "service"}
+	summary := map[string]any{"seconds_sum": 1.5, "seconds_count": uint64(2100), "seconds_max": 0.02, "p50_seconds": 0.0001}
 	at := time.Now()
 	var buf Buffer
 	b.ReportAllocs()
@@ -175,6 +183,6 @@ func BenchmarkAddBuckets(b *testing.B) {
 		if i%1000 == 0 {
 			buf.Reset()
 		}
-		buf.AddBuckets("ebpf_disk_latency", tags, "le", labels, "seconds_bucket", counts, at)
+		buf.AddSeries("ebpf_disk_latency", tags, "le", labels, "seconds_bucket", counts, summary, at)
 	}
 }

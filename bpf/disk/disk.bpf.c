@@ -19,6 +19,7 @@
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
 #include "slow_event.bpf.h"
+#include "cgroup.bpf.h"
 #include "disk.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -29,6 +30,9 @@ const volatile bool want_service = true;
 const volatile bool want_flags = false;
 const volatile bool track_starts = false;     /* insert/issue hooks keep start times */
 const volatile bool use_kernel_times = true;  /* read rq->start_time_ns, io_start_time_ns */
+/* by_cgroup: block_io_start (6.5+) keeps each request's cgroup at creation;
+ * without it, block_rq_insert, else block_rq_issue, does. */
+const volatile bool cgroup_at_io_start = true;
 /* Set at run time once the insert/issue hooks are attached (start_times =
  * "auto" attaches them when completions arrive without kernel timestamps). */
 volatile bool starts_kept = false;
@@ -62,6 +66,20 @@ struct {
 	__type(value, struct disk_owner);
 } disk_owners SEC(".maps");
 
+/*
+ * by_cgroup only (user space sizes it to one entry otherwise): the cgroup v2
+ * id of the task current when each request in flight was created. A plain
+ * hash, so that a full map is counted rather than evicting a request still
+ * in flight; request pointers come from the queues' fixed request pools, so
+ * a request freed unseen (merged into another) is overwritten at its reuse.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct disk_inflight_key);
+	__type(value, __u64);
+} disk_cgroups SEC(".maps");
+
 /* Keeps struct slow_event in this object's BTF (locals are not), so bpf2go
  * generates the Go type plugins/inputs/ebpf_latency/slowevent checks its
  * decoding against; one object is enough. */
@@ -69,6 +87,8 @@ const volatile struct slow_event slow_event_layout;
 
 static const struct disk_hists empty_hists;
 static const struct disk_start no_start;
+
+#define DISK_E2BIG 7 /* errno of a full hash map; no libc headers in BPF programs */
 
 /* REQ_OP_* values have been stable since Linux 4.10 (REQ_OP_BITS = 8). */
 #define REQ_OP_MASK 0xff
@@ -116,20 +136,20 @@ static __always_inline void keep_owner(struct disk_inflight_key *key, __u64 sect
 	bpf_map_update_elem(&disk_owners, key, &owner, BPF_ANY);
 }
 
-/* Classic tracepoints: a partial completion moved the request's key on. */
-static __always_inline void move_owner(struct disk_inflight_key *key, __u32 nr_sector)
-{
-	struct disk_inflight_key rest = *key;
-	struct disk_owner *owner = bpf_map_lookup_elem(&disk_owners, key);
-	struct disk_owner moved;
-
-	if (!owner)
-		return;
-	moved = *owner;
-	rest.sector = key->sector + nr_sector;
-	bpf_map_delete_elem(&disk_owners, key);
-	bpf_map_update_elem(&disk_owners, &rest, &moved, BPF_ANY);
-}
+/* Classic tracepoints: a partial completion moved the request's key on;
+ * what map keeps for the request (of type type) moves along. */
+#define MOVE_INFLIGHT(map, type, key, nr_sector)				\
+	({								\
+		struct disk_inflight_key rest = *(key);			\
+		type *found = bpf_map_lookup_elem(&(map), (key));	\
+		type moved;						\
+		if (found) {						\
+			moved = *found;					\
+			rest.sector = (key)->sector + (nr_sector);	\
+			bpf_map_delete_elem(&(map), (key));		\
+			bpf_map_update_elem(&(map), &rest, &moved, BPF_ANY); \
+		}							\
+	})
 
 /* Pop what keep_owner stored; without it (issued before attach), no task
  * and what the completion says of sector and size. */
@@ -182,12 +202,28 @@ static __always_inline void slow_requests(struct disk_inflight_key *key, __u32 d
 		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, &d);
 }
 
+/* The series of a request: with by_cgroup, a new cgroup takes a
+ * max_cgroups slot (or folds) only when its series is not there yet. */
+static __always_inline struct disk_hists *series_of(struct disk_hist_key *key)
+{
+	struct disk_hists *h;
+
+	if (!by_cgroup)
+		return map_lookup_or_init(&disk_hists, key, &empty_hists);
+	h = bpf_map_lookup_elem(&disk_hists, key);
+	if (h)
+		return h;
+	if (key->cgroup != DISK_CGROUP_UNKNOWN_ID && key->cgroup != DISK_CGROUP_EXCLUDED_ID)
+		key->cgroup = cgroup_admit(key->cgroup);
+	return map_lookup_or_init(&disk_hists, key, &empty_hists);
+}
+
 /* Record both stages of one finished request; 0 means "time unknown". */
-static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
+static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags, __u64 cgroup,
 					   __u64 created, __u64 issued, __u64 done,
 					   bool empty_preflush)
 {
-	struct disk_hist_key key = { .dev = dev, .op = op, .flags = flags };
+	struct disk_hist_key key = { .cgroup = cgroup, .dev = dev, .op = op, .flags = flags };
 	bool untimed = !issued || issued > done;
 	struct disk_hists *h;
 	__u64 epoch;
@@ -199,12 +235,14 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags,
 		counter_inc(&disk_counters, DISK_PREFLUSH_UNISSUED);
 		return;
 	}
-	h = map_lookup_or_init(&disk_hists, &key, &empty_hists);
+	h = series_of(&key);
 	if (!h) {
 		counter_inc(&disk_counters, DISK_HIST_FULL);
 		return;
 	}
 	h->completions++;
+	if (cgroup == DISK_CGROUP_EXCLUDED_ID)
+		return;
 	if (untimed) {
 		counter_inc(&disk_counters, DISK_UNTIMED);
 		return;
@@ -247,12 +285,56 @@ static __always_inline struct disk_start take_start(struct disk_inflight_key *ke
 	return found;
 }
 
+/*
+ * by_cgroup: keep the cgroup of the task current at the request's creation
+ * (block_io_start runs in the submitter's context). The insert/issue
+ * fallback takes insert's, else issue's (BPF_NOEXIST at issue).
+ */
+static __always_inline void keep_cgroup(struct disk_inflight_key *key, __u64 flags)
+{
+	__u64 id = cgroup_current();
+
+	if (!by_cgroup)
+		return;
+	if (bpf_map_update_elem(&disk_cgroups, key, &id, flags) == -DISK_E2BIG)
+		counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
+}
+
+/* The cgroup series key of a finished request: its kept cgroup (popped),
+ * DISK_CGROUP_UNKNOWN_ID (counted) without one, DISK_CGROUP_EXCLUDED_ID
+ * when `cgroups` excludes it; 0 when by_cgroup is off. */
+static __always_inline __u64 take_cgroup(struct disk_inflight_key *key)
+{
+	__u64 *kept, id;
+
+	if (!by_cgroup)
+		return 0;
+	kept = bpf_map_lookup_elem(&disk_cgroups, key);
+	if (!kept) {
+		counter_inc(&disk_counters, DISK_CGROUP_UNKNOWN);
+		return DISK_CGROUP_UNKNOWN_ID;
+	}
+	id = *kept;
+	bpf_map_delete_elem(&disk_cgroups, key);
+	return cgroup_wanted(id) ? id : DISK_CGROUP_EXCLUDED_ID;
+}
+
 /* ---- tp_btf and raw_tp: the request itself is at hand ---- */
+
+static __always_inline int on_rq_created(struct request *rq)
+{
+	struct disk_inflight_key key = { .id = (__u64)rq };
+
+	keep_cgroup(&key, BPF_ANY);
+	return 0;
+}
 
 static __always_inline int on_rq_start(struct request *rq, bool issue)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
 
+	if (!cgroup_at_io_start)
+		keep_cgroup(&key, issue ? BPF_NOEXIST : BPF_ANY);
 	if (track_starts && starts_kept)
 		keep_start(&key, issue, 0);
 	if (slow_ns && issue)
@@ -270,8 +352,9 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
 
 static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_bytes, bool btf)
 {
+	struct disk_inflight_key rq_key = { .id = (__u64)rq };
 	__u64 done = bpf_ktime_get_ns();
-	__u64 created = 0, issued = 0;
+	__u64 created = 0, issued = 0, cgroup;
 	bool empty_preflush;
 	__u32 cmd_flags, dev;
 	__u8 op;
@@ -297,8 +380,7 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 		}
 	}
 	if (track_starts && starts_kept) {
-		struct disk_inflight_key key = { .id = (__u64)rq };
-		struct disk_start kept = take_start(&key);
+		struct disk_start kept = take_start(&rq_key);
 
 		if (!created)
 			created = kept.insert_ns;
@@ -307,14 +389,24 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 	}
 	dev = request_devt(rq, btf);
 	empty_preflush = !nr_bytes && op == DISK_OP_WRITE;
-	record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, created, issued, done,
+	cgroup = take_cgroup(&rq_key);
+	record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, cgroup, created, issued, done,
 		       empty_preflush);
-	if (slow_ns) {
-		struct disk_inflight_key key = { .id = (__u64)rq };
-
-		slow_requests(&key, dev, op, created, issued, done, RQ_READ(btf, rq, __sector), nr_bytes);
-	}
+	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
+		slow_requests(&rq_key, dev, op, created, issued, done, RQ_READ(btf, rq, __sector), nr_bytes);
 	return 0;
+}
+
+SEC("tp_btf/block_io_start")
+int disk_created_btf(__u64 *ctx)
+{
+	return on_rq_created((struct request *)ctx[0]);
+}
+
+SEC("raw_tp/block_io_start")
+int disk_created_raw(__u64 *ctx)
+{
+	return on_rq_created((struct request *)ctx[0]);
 }
 
 SEC("tp_btf/block_rq_insert")
@@ -419,6 +511,8 @@ static __always_inline int on_classic_start(struct trace_event_raw_block_rq *ctx
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	d = decode_rwbs(rwbs);
 	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, sector);
+	if (!cgroup_at_io_start)
+		keep_cgroup(&key, issue ? BPF_NOEXIST : BPF_ANY);
 	keep_start(&key, issue, key.sector + BPF_CORE_READ(ctx, nr_sector));
 	if (slow_ns && issue)
 		keep_owner(&key, key.sector, BPF_CORE_READ(ctx, nr_sector) * 512);
@@ -459,6 +553,18 @@ int disk_issue_tp(struct trace_event_raw_block_rq *ctx)
 	return on_classic_start(ctx, true);
 }
 
+SEC("tracepoint/block/block_io_start")
+int disk_created_tp(struct trace_event_raw_block_rq *ctx)
+{
+	char rwbs[8];
+	struct disk_inflight_key key;
+
+	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
+	key = classic_key(BPF_CORE_READ(ctx, dev), decode_rwbs(rwbs).op, BPF_CORE_READ(ctx, sector));
+	keep_cgroup(&key, BPF_ANY);
+	return 0;
+}
+
 SEC("tracepoint/block/block_rq_complete")
 int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 {
@@ -467,6 +573,7 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
 	struct disk_start kept;
+	__u64 cgroup;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
 	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
 
@@ -475,13 +582,16 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
 	if (classic_partial(&key, nr_sector)) {
 		if (slow_ns)
-			move_owner(&key, nr_sector);
+			MOVE_INFLIGHT(disk_owners, struct disk_owner, &key, nr_sector);
+		if (by_cgroup)
+			MOVE_INFLIGHT(disk_cgroups, __u64, &key, nr_sector);
 		return 0;
 	}
 	kept = take_start(&key);
-	record_request(dev, d.op, want_flags ? d.flags : 0, kept.insert_ns, kept.issue_ns, done,
+	cgroup = take_cgroup(&key);
+	record_request(dev, d.op, want_flags ? d.flags : 0, cgroup, kept.insert_ns, kept.issue_ns, done,
 		       d.op == DISK_OP_WRITE && !nr_sector);
-	if (slow_ns)
+	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
 		slow_requests(&key, dev, d.op, kept.insert_ns, kept.issue_ns, done, key.sector,
 			      nr_sector * 512);
 	return 0;

@@ -25,7 +25,15 @@ enum disk_flag {
 	DISK_FLAG_PREFLUSH = 4,
 };
 
+/* by_cgroup: the key of requests created before attach or not kept for
+ * want of room (disk_cgroups full); user space tags them "unknown". */
+#define DISK_CGROUP_UNKNOWN_ID 0ULL
+/* by_cgroup with `cgroups`: requests of excluded cgroups, counted in
+ * completions only (never emitted), so unseen_completions stays exact. */
+#define DISK_CGROUP_EXCLUDED_ID (~1ULL)
+
 struct disk_hist_key {
+	__u64 cgroup; /* cgroup v2 id of the task that created the request (cgroup.bpf.h); 0 when by_cgroup is off */
 	__u32 dev; /* kernel dev_t of the whole disk: MAJOR << 20 | MINOR */
 	__u8 op;
 	__u8 flags;
@@ -77,6 +85,8 @@ enum disk_counter {
 	DISK_INFLIGHT_FULL, /* start times not kept: in-flight map full */
 	DISK_HIST_FULL,     /* samples lost: histogram map full */
 	DISK_STALE_START,   /* kernel creation stamps not the request's own: queue from the probe's insert time, else not measured */
+	DISK_CGROUP_INFLIGHT_FULL, /* by_cgroup: a request's cgroup not kept, disk_cgroups full */
+	DISK_CGROUP_UNKNOWN, /* by_cgroup: completions without a kept cgroup, recorded as cgroup "unknown" */
 	DISK_COUNTERS,
 };
 

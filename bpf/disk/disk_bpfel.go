@@ -14,11 +14,12 @@ import (
 )
 
 type DiskDiskHistKey struct {
-	_     structs.HostLayout
-	Dev   uint32
-	Op    uint8
-	Flags uint8
-	Pad   [2]uint8
+	_      structs.HostLayout
+	Cgroup uint64
+	Dev    uint32
+	Op     uint8
+	Flags  uint8
+	Pad    [2]uint8
 }
 
 type DiskDiskHists struct {
@@ -78,6 +79,10 @@ type DiskSlowEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	DiskMapCgroupCounters       = "cgroup_counters"
+	DiskMapCgroupExcluded       = "cgroup_excluded"
+	DiskMapCgroupSlots          = "cgroup_slots"
+	DiskMapDiskCgroups          = "disk_cgroups"
 	DiskMapDiskCounters         = "disk_counters"
 	DiskMapDiskHists            = "disk_hists"
 	DiskMapDiskInflight         = "disk_inflight"
@@ -89,6 +94,9 @@ const (
 	DiskProgDiskCompleteBtf     = "disk_complete_btf"
 	DiskProgDiskCompleteRaw     = "disk_complete_raw"
 	DiskProgDiskCompleteTp      = "disk_complete_tp"
+	DiskProgDiskCreatedBtf      = "disk_created_btf"
+	DiskProgDiskCreatedRaw      = "disk_created_raw"
+	DiskProgDiskCreatedTp       = "disk_created_tp"
 	DiskProgDiskInsertBtf       = "disk_insert_btf"
 	DiskProgDiskInsertRaw       = "disk_insert_raw"
 	DiskProgDiskInsertTp        = "disk_insert_tp"
@@ -96,6 +104,9 @@ const (
 	DiskProgDiskIssueRaw        = "disk_issue_raw"
 	DiskProgDiskIssueTp         = "disk_issue_tp"
 	DiskVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
+	DiskVarByCgroup             = "by_cgroup"
+	DiskVarCgroupAtIoStart      = "cgroup_at_io_start"
+	DiskVarFilterCgroups        = "filter_cgroups"
 	DiskVarHistScheme           = "hist_scheme"
 	DiskVarSlowBurstNs          = "slow_burst_ns"
 	DiskVarSlowEventLayout      = "slow_event_layout"
@@ -154,6 +165,9 @@ type DiskProgramSpecs struct {
 	DiskCompleteBtf *ebpf.ProgramSpec `ebpf:"disk_complete_btf"`
 	DiskCompleteRaw *ebpf.ProgramSpec `ebpf:"disk_complete_raw"`
 	DiskCompleteTp  *ebpf.ProgramSpec `ebpf:"disk_complete_tp"`
+	DiskCreatedBtf  *ebpf.ProgramSpec `ebpf:"disk_created_btf"`
+	DiskCreatedRaw  *ebpf.ProgramSpec `ebpf:"disk_created_raw"`
+	DiskCreatedTp   *ebpf.ProgramSpec `ebpf:"disk_created_tp"`
 	DiskInsertBtf   *ebpf.ProgramSpec `ebpf:"disk_insert_btf"`
 	DiskInsertRaw   *ebpf.ProgramSpec `ebpf:"disk_insert_raw"`
 	DiskInsertTp    *ebpf.ProgramSpec `ebpf:"disk_insert_tp"`
@@ -166,14 +180,18 @@ type DiskProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type DiskMapSpecs struct {
-	DiskCounters *ebpf.MapSpec `ebpf:"disk_counters"`
-	DiskHists    *ebpf.MapSpec `ebpf:"disk_hists"`
-	DiskInflight *ebpf.MapSpec `ebpf:"disk_inflight"`
-	DiskOwners   *ebpf.MapSpec `ebpf:"disk_owners"`
-	HistEpoch    *ebpf.MapSpec `ebpf:"hist_epoch"`
-	SlowBucket   *ebpf.MapSpec `ebpf:"slow_bucket"`
-	SlowCounters *ebpf.MapSpec `ebpf:"slow_counters"`
-	SlowEvents   *ebpf.MapSpec `ebpf:"slow_events"`
+	CgroupCounters *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.MapSpec `ebpf:"cgroup_slots"`
+	DiskCgroups    *ebpf.MapSpec `ebpf:"disk_cgroups"`
+	DiskCounters   *ebpf.MapSpec `ebpf:"disk_counters"`
+	DiskHists      *ebpf.MapSpec `ebpf:"disk_hists"`
+	DiskInflight   *ebpf.MapSpec `ebpf:"disk_inflight"`
+	DiskOwners     *ebpf.MapSpec `ebpf:"disk_owners"`
+	HistEpoch      *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket     *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters   *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents     *ebpf.MapSpec `ebpf:"slow_events"`
 }
 
 // DiskVariableSpecs contains global variables before they are loaded into the kernel.
@@ -181,6 +199,9 @@ type DiskMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type DiskVariableSpecs struct {
 	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
+	ByCgroup             *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	CgroupAtIoStart      *ebpf.VariableSpec `ebpf:"cgroup_at_io_start"`
+	FilterCgroups        *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	SlowBurstNs          *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.VariableSpec `ebpf:"slow_event_layout"`
@@ -214,18 +235,26 @@ func (o *DiskObjects) Close() error {
 //
 // It can be passed to LoadDiskObjects or ebpf.CollectionSpec.LoadAndAssign.
 type DiskMaps struct {
-	DiskCounters *ebpf.Map `ebpf:"disk_counters"`
-	DiskHists    *ebpf.Map `ebpf:"disk_hists"`
-	DiskInflight *ebpf.Map `ebpf:"disk_inflight"`
-	DiskOwners   *ebpf.Map `ebpf:"disk_owners"`
-	HistEpoch    *ebpf.Map `ebpf:"hist_epoch"`
-	SlowBucket   *ebpf.Map `ebpf:"slow_bucket"`
-	SlowCounters *ebpf.Map `ebpf:"slow_counters"`
-	SlowEvents   *ebpf.Map `ebpf:"slow_events"`
+	CgroupCounters *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.Map `ebpf:"cgroup_slots"`
+	DiskCgroups    *ebpf.Map `ebpf:"disk_cgroups"`
+	DiskCounters   *ebpf.Map `ebpf:"disk_counters"`
+	DiskHists      *ebpf.Map `ebpf:"disk_hists"`
+	DiskInflight   *ebpf.Map `ebpf:"disk_inflight"`
+	DiskOwners     *ebpf.Map `ebpf:"disk_owners"`
+	HistEpoch      *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket     *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters   *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents     *ebpf.Map `ebpf:"slow_events"`
 }
 
 func (m *DiskMaps) Close() error {
 	return _DiskClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
+		m.DiskCgroups,
 		m.DiskCounters,
 		m.DiskHists,
 		m.DiskInflight,
@@ -242,6 +271,9 @@ func (m *DiskMaps) Close() error {
 // It can be passed to LoadDiskObjects or ebpf.CollectionSpec.LoadAndAssign.
 type DiskVariables struct {
 	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
+	ByCgroup             *ebpf.Variable `ebpf:"by_cgroup"`
+	CgroupAtIoStart      *ebpf.Variable `ebpf:"cgroup_at_io_start"`
+	FilterCgroups        *ebpf.Variable `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
 	SlowBurstNs          *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.Variable `ebpf:"slow_event_layout"`
@@ -262,6 +294,9 @@ type DiskPrograms struct {
 	DiskCompleteBtf *ebpf.Program `ebpf:"disk_complete_btf"`
 	DiskCompleteRaw *ebpf.Program `ebpf:"disk_complete_raw"`
 	DiskCompleteTp  *ebpf.Program `ebpf:"disk_complete_tp"`
+	DiskCreatedBtf  *ebpf.Program `ebpf:"disk_created_btf"`
+	DiskCreatedRaw  *ebpf.Program `ebpf:"disk_created_raw"`
+	DiskCreatedTp   *ebpf.Program `ebpf:"disk_created_tp"`
 	DiskInsertBtf   *ebpf.Program `ebpf:"disk_insert_btf"`
 	DiskInsertRaw   *ebpf.Program `ebpf:"disk_insert_raw"`
 	DiskInsertTp    *ebpf.Program `ebpf:"disk_insert_tp"`
@@ -275,6 +310,9 @@ func (p *DiskPrograms) Close() error {
 		p.DiskCompleteBtf,
 		p.DiskCompleteRaw,
 		p.DiskCompleteTp,
+		p.DiskCreatedBtf,
+		p.DiskCreatedRaw,
+		p.DiskCreatedTp,
 		p.DiskInsertBtf,
 		p.DiskInsertRaw,
 		p.DiskInsertTp,

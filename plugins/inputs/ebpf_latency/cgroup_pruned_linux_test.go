@@ -6,6 +6,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/require"
 
+	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
@@ -28,6 +29,7 @@ func TestCgroupCodeIsPrunedWhenOff(t *testing.T) {
 		"tcp_connect":     {tcpbpf.LoadConnect, tcpbpf.ConnectProgTcpConnectBtf, tcpbpf.ConnectProgTcpConnectBtf},
 		"tcp_rtt":         {tcpbpf.LoadRtt, tcpbpf.RttProgTcpRttSockops, tcpbpf.RttProgTcpRttSockops},
 		"tcp_retransmits": {tcpbpf.LoadRetransmits, tcpbpf.RetransmitsProgTcpRetransBtf, tcpbpf.RetransmitsProgTcpRetransBtf},
+		"disk":            {diskbpf.LoadDisk, diskbpf.DiskProgDiskCompleteBtf, diskbpf.DiskProgDiskCompleteBtf},
 	} {
 		t.Run(name, func(t *testing.T) {
 			off := cgroup.Default()

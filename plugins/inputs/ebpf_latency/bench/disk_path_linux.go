@@ -30,6 +30,8 @@ const (
 	DiskKernelTimes   = `disk: start_times = "kernel" (no auto fallback loaded)`
 	DiskRawTP         = `disk: hook = "raw_tp"`
 	DiskTracepoint    = `disk: hook = "tracepoint"`
+	DiskByCgroup      = "disk: by_cgroup = true"
+	DiskCgroupsFilter = `disk: by_cgroup, cgroups = ["*"]`
 	DiskBpftrace      = "bpftrace biolatency (tracepoints)"
 	diskImageBytes    = 128 << 20 // 32768 distinct 4 KiB blocks for fio
 	diskBpftraceEvent = "block_rq_comple"
@@ -115,6 +117,11 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 		{Name: DiskProbeTimes, Role: Probe, Records: 1, Floor: DiskFloorBTF3, Start: probeWith(func(c *disk.Config) { c.StartTimes = disk.StartTimesProbe })},
 		{Name: DiskRawTP, Role: Probe, Records: 1, Floor: DiskFloorRaw, Start: probeWith(func(c *disk.Config) { c.Hook = "raw_tp" })},
 		{Name: DiskTracepoint, Role: Probe, Records: 1, Floor: DiskFloorTP3, Start: probeWith(func(c *disk.Config) { c.Hook = "tracepoint" })},
+		{Name: DiskByCgroup, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.ByCgroup = true })},
+		// Every cgroup kept, so every read is measured, behind one exclusion lookup.
+		{Name: DiskCgroupsFilter, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) {
+			c.ByCgroup, c.Cgroups = true, []string{"*"}
+		})},
 		{Name: DiskBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceBiolatency, []string{"block_rq_issue", diskBpftraceEvent}, diskBpftraceEvent)
 		}},

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -36,6 +37,8 @@ type Config struct {
 	histogram.TableBuckets
 	// Slow events: slow_threshold, slow_events_per_second.
 	slowevent.Config
+	// By cgroup: by_cgroup, cgroups, max_cgroups.
+	cgroup.Attribution
 }
 
 // Stage and start-time names, as written in the config.
@@ -51,10 +54,11 @@ const (
 // DefaultConfig measures both stages of every device through the best hook.
 func DefaultConfig() *Config {
 	return &Config{
-		Stages:     []string{StageQueue, StageService},
-		Hook:       "auto",
-		StartTimes: StartTimesAuto,
-		Config:     slowevent.DefaultConfig(),
+		Stages:      []string{StageQueue, StageService},
+		Hook:        "auto",
+		StartTimes:  StartTimesAuto,
+		Config:      slowevent.DefaultConfig(),
+		Attribution: cgroup.Default(),
 	}
 }
 
@@ -85,6 +89,9 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{StartTimesAuto, StartTimesKernel, StartTimesProbe}, c.StartTimes) {
 		return fmt.Errorf("start_times: unknown value %q (want %q, %q or %q)",
 			c.StartTimes, StartTimesAuto, StartTimesKernel, StartTimesProbe)
+	}
+	if err := c.Attribution.Validate(); err != nil {
+		return err
 	}
 	return c.Config.Validate()
 }

@@ -3,6 +3,7 @@ package disk
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/influxdata/telegraf"
 
 	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
@@ -19,22 +21,27 @@ import (
 )
 
 // flavours lists the hook chain, best first. The insert/issue programs only
-// load when the probe keeps its own start times.
+// load when the probe keeps its own start times (or, with by_cgroup on a
+// kernel without block_io_start, request cgroups); the block_io_start ones
+// only with by_cgroup.
 var flavours = []hooks.Flavour{
 	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
 		{Program: diskbpf.DiskProgDiskCompleteBtf, Group: "block", Event: "block_rq_complete"},
 		{Program: diskbpf.DiskProgDiskInsertBtf, Group: "block", Event: "block_rq_insert"},
 		{Program: diskbpf.DiskProgDiskIssueBtf, Group: "block", Event: "block_rq_issue"},
+		{Program: diskbpf.DiskProgDiskCreatedBtf, Group: "block", Event: "block_io_start"},
 	}},
 	{Kind: hooks.RawTP, Hooks: []hooks.Hook{
 		{Program: diskbpf.DiskProgDiskCompleteRaw, Group: "block", Event: "block_rq_complete"},
 		{Program: diskbpf.DiskProgDiskInsertRaw, Group: "block", Event: "block_rq_insert"},
 		{Program: diskbpf.DiskProgDiskIssueRaw, Group: "block", Event: "block_rq_issue"},
+		{Program: diskbpf.DiskProgDiskCreatedRaw, Group: "block", Event: "block_io_start"},
 	}},
 	{Kind: hooks.Tracepoint, Hooks: []hooks.Hook{
 		{Program: diskbpf.DiskProgDiskCompleteTp, Group: "block", Event: "block_rq_complete"},
 		{Program: diskbpf.DiskProgDiskInsertTp, Group: "block", Event: "block_rq_insert"},
 		{Program: diskbpf.DiskProgDiskIssueTp, Group: "block", Event: "block_rq_issue"},
+		{Program: diskbpf.DiskProgDiskCreatedTp, Group: "block", Event: "block_io_start"},
 	}},
 }
 
@@ -56,7 +63,15 @@ type diskProbe struct {
 	warnedUntimed bool
 	seriesRoom    uint32 // histogram map entries: (disk, op, flags) keys
 	completions   *completionCheck
-	unseen        uint64 // completions the kernel counted and the hook missed, at the last gather
+	unseen        uint64         // completions the kernel counted and the hook missed, at the last gather
+	cgroups       *cgroup.Tagger // nil unless by_cgroup
+	// retired are the completions of series deleted for the cgroups
+	// filter, by disk and direction: the kernel still counts them.
+	retired map[string][2]uint64
+	// Tests: size disk_cgroups (0: its default), and act as on a kernel
+	// without block_io_start (cgroups kept at insert/issue).
+	cgroupInflight uint32
+	noIOStart      bool
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -86,8 +101,13 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		issueArgs = 1 // tp_btf and raw_tp will fail to load; tracepoints remain
 	}
+	// by_cgroup keeps each request's cgroup at block_io_start (6.5+),
+	// else at insert/issue, which then attach whatever the start times.
+	_, noIOStart := kernel.TracepointArgs("block_io_start")
+	ioStart := noIOStart == nil && !p.noIOStart
+	cgroupAtStart := p.cfg.ByCgroup && !ioStart
 	var deferred map[string]bool // loaded, attached by fallBack
-	if mayFallBack {
+	if mayFallBack && !cgroupAtStart {
 		deferred = p.skippedPrograms(probeTimes, p.cfg.On())
 	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
@@ -105,12 +125,16 @@ func (p *diskProbe) Start() error {
 			} else {
 				p.startTimes = "kernel"
 			}
-			granted, err := histogram.FitMap(spec.Maps[diskbpf.DiskMapDiskHists], wantSeries(p.cfg.Flags))
+			granted, err := histogram.FitMap(spec.Maps[diskbpf.DiskMapDiskHists], wantSeries(p.cfg.Flags, p.cfg.Attribution))
 			if err != nil {
 				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
 			}
 			p.seriesRoom = granted
-			if err := p.cfg.Prepare(spec); err != nil {
+			p.sizeCgroupMap(spec.Maps[diskbpf.DiskMapDiskCgroups])
+			if err := p.cfg.Config.Prepare(spec); err != nil {
+				return err
+			}
+			if err := p.cfg.Attribution.Prepare(spec); err != nil {
 				return err
 			}
 			return hooks.SetKnobs(spec, map[string]any{
@@ -121,9 +145,10 @@ func (p *diskProbe) Start() error {
 				diskbpf.DiskVarStartsKept:           track,
 				diskbpf.DiskVarUseKernelTimes:       kernelTimes && kind != hooks.Tracepoint,
 				diskbpf.DiskVarBlockRqTpHasQueueArg: issueArgs == 2,
+				diskbpf.DiskVarCgroupAtIoStart:      ioStart,
 			})
 		},
-		Skip:     p.skippedPrograms(probeTimes || mayFallBack, p.cfg.On()),
+		Skip:     p.skippedCgroupPrograms(p.skippedPrograms(probeTimes || mayFallBack || cgroupAtStart, p.cfg.On()), ioStart),
 		Deferred: deferred,
 	})
 	if err != nil {
@@ -139,14 +164,20 @@ func (p *diskProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader, p.events = att, reader, events
+	cgroups, err := p.cfg.NewTagger(att.Collection)
+	if err != nil {
+		att.Close()
+		return errors.Join(err, events.Close())
+	}
+	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
+	p.retired = map[string][2]uint64{}
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.devices = newDeviceNames()
 	p.completions = newCompletionCheck()
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series%s", att.Kind, p.startTimes, p.seriesRoom, p.cfg.Describe())
+	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series%s", att.Kind, p.startTimes, p.seriesRoom, p.cfg.Config.Describe()+p.cfg.Attribution.Describe())
 	return nil
 }
 
@@ -182,6 +213,30 @@ func (p *diskProbe) skippedPrograms(probeTimes, slowEvents bool) map[string]bool
 	return skip
 }
 
+// skippedCgroupPrograms adds the block_io_start programs to skip unless
+// they keep request cgroups.
+func (p *diskProbe) skippedCgroupPrograms(skip map[string]bool, ioStart bool) map[string]bool {
+	if p.cfg.ByCgroup && ioStart {
+		return skip
+	}
+	if skip == nil {
+		skip = map[string]bool{}
+	}
+	skip[diskbpf.DiskProgDiskCreatedBtf], skip[diskbpf.DiskProgDiskCreatedRaw], skip[diskbpf.DiskProgDiskCreatedTp] = true, true, true
+	return skip
+}
+
+// sizeCgroupMap gives disk_cgroups its room: one entry when by_cgroup is
+// off (it is never used), else one per request that can be in flight.
+func (p *diskProbe) sizeCgroupMap(m *ebpf.MapSpec) {
+	switch {
+	case !p.cfg.ByCgroup:
+		m.MaxEntries = 1
+	case p.cgroupInflight > 0:
+		m.MaxEntries = p.cgroupInflight
+	}
+}
+
 // chooseStartTimes decides between the block layer's request timestamps and
 // the probe's own insert/issue hooks.
 func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error) {
@@ -202,14 +257,20 @@ func (p *diskProbe) chooseStartTimes() (kernelTimes, probeTimes bool, err error)
 
 // wantSeries sizes the histogram map: a key per disk, op and flags
 // combination seen, for the disks here now and as many again, within
-// 64..4096 (histogram.FitMap then applies the memory budget).
-func wantSeries(flags bool) uint32 {
+// 64..4096, times the cgroups by_cgroup may add (max_cgroups, the fold, and
+// the unknown and excluded keys); histogram.FitMap then applies the memory
+// budget.
+func wantSeries(flags bool, cg cgroup.Attribution) uint32 {
 	disks, _ := os.ReadDir("/sys/block")
 	per := len(opNames)
 	if flags {
 		per *= 8
 	}
-	return uint32(min(max(2*len(disks)*per, 64), 4096))
+	keys := min(max(2*len(disks)*per, 64), 4096)
+	if cg.ByCgroup {
+		keys *= cg.SeriesPerKey() + 2
+	}
+	return uint32(keys)
 }
 
 func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
@@ -223,12 +284,30 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	now := time.Now()
 	p.emitSlowEvents(acc)
 	kernelNow := p.completions.read() // before the map: see completionCheck
-	seen := map[string][2]uint64{}
-	var iv histogram.Interval
+	seen := maps.Clone(p.retired)
+	if p.cgroups != nil {
+		if err := p.cgroups.Begin(); err != nil {
+			acc.AddError(fmt.Errorf("disk: %w", err))
+		}
+	}
+	var (
+		iv      histogram.Interval
+		dropped []diskbpf.DiskDiskHistKey // series of cgroups `cgroups` excludes
+	)
 	err := histogram.ReadSeries(p.reader, func(k *diskbpf.DiskDiskHistKey, s *histogram.Series) {
 		name := p.devices.name(k.Dev)
-		countCompletions(seen, name, k.Op, s.Lead(leadCompletions))
+		completions := s.Lead(leadCompletions)
+		countCompletions(seen, name, k.Op, completions)
 		if !p.wantDevice(name) {
+			return
+		}
+		cgroupTag, verdict := p.cgroupTag(k)
+		switch verdict {
+		case cgroup.Drop:
+			dropped = append(dropped, *k)
+			countCompletions(p.retired, name, k.Op, completions)
+			return
+		case cgroup.Wait:
 			return
 		}
 		for stage := range stageNames {
@@ -240,6 +319,9 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 			if p.cfg.Flags {
 				tags["flags"] = flagsName(k.Flags)
 			}
+			if p.cgroups != nil {
+				tags[TagCgroup] = cgroupTag
+			}
 			p.emitter.Emit(acc, Measurement, tags, &iv, now)
 		}
 	})
@@ -247,7 +329,38 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 		return err
 	}
 	p.unseen = p.completions.emit(acc, kernelNow, seen, p.wantDevice, now)
-	return nil
+	return p.dropSeries(dropped)
+}
+
+// cgroupTag is the cgroup tag of a series with by_cgroup and what to do
+// with it (cgroup.Tagger's verdicts); the excluded key, which only counts
+// completions, is never written (Wait).
+func (p *diskProbe) cgroupTag(k *diskbpf.DiskDiskHistKey) (string, cgroup.Verdict) {
+	switch {
+	case p.cgroups == nil:
+		return "", cgroup.Write
+	case k.Cgroup == cgroupUnknownID:
+		return CgroupUnknown, cgroup.Write
+	case k.Cgroup == cgroupExcludedID:
+		return "", cgroup.Wait
+	}
+	return p.cgroups.Tag(k.Cgroup)
+}
+
+// dropSeries deletes the series of cgroups the filter excludes (their
+// completions stay counted in retired) and frees their max_cgroups slots.
+func (p *diskProbe) dropSeries(dropped []diskbpf.DiskDiskHistKey) error {
+	if p.cgroups == nil {
+		return nil
+	}
+	var errs []error
+	hists := p.att.Collection.Maps[diskbpf.DiskMapDiskHists]
+	for _, k := range dropped {
+		if err := hists.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			errs = append(errs, fmt.Errorf("disk: deleting a series of excluded cgroup %d: %w", k.Cgroup, err))
+		}
+	}
+	return errors.Join(append(errs, p.cgroups.Finish(nil))...)
 }
 
 // wantDevice says whether the config's devices filter lets disk name through.
@@ -324,6 +437,7 @@ func (p *diskProbe) Status() probe.Status {
 	if p.att != nil {
 		st.Counters["unseen_completions"] = p.unseen
 	}
+	p.cgroups.Counters(st.Counters)
 	return st
 }
 
@@ -332,6 +446,6 @@ func (p *diskProbe) Stop() error {
 		return nil
 	}
 	err := errors.Join(p.events.Close(), p.att.Close())
-	p.att, p.events = nil, nil
+	p.att, p.events, p.cgroups = nil, nil, nil
 	return err
 }

@@ -17,13 +17,19 @@ import (
 // startProbe runs a disk probe limited to one device; it stops at test end.
 func startProbe(t *testing.T, cfg *Config) *diskProbe {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
-	require.NoError(t, kernel.CheckPrerequisites())
 	p := newProbe(cfg, testutil.Logger{}).(*diskProbe)
+	start(t, p)
+	return p
+}
+
+// start runs p, made by a test that may set its fields; it stops at test end.
+func start(t *testing.T, p *diskProbe) {
+	t.Helper()
+	require.NoError(t, p.cfg.Validate())
+	require.NoError(t, kernel.CheckPrerequisites())
 	testenv.UseScheme(p)
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
-	return p
 }
 
 // loopOnTmpfs is a loop device over a file in a fresh tmpfs.

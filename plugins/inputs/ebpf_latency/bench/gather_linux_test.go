@@ -3,9 +3,11 @@ package bench
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/testutil"
+	"golang.org/x/sys/unix"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/lineproto"
@@ -48,6 +50,7 @@ type clearing struct{ *testutil.Accumulator }
 
 func benchGather(b *testing.B, f *GatherFixture, acc telegraf.Accumulator) {
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		switch a := acc.(type) {
 		case *clearing:
@@ -63,9 +66,26 @@ func benchGather(b *testing.B, f *GatherFixture, acc telegraf.Accumulator) {
 
 func benchReadOnly(b *testing.B, f *GatherFixture) {
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if n, err := f.ReadOnly(); err != nil || n != f.Series {
 			b.Fatalf("read: %d of %d series: %v", n, f.Series, err)
 		}
 	}
+}
+
+// reportCPU adds cpu-ms/op: the process's user and system CPU time (the
+// kernel's share of batch lookups, the garbage collector) per op. On a
+// shared machine wall time also counts waiting for a CPU; this does not.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime(b)
+	return func() { b.ReportMetric(float64(cpuTime(b)-start)/1e6/float64(b.N), "cpu-ms/op") }
+}
+
+func cpuTime(b *testing.B) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -61,6 +61,7 @@ $(TELEGRAF):
 bench:
 	EBPF_LATENCY_BENCH=full $(GO) test -count=1 -run '^TestOverhead$$' -v -timeout 20m ./plugins/inputs/ebpf_latency/bench/
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkGather$$' -benchmem -timeout 20m ./plugins/inputs/ebpf_latency/bench/
+	EBPF_LATENCY_BENCH=full $(GO) test -count=1 -run '^TestGatherUnderShim$$' -v -timeout 20m ./plugins/inputs/ebpf_latency/bench/
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -273,16 +273,16 @@ struct task_struct___x86 {
 	struct thread_info___x86 thread_info;
 } __attribute__((preserve_access_index));
 
-static __always_inline bool in_compat_syscall(bool btf)
+/* current: the current task as a BTF pointer (tp_btf), read with a
+ * BTF-checked load; NULL reads it through helpers. */
+static __always_inline bool in_compat_syscall(struct task_struct *current)
 {
-	struct task_struct___x86 *task;
+	struct task_struct___x86 *task = (void *)current;
 
 	if (!bpf_core_field_exists(((struct task_struct___x86 *)0)->thread_info.status))
 		return false;
-	if (btf) { /* tp_btf: a BTF-checked load, no helper call */
-		task = (void *)bpf_get_current_task_btf();
+	if (task)
 		return task->thread_info.status & 0x0002;
-	}
 	task = (void *)bpf_get_current_task();
 	return BPF_CORE_READ(task, thread_info.status) & 0x0002;
 }

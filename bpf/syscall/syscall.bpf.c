@@ -133,8 +133,33 @@ static __always_inline struct task_struct *current_task(void)
 	return task_starts_local ? bpf_get_current_task_btf() : NULL;
 }
 
+/*
+ * The current thread's comm. From a BTF task pointer (tp_btf) it is two
+ * plain loads instead of a helper call; the bytes after the NUL are zeroed
+ * here, as the helper does, since kernels that set comm without padding
+ * leave old bytes there and the histogram key compares all 16.
+ */
+static __always_inline void current_comm(struct task_struct *task, char *comm)
+{
+	bool end = false;
+
+	if (!task) {
+		bpf_get_current_comm(comm, SYSCALL_COMM_LEN);
+		return;
+	}
+	__builtin_memcpy(comm, task->comm, SYSCALL_COMM_LEN);
+#pragma unroll
+	for (int i = 0; i < SYSCALL_COMM_LEN; i++) {
+		end |= !comm[i];
+		if (end || i == SYSCALL_COMM_LEN - 1)
+			comm[i] = 0;
+	}
+}
+
+/* btf: tp_btf, whose programs read the current task through a BTF pointer. */
 static __always_inline int on_enter(void *regs, long id, bool btf)
 {
+	struct task_struct *task = btf ? bpf_get_current_task_btf() : NULL;
 	struct syscall_start *start;
 	__u32 nr = (__u32)id;
 	char comm[SYSCALL_COMM_LEN];
@@ -154,7 +179,7 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 		if (!bpf_map_lookup_elem(&syscall_pids, &tgid))
 			return 0;
 	}
-	bpf_get_current_comm(comm, sizeof(comm));
+	current_comm(task, comm);
 	if (filter_comms) {
 		verdict = comm_verdict(comm);
 		if (verdict == SYSCALL_COMM_EXCLUDE)
@@ -168,12 +193,12 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 	if (!cgroup_wanted(cgroup))
 		return 0;
 	/* After the filters: most tasks never get this far. */
-	if (in_compat_syscall(btf)) {
+	if (in_compat_syscall(task)) {
 		counter_inc(&syscall_counters, SYSCALL_COMPAT_SKIPPED);
 		return 0;
 	}
 	/* Counted in task_starts_counters when there is no room. */
-	start = task_start_create(current_task(), (__u32)pid_tgid);
+	start = task_start_create(task, (__u32)pid_tgid);
 	if (!start)
 		return 0;
 	start->nr = nr;

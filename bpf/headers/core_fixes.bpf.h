@@ -151,14 +151,16 @@ struct kernfs_node___pre_5_5 {
 	union kernfs_node_id___pre_5_5 id;
 } __attribute__((preserve_access_index));
 
-/* The cgroup v2 id of cgrp, as bpf_get_current_cgroup_id() gives it. */
-static __always_inline __u64 cgroup_id_of(struct cgroup *cgrp)
+/* The cgroup v2 id of cgrp, as bpf_get_current_cgroup_id() gives it; btf:
+ * cgrp is a BTF pointer, read with plain loads instead of helper calls. */
+static __always_inline __u64 cgroup_id_of(struct cgroup *cgrp, bool btf)
 {
-	struct kernfs_node *kn = BPF_CORE_READ(cgrp, kn);
+	struct kernfs_node *kn = btf ? cgrp->kn : BPF_CORE_READ(cgrp, kn);
+	struct kernfs_node___pre_5_5 *old = (void *)kn;
 
 	if (bpf_core_type_exists(union kernfs_node_id___pre_5_5))
-		return BPF_CORE_READ((struct kernfs_node___pre_5_5 *)kn, id.id);
-	return BPF_CORE_READ(kn, id);
+		return btf ? old->id.id : BPF_CORE_READ(old, id.id);
+	return btf ? kn->id : BPF_CORE_READ(kn, id);
 }
 
 /*
@@ -173,22 +175,23 @@ struct sock_cgroup_data___pre_5_15 {
 } __attribute__((preserve_access_index));
 
 /* The cgroup v2 id of the socket: its creator's cgroup (an accepted
- * socket's is its listener's). */
-static __always_inline __u64 sock_cgroup_id(struct sock *sk)
+ * socket's is its listener's). btf: as in cgroup_id_of. */
+static __always_inline __u64 sock_cgroup_id(struct sock *sk, bool btf)
 {
 	struct sock_cgroup_data___pre_5_15 *old = (void *)&sk->sk_cgrp_data;
 	struct cgroup *cgrp;
 	__u64 val;
 
 	if (bpf_core_field_exists(old->val)) {
-		val = BPF_CORE_READ(old, val);
+		val = btf ? old->val : BPF_CORE_READ(old, val);
 		if (val & 1)
 			return 1;
 		cgrp = (struct cgroup *)val;
+		btf = false; /* a bare integer to the verifier */
 	} else {
-		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+		cgrp = btf ? sk->sk_cgrp_data.cgroup : BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
 	}
-	return cgrp ? cgroup_id_of(cgrp) : 0;
+	return cgrp ? cgroup_id_of(cgrp, btf) : 0;
 }
 
 /*

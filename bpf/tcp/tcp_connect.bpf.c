@@ -166,7 +166,7 @@ static __always_inline int on_passive_established(struct sock *sk, bool btf)
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
 	/* In softirq: the socket's own cgroup, its listener's. */
-	cgroup = sock_cgroup(sk);
+	cgroup = sock_cgroup(sk, btf);
 	if (!cgroup_wanted(cgroup))
 		return 0;
 	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);

@@ -168,10 +168,11 @@ static __always_inline void *series_value(void *map, struct tcp_key *key, const 
 	return v;
 }
 
-/* The cgroup v2 id of a socket's operations, when by_cgroup. */
-static __always_inline __u64 sock_cgroup(struct sock *sk)
+/* The cgroup v2 id of a socket's operations, when by_cgroup; btf: sk is a
+ * BTF pointer (plain loads). */
+static __always_inline __u64 sock_cgroup(struct sock *sk, bool btf)
 {
-	return by_cgroup ? sock_cgroup_id(sk) : 0;
+	return by_cgroup ? sock_cgroup_id(sk, btf) : 0;
 }
 
 #endif /* TCP_PEER_BPF_H */

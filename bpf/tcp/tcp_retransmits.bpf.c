@@ -43,7 +43,7 @@ static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, b
 
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
-	cgroup = sock_cgroup(sk); /* retransmissions run in softirq or timers */
+	cgroup = sock_cgroup(sk, btf); /* retransmissions run in softirq or timers */
 	if (!cgroup_wanted(cgroup))
 		return 0;
 	make_key(&key, &c, guess_listen_port(c.lport, c.rport), TCP_DIR_NONE, cgroup);

@@ -124,7 +124,7 @@ static __always_inline __u64 sock_ops_cgroup(struct bpf_sock_ops *skops)
 	if (!by_cgroup || !(sk = sock_ops_sk(skops)))
 		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);
-	return tp ? sock_cgroup_id((struct sock *)tp) : 0;
+	return tp ? sock_cgroup_id((struct sock *)tp, true) : 0;
 }
 
 static __always_inline void keep_owner(struct bpf_sock_ops *skops)
@@ -182,7 +182,7 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
 	rtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
-	if (record(&c, rtt_us, sock_cgroup(sk)) && slow_ns)
+	if (record(&c, rtt_us, sock_cgroup(sk, btf)) && slow_ns)
 		slow_rtt(&c, rtt_us, NULL);
 	return 0;
 }
@@ -205,7 +205,7 @@ static __always_inline __u64 probe_record_cgroup(struct trace_event_raw_tcp_prob
 {
 	if (!by_cgroup || !bpf_core_field_exists(ctx->skaddr))
 		return 0;
-	return sock_cgroup_id((struct sock *)BPF_CORE_READ(ctx, skaddr));
+	return sock_cgroup_id((struct sock *)BPF_CORE_READ(ctx, skaddr), false);
 }
 
 /* The classic record carries no socket pointer before 6.x: decode its

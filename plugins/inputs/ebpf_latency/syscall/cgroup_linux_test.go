@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
@@ -212,4 +213,29 @@ func TestRestartedCgroupTakesThePath(t *testing.T) {
 	require.Equal(t, uint64(2), countIn(acc, "fdatasync", comm, old.Path))
 	require.Equal(t, uint64(5), countIn(acc, "fdatasync", comm, marked))
 	require.Equal(t, map[string]bool{old.Path: true, marked: true}, cgroupTags(acc))
+}
+
+// Cgroup names are anyone's to choose (a delegated subtree's owner, a
+// container runtime): odd ones, the line protocol's own specials, a
+// backslash, bytes that are not UTF-8, "other", keep a tag each, escaped,
+// with their own counts, through the line protocol telegraf reads.
+func TestOddCgroupNamesKeepTheirOwnSeries(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	comm := uniq("oddcg")
+	parent := testenv.NewCgroup(t)
+	p := startProbe(t, byCgroup(comm))
+	want := map[string]uint64{}
+	for i, name := range []string{"other", "a b,c=d", `trail\`, "caf\xe9", "\xff\xfe", "tab\there", "ünï"} {
+		cg := testenv.NewCgroupAt(t, parent.Path+"/"+name)
+		h := startHelperIn(t, comm, cg)
+		h.do(t, "fdatasync %d", i+1) // a count of its own, so a merge shows
+		want[tagvalue.Escape(cg.Path)] = uint64(i + 1)
+	}
+	acc := testenv.ThroughLineProtocol(t, gather(t, p))
+	testenv.RequireDistinctSeries(t, acc, Measurement)
+	got := map[string]uint64{}
+	for tag := range cgroupTags(acc) {
+		got[tag] = countIn(acc, "fdatasync", comm, tag)
+	}
+	require.Equal(t, want, got)
 }

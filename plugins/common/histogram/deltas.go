@@ -31,13 +31,17 @@ type previous struct {
 	slots  []uint64 // the scheme's slots only
 	sumNs  uint64
 	wraps  uint64 // times the kernel's sum went past 2^64 ns
-	gather uint64 // the last gather that wrote the series
+	gather uint64 // the last gather that saw the series
+	// written is when the series was last written (unchanged_series_every);
+	// zero: never.
+	written time.Time
 }
 
 // since returns the counts added to iv's series since the previous gather,
-// in its first n slots, and how often its sum has wrapped. Every Emit of
-// one gather passes the same now, which is how a new gather is told apart.
-func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, n int, now time.Time) (added Interval, wraps uint64) {
+// in its first n slots, and the series' state (wraps of its sum, when it
+// was written). Every Emit of one gather passes the same now, which is how
+// a new gather is told apart.
+func (d *deltas) since(measurement string, tags map[string]string, iv *Interval, n int, now time.Time) (added Interval, p *previous) {
 	if d.prev == nil {
 		d.prev = map[string]*previous{}
 	}
@@ -65,10 +69,10 @@ func (d *deltas) since(measurement string, tags map[string]string, iv *Interval,
 	added.MaxNs, added.MinNs, added.Sampled = iv.MaxNs, iv.MinNs, iv.Sampled
 	copy(p.slots, iv.Slots[:n])
 	p.sumNs, p.gather = iv.SumNs, d.gather
-	return added, p.wraps
+	return added, p
 }
 
-// forgetIdle drops the series the last gather did not write, then starts
+// forgetIdle drops the series the last gather did not see, then starts
 // the next gather.
 func (d *deltas) forgetIdle() {
 	for k, p := range d.prev {

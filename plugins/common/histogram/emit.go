@@ -69,14 +69,22 @@ func NewEmitter(opts Options) *Emitter {
 }
 
 // Emit writes one series: its bucket lines, then a line without le carrying
-// sum, count, the interval's max and min and its quantiles. It borrows tags,
+// sum, count, the interval's max and min and its quantiles; with
+// UnchangedEvery, nothing if the series gained no sample and was written
+// less than that long ago. It borrows tags,
 // adding le (and gt) while it writes and removing them before it returns;
 // the accumulators (telegraf's and testutil's) copy tags and fields per line.
 func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[string]string, iv *Interval, now time.Time) {
 	clear(e.summary)
 	e.at[0] = now
-	added, wraps := e.deltas.since(measurement, tags, iv, e.slots, now)
+	added, state := e.deltas.since(measurement, tags, iv, e.slots, now)
 	addedCount := slotSum(added.Slots[:e.slots])
+	if e.opts.UnchangedEvery > 0 {
+		if addedCount == 0 && added.SumNs == 0 && now.Sub(state.written) < e.opts.UnchangedEvery {
+			return // nothing new, and written recently enough
+		}
+		state.written = now
+	}
 	if e.opts.Layout == IntervalCounts {
 		e.emitIntervalBuckets(acc, measurement, tags, &added)
 		e.summary[FieldIntervalCount] = addedCount
@@ -88,7 +96,7 @@ func (e *Emitter) Emit(acc telegraf.Accumulator, measurement string, tags map[st
 			e.summary[e.quantileFields[i]] = math.Round(quantileNs(e.opts.Scheme, &added, addedCount, q)) / 1e9
 		}
 	}
-	e.summary[FieldSum] = sumSeconds(wraps, iv.SumNs)
+	e.summary[FieldSum] = sumSeconds(state.wraps, iv.SumNs)
 	e.summary[FieldCount] = slotSum(iv.Slots[:e.slots])
 	e.summary[FieldMax] = float64(iv.MaxNs) / 1e9
 	if iv.Sampled {

@@ -92,3 +92,28 @@ func TestSecondsSumCountsWraps(t *testing.T) {
 	f = gather(5, 1, 50)
 	require.InDelta(t, 50e-9, f[histogram.FieldSum], 1e-15)
 }
+
+// unchanged_series_every: a series without new samples is written again
+// only that long after it was last written; one that gains samples is
+// written at once, a new one at its first gather.
+func TestUnchangedSeriesWrittenEvery(t *testing.T) {
+	for _, layout := range []histogram.Layout{histogram.Cumulative, histogram.IntervalCounts} {
+		e := histogram.NewEmitter(histogram.Options{Layout: layout, UnchangedEvery: 50 * time.Second})
+		var iv histogram.Interval
+		written := func(at int64) bool {
+			var b lineproto.Buffer
+			e.Emit(lineproto.Accumulator{Buffer: &b}, "m", map[string]string{"op": "read"}, &iv, time.Unix(at, 0))
+			return b.Len() > 0
+		}
+		iv.Slots[4], iv.SumNs = 1, 9000
+		require.True(t, written(0), "new")
+		require.False(t, written(10), "unchanged for 10 s")
+		iv.Slots[4], iv.SumNs = 2, 18000
+		require.True(t, written(20), "a new sample")
+		for _, at := range []int64{30, 40, 60, 69} {
+			require.False(t, written(at), "unchanged for %d s", at-20)
+		}
+		require.True(t, written(70), "unchanged for 50 s: written again")
+		require.False(t, written(80))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Scheme names as written in the config (key buckets).
@@ -94,6 +95,10 @@ type Options struct {
 	Scheme    Scheme
 	Layout    Layout
 	Quantiles []float64 // checked by CheckQuantiles
+	// UnchangedEvery (unchanged_series_every): a series without a new
+	// sample since it was last written is written again only this long
+	// after; 0 writes every series every gather.
+	UnchangedEvery time.Duration
 }
 
 // User is a probe that writes histograms: the plugin hands it the options

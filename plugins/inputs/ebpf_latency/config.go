@@ -77,15 +77,16 @@ func parse(data []byte) (*EbpfLatency, error) {
 // pluginKeys are the keys of [[inputs.ebpf_latency]] beside the probe tables.
 func (e *EbpfLatency) pluginKeys() map[string]any {
 	return map[string]any{
-		"probes":             &e.Probes,
-		"buckets":            &e.Buckets,
-		"quantiles":          &e.Quantiles,
-		"bucket_counts":      &e.BucketCounts,
-		"expire_idle_series": &e.ExpireIdleSeries,
+		"probes":                 &e.Probes,
+		"buckets":                &e.Buckets,
+		"quantiles":              &e.Quantiles,
+		"bucket_counts":          &e.BucketCounts,
+		"expire_idle_series":     &e.ExpireIdleSeries,
+		"unchanged_series_every": &e.UnchangedSeriesEvery,
 	}
 }
 
-const pluginKeyNames = "probes, buckets, quantiles, bucket_counts, expire_idle_series"
+const pluginKeyNames = "probes, buckets, quantiles, bucket_counts, expire_idle_series, unchanged_series_every"
 
 // typeError rewrites the TOML library's type mismatch as
 // `key: wrong type: "sda" is a string, want a list`, quoting the value as

@@ -36,6 +36,9 @@ type EbpfLatency struct {
 	// ExpireIdleSeries is how long a series may go without a new sample
 	// before it stops being written and its kernel slot is freed; "0s" never.
 	ExpireIdleSeries string `toml:"expire_idle_series"`
+	// UnchangedSeriesEvery is how often a series without new samples is
+	// written again; "0s" (default): every gather. See histogram.Options.
+	UnchangedSeriesEvery string `toml:"unchanged_series_every"`
 	// Configs holds the probe tables by key, [inputs.ebpf_latency.<key>].
 	Configs map[string]probe.Config `toml:"-"`
 

@@ -2,6 +2,7 @@ package ebpf_latency
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
@@ -24,7 +25,13 @@ func (e *EbpfLatency) parseHistogramKeys() error {
 	if err != nil {
 		return fmt.Errorf("%s.bucket_counts: %v", tablePrefix, err)
 	}
-	e.hist = histogram.Options{Scheme: scheme, Layout: layout, Quantiles: quantiles}
+	every := time.Duration(0)
+	if e.UnchangedSeriesEvery != "" {
+		if every, err = time.ParseDuration(e.UnchangedSeriesEvery); err != nil || every < 0 {
+			return fmt.Errorf("%s.unchanged_series_every: bad duration %q (want e.g. \"45s\", or \"0s\" for every gather)", tablePrefix, e.UnchangedSeriesEvery)
+		}
+	}
+	e.hist = histogram.Options{Scheme: scheme, Layout: layout, Quantiles: quantiles, UnchangedEvery: every}
 	return nil
 }
 

@@ -106,9 +106,17 @@ func (f *GatherFixture) fill(hists *ebpf.Map) error {
 // Advance adds samples to every series, in one batch update, so the next
 // gather has an interval to write (quantiles, interval buckets): what a
 // busy host's gather finds.
-func (f *GatherFixture) Advance() error {
+func (f *GatherFixture) Advance() error { return f.AdvanceEvery(1) }
+
+// AdvanceEvery adds samples to one series in every step (1: all of them):
+// a host where only some series are busy.
+func (f *GatherFixture) AdvanceEvery(step int) error {
 	sh := f.values.Shape
+	cpus := len(f.values.PerCPU) / f.Series
 	for i := range f.values.PerCPU {
+		if (i/cpus)%step != 0 {
+			continue
+		}
 		v := f.values.Value(i)
 		v[sh.SlotWord(0, f.lo+i%(f.hi-f.lo+1))]++
 		v[sh.HeadWord(0, histogram.HeadSumNs)] += 20_000

@@ -34,7 +34,40 @@ func BenchmarkGather(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("series=%d/read-only", n), func(b *testing.B) { benchReadOnly(b, f) })
 		f.Close()
+		// unchanged_series_every: one series in 100 gains samples before
+		// each gather (untimed), the others are written only every 45 s.
+		if f, err = NewGatherFixture(n, writeUnchangedEvery45s); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("series=%d/lineproto-1%%-changed-unchanged_series_every=45s", n), func(b *testing.B) {
+			benchGatherAdvancingEvery(b, f, lines(), 100)
+		})
+		f.Close()
 	}
+}
+
+var writeUnchangedEvery45s = histogram.Options{Quantiles: histogram.DefaultQuantiles, UnchangedEvery: 45 * time.Second}
+
+// benchGatherAdvancingEvery times Gather alone after adding samples to one
+// series in every step (untimed).
+func benchGatherAdvancingEvery(b *testing.B, f *GatherFixture, acc lineproto.Accumulator, step int) {
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if err := f.AdvanceEvery(step); err != nil {
+			b.Fatal(err)
+		}
+		acc.Reset()
+		untimed := cpuTime(b)
+		b.StartTimer()
+		if n, err := f.Gather(acc); err != nil || n != f.Series {
+			b.Fatalf("gather: %d of %d series: %v", n, f.Series, err)
+		}
+		cpu += cpuTime(b) - untimed
+	}
+	b.ReportMetric(float64(cpu)/1e6/float64(b.N), "gather-cpu-ms/op")
 }
 
 // pluginDefaults are the histogram options of a config that sets none.

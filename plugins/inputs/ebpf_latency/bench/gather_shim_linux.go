@@ -19,6 +19,7 @@ import (
 // every series is one the harness wrote.
 const shimConfig = `[[inputs.ebpf_latency]]
   probes = ["syscall"]
+  unchanged_series_every = "%s"
   [inputs.ebpf_latency.syscall]
     max_comms = 4096
     pids = [4194303]
@@ -34,21 +35,25 @@ var shimSyscalls = []uint32{
 // syscall probe's histogram map, written there by the harness.
 type ShimGather struct {
 	Series int
-	Plugin *PluginProcess
-	hists  *ebpf.Map
-	keys   []syscallbpf.SyscallSyscallHistKey
-	values *histogram.Values // len(keys) * CPUs
+	// Every is unchanged_series_every; Step makes Advance add samples to
+	// one series in Step (1: all).
+	Every, Step int
+	Plugin      *PluginProcess
+	hists       *ebpf.Map
+	keys        []syscallbpf.SyscallSyscallHistKey
+	values      *histogram.Values // len(keys) * CPUs
 }
 
 // StartShimGather starts bin and fills its map with n series (n at most
-// 4,096 comms times 10 syscalls, and what the map's memory budget grants).
-func StartShimGather(t testing.TB, bin string, n int) *ShimGather {
+// 4,096 comms times 10 syscalls, and what the map's memory budget grants);
+// every seconds is its unchanged_series_every, step as in ShimGather.
+func StartShimGather(t testing.TB, bin string, n, every, step int) *ShimGather {
 	t.Helper()
 	conf := t.TempDir() + "/plugin.conf"
-	if err := os.WriteFile(conf, []byte(shimConfig), 0o600); err != nil {
+	if err := os.WriteFile(conf, fmt.Appendf(nil, shimConfig, time.Duration(every)*time.Second), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &ShimGather{Series: n, Plugin: StartPlugin(t, bin, "-config", conf)}
+	g := &ShimGather{Series: n, Every: every, Step: step, Plugin: StartPlugin(t, bin, "-config", conf)}
 	t.Cleanup(func() {
 		if g.hists != nil {
 			g.hists.Close()
@@ -94,7 +99,11 @@ func StartShimGather(t testing.TB, bin string, n int) *ShimGather {
 // then has an interval to write, quantiles included, as on a busy host.
 func (g *ShimGather) Advance() error {
 	sh := g.values.Shape
+	cpus := len(g.values.PerCPU) / g.Series
 	for i := range g.values.PerCPU {
+		if (i/cpus)%g.Step != 0 {
+			continue
+		}
 		v := g.values.Value(i)
 		v[sh.SlotWord(0, gatherLo+i%(gatherHi-gatherLo+1))]++
 		v[sh.HeadWord(0, histogram.HeadSumNs)] += 20_000
@@ -103,6 +112,13 @@ func (g *ShimGather) Advance() error {
 	return err
 }
 
-// LinesPerGather is what a gather must write: per series its 32 bucket
-// lines and a summary line, then the probe's self-metric line.
-func (g *ShimGather) LinesPerGather() int { return g.Series*(histogram.Slots+1) + 1 }
+// LinesPerGather is what a gather after the first must write: per series
+// (with unchanged_series_every, per series that gained samples) its 32
+// bucket lines and a summary line, then the probe's self-metric line.
+func (g *ShimGather) LinesPerGather() int {
+	written := g.Series
+	if g.Every > 0 {
+		written = (g.Series + g.Step - 1) / g.Step
+	}
+	return written*(histogram.Slots+1) + 1
+}

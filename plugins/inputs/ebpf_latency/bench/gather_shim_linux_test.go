@@ -30,9 +30,10 @@ func TestGatherUnderShim(t *testing.T) {
 		sizes, gathers = []int{100, 1_000, 10_000}, 7
 	}
 	bins := map[string]string{"this tree": BuildPlugin(t)}
-	names := []string{"this tree"}
+	bins[sparse] = bins["this tree"]
+	names := []string{"this tree", sparse}
 	if b := os.Getenv(baselineEnv); b != "" {
-		bins["baseline"], names = b, []string{"baseline", "this tree"}
+		bins["baseline"], names = b, append([]string{"baseline"}, names...)
 	}
 	var report strings.Builder
 	fmt.Fprintln(&report, "| binary | series | lines/gather | ms/gather, median (min–max) | VmRSS MiB | VmHWM MiB |")
@@ -40,14 +41,20 @@ func TestGatherUnderShim(t *testing.T) {
 	for _, n := range sizes {
 		runs := map[string]*shimRun{}
 		for _, name := range names {
-			runs[name] = &shimRun{g: StartShimGather(t, bins[name], n)}
+			every, step := 0, 1
+			if name == sparse {
+				every, step = 45, 100
+			}
+			runs[name] = &shimRun{g: StartShimGather(t, bins[name], n, every, step)}
 		}
 		for i := range gathers {
 			for _, name := range names { // interleaved: drift hits both
 				r := runs[name]
 				require.NoError(t, r.g.Advance())
 				out := r.g.Plugin.Gather(t)
-				require.Equal(t, r.g.LinesPerGather(), out.Lines, "%s, %d series, gather %d: lines", name, n, i)
+				if want := r.g.LinesPerGather(); i > 0 || r.g.Every == 0 {
+					require.Equal(t, want, out.Lines, "%s, %d series, gather %d: lines", name, n, i)
+				}
 				if i > 0 { // the first gather warms caches and buffers
 					r.took = append(r.took, out.Took)
 				}
@@ -69,6 +76,10 @@ func TestGatherUnderShim(t *testing.T) {
 		t.Log("smoke run:\n" + report.String())
 	}
 }
+
+// sparse is this tree with unchanged_series_every = "45s", one series in
+// 100 gaining samples before each gather.
+const sparse = `this tree, unchanged_series_every = "45s", 1% of series changed`
 
 type shimRun struct {
 	g     *ShimGather

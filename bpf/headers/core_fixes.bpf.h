@@ -164,6 +164,15 @@ static __always_inline __u64 cgroup_id_of(struct cgroup *cgrp, bool btf)
 }
 
 /*
+ * The cgroup v2 id of task t, which need not be the current task (runq: the
+ * task switched in); btf as in cgroup_id_of.
+ */
+static __always_inline __u64 task_cgroup_id(struct task_struct *t, bool btf)
+{
+	return cgroup_id_of(btf ? t->cgroups->dfl_cgrp : BPF_CORE_READ(t, cgroups, dfl_cgrp), btf);
+}
+
+/*
  * Linux 5.15 (commit 8520e224f547, "bpf, cgroups: Fix cgroup v2 fallback on
  * v1/v2 mixed mode"): sock_cgroup_data holds the socket's v2 cgroup
  * pointer. Before, one u64 `val` held it unless the v1 net_cls or net_prio

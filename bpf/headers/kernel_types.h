@@ -104,11 +104,21 @@ struct pt_regs {
  * through task_state() in core_fixes.bpf.h. */
 #define TASK_RUNNING 0x0000
 
+/* include/linux/cgroup-defs.h: the cgroup v2 id of a task is
+ * task->cgroups->dfl_cgrp->kn->id: read it only through task_cgroup_id()
+ * in core_fixes.bpf.h (struct cgroup and kernfs_node are below). */
+struct cgroup;
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int pid;
 	int tgid;
 	char comm[16];
 	unsigned int __state;
+	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 /* ---- TCP (tcp_rtt, tcp_connect, tcp_retransmits) ---- */

@@ -15,6 +15,7 @@
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
 #include "slow_event.bpf.h"
+#include "cgroup.bpf.h"
 #include "runq.h"
 #include "glob.h"
 
@@ -30,12 +31,21 @@ const volatile __u64 glob_star = 0;
 const volatile __u64 glob_accept = 0;
 const volatile __u64 glob_chars[256] = {};
 
+/* (max_comms + 1 for "other") x (max_cgroups + 1); set by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65); /* max_comms + 1 for "other"; set by user space */
+	__uint(max_entries, 65);
 	__type(key, struct runq_hist_key);
 	__type(value, struct hist);
 } runq_hists SEC(".maps");
+
+/* The comms that hold a series: max_entries = max_comms. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[RUNQ_COMM_LEN]);
+	__type(value, __u8);
+} runq_comm_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -51,22 +61,23 @@ static __always_inline bool comm_wanted(const char *comm)
 	return glob_match(comm, glob_start, glob_star, glob_accept, glob_chars);
 }
 
-/* The series of a wanted comm, or "other" once max_comms series exist. */
-static __always_inline struct hist *comm_hist(struct runq_hist_key *key)
+/*
+ * The series of key. Only a new one is admitted: its comm under max_comms
+ * (else folded into "other", counted) and its cgroup under max_cgroups.
+ */
+static __always_inline struct hist *series_of(struct runq_hist_key *key)
 {
-	struct runq_hist_key other = { .series = RUNQ_SERIES_OTHER };
 	struct hist *h = bpf_map_lookup_elem(&runq_hists, key);
 
 	if (h)
 		return h;
-	/* "other" takes its slot before any comm can fill the map. */
-	if (!map_lookup_or_init(&runq_hists, &other, &empty_hist))
-		return NULL;
-	h = map_lookup_or_init(&runq_hists, key, &empty_hist);
-	if (h)
-		return h;
-	counter_inc(&runq_counters, RUNQ_COMM_FOLDED);
-	return bpf_map_lookup_elem(&runq_hists, &other);
+	if (key->series == RUNQ_SERIES_COMM && !map_admit(&runq_comm_slots, key->comm)) {
+		__builtin_memset(key->comm, 0, sizeof(key->comm));
+		key->series = RUNQ_SERIES_OTHER;
+		counter_inc(&runq_counters, RUNQ_COMM_FOLDED);
+	}
+	key->cgroup = cgroup_admit(key->cgroup);
+	return map_lookup_or_init(&runq_hists, key, &empty_hist);
 }
 
 /* The task that waited, in addition to its sample, never instead. */
@@ -92,12 +103,15 @@ static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, b
 		if (!comm_wanted(key.comm))
 			return;
 		key.series = RUNQ_SERIES_COMM;
-		h = comm_hist(&key);
-	} else {
-		h = map_lookup_or_init(&runq_hists, &key, &empty_hist);
+	}
+	if (by_cgroup) {
+		key.cgroup = task_cgroup_id(t, btf);
+		if (!cgroup_wanted(key.cgroup))
+			return;
 	}
 	if (slow_wanted(ns))
 		slow_wait(t, ns, now, btf);
+	h = series_of(&key);
 	if (!h) {
 		counter_inc(&runq_counters, RUNQ_HIST_FULL);
 		return;

@@ -14,13 +14,15 @@ enum runq_series {
 };
 
 struct runq_hist_key {
+	__u64 cgroup; /* cgroup v2 id of the task switched in (cgroup.bpf.h); 0 when by_cgroup is off */
 	char comm[RUNQ_COMM_LEN]; /* zero-padded; empty unless RUNQ_SERIES_COMM */
 	__u32 series;
+	__u32 pad; /* zero: keys are compared bytewise */
 };
 
 enum runq_counter {
 	RUNQ_UNTIMED,     /* switch-ins with no enqueue time (queued before attach, or not kept: see task_starts.bpf.h) */
-	RUNQ_COMM_FOLDED, /* samples folded into comm="other" (max_comms reached) */
+	RUNQ_COMM_FOLDED, /* samples folded into comm="other" (max_comms comms hold a series) */
 	RUNQ_HIST_FULL,   /* samples lost: histogram map full */
 	RUNQ_COUNTERS,
 };

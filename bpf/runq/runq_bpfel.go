@@ -27,15 +27,21 @@ type RunqHist struct {
 
 type RunqRunqHistKey struct {
 	_      structs.HostLayout
+	Cgroup uint64
 	Comm   [16]int8
 	Series uint32
+	Pad    uint32
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	RunqMapCgroupCounters     = "cgroup_counters"
+	RunqMapCgroupExcluded     = "cgroup_excluded"
+	RunqMapCgroupSlots        = "cgroup_slots"
 	RunqMapHistEpoch          = "hist_epoch"
+	RunqMapRunqCommSlots      = "runq_comm_slots"
 	RunqMapRunqCounters       = "runq_counters"
 	RunqMapRunqHists          = "runq_hists"
 	RunqMapSlowBucket         = "slow_bucket"
@@ -50,7 +56,9 @@ const (
 	RunqProgRunqWakeupNewBtf  = "runq_wakeup_new_btf"
 	RunqProgRunqWakeupNewRaw  = "runq_wakeup_new_raw"
 	RunqProgRunqWakeupRaw     = "runq_wakeup_raw"
+	RunqVarByCgroup           = "by_cgroup"
 	RunqVarCommFilter         = "comm_filter"
+	RunqVarFilterCgroups      = "filter_cgroups"
 	RunqVarGlobAccept         = "glob_accept"
 	RunqVarGlobChars          = "glob_chars"
 	RunqVarGlobStar           = "glob_star"
@@ -116,7 +124,11 @@ type RunqProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqMapSpecs struct {
+	CgroupCounters     *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded     *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots        *ebpf.MapSpec `ebpf:"cgroup_slots"`
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
+	RunqCommSlots      *ebpf.MapSpec `ebpf:"runq_comm_slots"`
 	RunqCounters       *ebpf.MapSpec `ebpf:"runq_counters"`
 	RunqHists          *ebpf.MapSpec `ebpf:"runq_hists"`
 	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
@@ -131,7 +143,9 @@ type RunqMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqVariableSpecs struct {
+	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	CommFilter      *ebpf.VariableSpec `ebpf:"comm_filter"`
+	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	GlobAccept      *ebpf.VariableSpec `ebpf:"glob_accept"`
 	GlobChars       *ebpf.VariableSpec `ebpf:"glob_chars"`
 	GlobStar        *ebpf.VariableSpec `ebpf:"glob_star"`
@@ -163,7 +177,11 @@ func (o *RunqObjects) Close() error {
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqMaps struct {
+	CgroupCounters     *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded     *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots        *ebpf.Map `ebpf:"cgroup_slots"`
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
+	RunqCommSlots      *ebpf.Map `ebpf:"runq_comm_slots"`
 	RunqCounters       *ebpf.Map `ebpf:"runq_counters"`
 	RunqHists          *ebpf.Map `ebpf:"runq_hists"`
 	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
@@ -176,7 +194,11 @@ type RunqMaps struct {
 
 func (m *RunqMaps) Close() error {
 	return _RunqClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
 		m.HistEpoch,
+		m.RunqCommSlots,
 		m.RunqCounters,
 		m.RunqHists,
 		m.SlowBucket,
@@ -192,7 +214,9 @@ func (m *RunqMaps) Close() error {
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqVariables struct {
+	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
 	CommFilter      *ebpf.Variable `ebpf:"comm_filter"`
+	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
 	GlobAccept      *ebpf.Variable `ebpf:"glob_accept"`
 	GlobChars       *ebpf.Variable `ebpf:"glob_chars"`
 	GlobStar        *ebpf.Variable `ebpf:"glob_star"`

@@ -260,3 +260,16 @@ func (t *Tagger) Counters(into map[string]uint64) {
 	maps.Copy(into, probe.SumCounters(t.counters, counterNames))
 	into[CounterVerdictsFull] = t.full
 }
+
+// TagInto is Tag for a probe's tag map: on Write it sets tag cgroup. A nil
+// Tagger (by_cgroup off) sets nothing and answers Write.
+func (t *Tagger) TagInto(tags map[string]string, id uint64) Verdict {
+	if t == nil {
+		return Write
+	}
+	tag, verdict := t.Tag(id)
+	if verdict == Write {
+		tags[TagName] = tag
+	}
+	return verdict
+}

@@ -29,6 +29,7 @@ const (
 	RunqComms    = `runq: comms = ["bench-runq"]`
 	RunqHash     = `runq: start_times = "hash" (tp_btf, the fallback's map)`
 	RunqSlow     = `runq: slow_threshold = "1s" (events on, none sent)`
+	RunqCgroup   = "runq: by_cgroup = true"
 	RunqBpftrace = "bpftrace runqlat (tracepoints)"
 	runqComm     = "bench-runq"
 	runqSwitch   = "sched_switch" // bpftrace's per-event program
@@ -196,10 +197,10 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 	}
 	w.tids = [2]string{f[1], f[2]}
 
-	probeWith := func(comms []string, startTimes, slow string) func(testing.TB) (*Running, error) {
+	probeWith := func(comms []string, startTimes, slow string, byCgroup bool) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			cfg := runq.DefaultConfig()
-			cfg.Comms, cfg.StartTimes, cfg.Threshold = comms, startTimes, slow
+			cfg.Comms, cfg.StartTimes, cfg.Threshold, cfg.ByCgroup = comms, startTimes, slow, byCgroup
 			var recorded func(probe.Probe) (uint64, error)
 			if len(comms) > 0 {
 				recorded = func(p probe.Probe) (uint64, error) {
@@ -216,15 +217,17 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 		}},
 		// Without comms every task shares one series: the workload's
 		// samples cannot be told apart, so nothing is counted.
-		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "")},
+		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "", false)},
 		// Task storage against the hash older kernels and raw_tp get.
-		{Name: RunqHash, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Hash, "")},
+		{Name: RunqHash, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Hash, "", false)},
 		// Slow events on, with a threshold no switch-in reaches: the cost
 		// of the check itself.
-		{Name: RunqSlow, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "1s")},
+		{Name: RunqSlow, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "1s", false)},
+		// Every task's cgroup read at switch-in, one series per cgroup.
+		{Name: RunqCgroup, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "", true)},
 		// With comms, one sample per switch-in of the named threads: the
 		// kernel's count of them (Result.Due), exactly.
-		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm}, taskstarts.Auto, "")},
+		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm}, taskstarts.Auto, "", false)},
 		{Name: RunqBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceRunqlat, []string{"sched_wakeup", "sched_wakeup_ne", runqSwitch}, runqSwitch)
 		}},

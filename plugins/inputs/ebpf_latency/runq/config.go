@@ -3,6 +3,7 @@ package runq
 import (
 	"fmt"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -25,6 +26,8 @@ type Config struct {
 	taskstarts.Setting
 	// Slow events: slow_threshold, slow_events_per_second.
 	slowevent.Config
+	// By cgroup: by_cgroup, cgroups, max_cgroups.
+	cgroup.Attribution
 }
 
 // Bounds of max_comms: the histogram map holds one entry per series.
@@ -36,7 +39,7 @@ const (
 // DefaultConfig measures every task as one series through the best hook.
 func DefaultConfig() *Config {
 	return &Config{MaxComms: DefaultMaxComms, Hook: "auto",
-		Setting: taskstarts.DefaultSetting(), Config: slowevent.DefaultConfig()}
+		Setting: taskstarts.DefaultSetting(), Config: slowevent.DefaultConfig(), Attribution: cgroup.Default()}
 }
 
 // offered are the flavours this probe has programs for, best first.
@@ -57,6 +60,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.Setting.Validate(); err != nil {
+		return err
+	}
+	if err := c.Attribution.Validate(); err != nil {
 		return err
 	}
 	return c.Config.Validate()

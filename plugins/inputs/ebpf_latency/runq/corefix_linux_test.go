@@ -1,6 +1,7 @@
 package runq
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -103,4 +104,59 @@ func TestTaskStateBefore514(t *testing.T) {
 	s, ok := findSeries(gather(t, p), map[string]string{TagComm: sleeperName})
 	require.True(t, ok)
 	requireBetween(t, p, s, rounds, switches)
+}
+
+// preKernfsID55 is this kernel's BTF as a pre-5.5 kernel would show it:
+// kernfs_node::id a union kernfs_node_id whose `id` member is the same
+// 64 bits. Rebuilt, so the new union is a named type CO-RE can find.
+func preKernfsID55(t *testing.T) *btf.Spec {
+	t.Helper()
+	kernelSpec, err := btf.LoadKernelSpec()
+	require.NoError(t, err)
+	fake := kernelSpec.Copy()
+	var kn *btf.Struct
+	require.NoError(t, fake.TypeByName("kernfs_node", &kn))
+	var union *btf.Union
+	for i := range kn.Members {
+		if kn.Members[i].Name == "id" {
+			union = &btf.Union{Name: "kernfs_node_id", Size: 8, Members: []btf.Member{{Name: "id", Type: kn.Members[i].Type}}}
+			kn.Members[i].Type = union
+		}
+	}
+	require.NotNil(t, union, "kernel kernfs_node has no id")
+	b, err := btf.NewBuilder(nil, nil)
+	require.NoError(t, err)
+	for typ, err := range fake.All() {
+		require.NoError(t, err)
+		_, err = b.Add(typ)
+		require.NoError(t, err)
+	}
+	raw, err := b.Marshal(nil, nil)
+	require.NoError(t, err)
+	rebuilt, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	require.NoError(t, err)
+	return rebuilt
+}
+
+// The pre-5.5 branch of task_cgroup_id() relocates, verifies and reads the
+// same id: the server's samples land under its cgroup.
+func TestCgroupIDBefore55(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cpu := testCPU(t)
+	comm := uniqueComm("ebpfl-k55")
+	cg := testenv.NewCgroup(t)
+	srv := startServerIn(t, comm, cpu, 1000, cg)
+	cfg := DefaultConfig()
+	cfg.Comms, cfg.ByCgroup = []string{comm}, true
+	p, err := loadRawTP(t, cfg, preKernfsID55(t))
+	require.NoError(t, err)
+	p.cgroups, err = cfg.NewTagger(p.att.Collection)
+	require.NoError(t, err)
+
+	before, u0 := srv.switchIns(t), untimed(p)
+	srv.sleep(t, 20)
+	switchIns := srv.switchIns(t) - before
+	s, ok := findSeries(gather(t, p), map[string]string{TagComm: comm, TagCgroup: cg.Path})
+	require.True(t, ok, "no series under cgroup %s", cg.Path)
+	requireSwitchIns(t, p, s, switchIns, untimed(p)-u0)
 }

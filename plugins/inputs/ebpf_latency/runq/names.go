@@ -1,12 +1,19 @@
 package runq
 
-import "github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+import (
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
+)
 
 // Measurement is the runq probe's metric name.
 const Measurement = "ebpf_runq_latency"
 
 // TagComm is the task name tag, present only when comms are configured.
 const TagComm = "comm"
+
+// TagCgroup is the cgroup tag, present only with by_cgroup: the cgroup of
+// the task switched in.
+const TagCgroup = cgroup.TagName
 
 // CommOther is the comm tag of samples folded past max_comms (no escaped
 // comm equals it).

@@ -9,6 +9,7 @@ import (
 	"github.com/influxdata/telegraf"
 
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
@@ -43,7 +44,8 @@ type runqProbe struct {
 	events  *slowevent.Reader
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
-	expiry  *idle.Series[runqbpf.RunqRunqHistKey] // a comm series is its own slot
+	cgroups *cgroup.Tagger // nil unless by_cgroup
+	expiry  *idle.Series[runqbpf.RunqRunqHistKey]
 	store   taskstarts.Store
 	// startEntries sizes the fallback hash of enqueue times (0: default);
 	// tests shrink it to overflow it.
@@ -66,9 +68,6 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
-	if err := p.cfg.Config.Prepare(spec); err != nil {
-		return err
-	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
@@ -88,35 +87,49 @@ func (p *runqProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader, p.events = att, reader, events
+	cgroups, err := p.cfg.NewTagger(att.Collection)
+	if err != nil {
+		att.Close()
+		return errors.Join(err, events.Close())
+	}
+	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.expiry = idle.NewSeries[runqbpf.RunqRunqHistKey](p.IdleAfter())
 	for _, a := range att.Passed {
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("runq: attached through %s, %s%s", att.Kind, p.store, p.cfg.Describe())
+	p.log.Infof("runq: attached through %s, %s%s%s", att.Kind, p.store, p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
 }
 
-// prepare sets the comm filter and sizes the histogram map: one series
-// without a filter, else max_comms plus "other". Enqueue times go to task
-// storage under tp_btf, whose arguments are BTF task pointers.
+// prepare sets the knobs (slow events, cgroups, comm filter) and sizes the
+// maps: one series without a
+// filter, else max_comms plus "other", each times the cgroups by_cgroup
+// may split it into. Enqueue times go to task storage under tp_btf, whose
+// arguments are BTF task pointers.
 func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *automaton) error {
 	store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
 	if err != nil {
 		return err
 	}
 	p.store = store
+	if err := p.cfg.Config.Prepare(spec); err != nil {
+		return err
+	}
+	if err := p.cfg.Attribution.Prepare(spec); err != nil {
+		return err
+	}
 	filter := len(p.cfg.Comms) > 0
-	hists := spec.Maps[runqbpf.RunqMapRunqHists]
-	if hists == nil {
-		return fmt.Errorf("object lacks map %s", runqbpf.RunqMapRunqHists)
+	hists, slots := spec.Maps[runqbpf.RunqMapRunqHists], spec.Maps[runqbpf.RunqMapRunqCommSlots]
+	if hists == nil || slots == nil {
+		return fmt.Errorf("object lacks map %s or %s", runqbpf.RunqMapRunqHists, runqbpf.RunqMapRunqCommSlots)
 	}
 	want := uint32(1)
+	slots.MaxEntries = 1
 	if filter {
-		want = uint32(p.cfg.MaxComms) + 1
+		want, slots.MaxEntries = uint32(p.cfg.MaxComms)+1, uint32(p.cfg.MaxComms)
 	}
-	if _, err := histogram.FitMap(hists, want); err != nil {
+	if _, err := histogram.FitMap(hists, want*uint32(p.cfg.SeriesPerKey())); err != nil {
 		return err
 	}
 	return hooks.SetKnobs(spec, map[string]any{
@@ -134,6 +147,13 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
+	if p.cgroups != nil {
+		if err := p.cgroups.Begin(); err != nil {
+			acc.AddError(fmt.Errorf("runq: %w", err))
+		}
+	}
+	live := map[[16]int8]bool{}           // comms with a series left
+	var dropped []runqbpf.RunqRunqHistKey // series of cgroups `cgroups` excludes
 	err := histogram.ReadAll(p.reader, func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
 		if !p.expiry.Keep(*k, iv.Count(), now) {
 			return
@@ -143,20 +163,41 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 		case seriesComm:
 			tags[TagComm] = tagvalue.FromC(commBytes(k.Comm))
 		case seriesOther:
-			// The kernel makes "other" before the first comm series: it
-			// stays silent until something is folded into it.
-			if iv.Count() == 0 {
-				return
-			}
 			tags[TagComm] = CommOther
+		}
+		verdict := p.cgroups.TagInto(tags, k.Cgroup)
+		if verdict == cgroup.Drop {
+			dropped = append(dropped, *k)
+			return
+		}
+		live[k.Comm] = true // a series waiting for its cgroup's verdict too
+		if verdict == cgroup.Wait {
+			return
 		}
 		p.emitter.Emit(acc, Measurement, tags, iv, now)
 	})
 	if err != nil {
 		return err
 	}
-	// Deleting a comm's series frees its slot under max_comms.
-	return idle.Delete(p.att.Collection.Maps[runqbpf.RunqMapRunqHists], p.expiry.Sweep())
+	return p.expire(live, dropped)
+}
+
+// expire deletes the series idle for expire_idle_series and those dropped
+// by the cgroup filter, then frees the max_comms and max_cgroups slots left
+// without a series.
+func (p *runqProbe) expire(live map[[16]int8]bool, dropped []runqbpf.RunqRunqHistKey) error {
+	expired := append(p.expiry.Sweep(), dropped...)
+	coll := p.att.Collection
+	err := idle.DeleteFreeing(coll.Maps[runqbpf.RunqMapRunqHists], coll.Maps[runqbpf.RunqMapRunqCommSlots], expired, live,
+		func(k *runqbpf.RunqRunqHistKey) ([16]int8, bool) { return k.Comm, k.Series == seriesComm })
+	if err != nil || p.cgroups == nil {
+		return err
+	}
+	cgroups := make([]uint64, len(expired))
+	for i, k := range expired {
+		cgroups[i] = k.Cgroup
+	}
+	return p.cgroups.Finish(cgroups)
 }
 
 func commBytes(comm [16]int8) []byte {
@@ -172,6 +213,7 @@ func (p *runqProbe) Status() probe.Status {
 	if p.att != nil {
 		st = taskstarts.Counters(p.att.Collection, st)
 	}
+	p.cgroups.Counters(st.Counters)
 	return st
 }
 
@@ -180,6 +222,6 @@ func (p *runqProbe) Stop() error {
 		return nil
 	}
 	err := errors.Join(p.events.Close(), p.att.Close())
-	p.att, p.events = nil, nil
+	p.att, p.events, p.cgroups = nil, nil, nil
 	return err
 }

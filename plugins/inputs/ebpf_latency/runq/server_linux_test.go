@@ -34,10 +34,20 @@ func uniqueComm(prefix string) string {
 // that comm from its first switch-in on; it is killed by PID at test end.
 func startServer(t *testing.T, comm string, cpu int, usec int) *server {
 	t.Helper()
+	return startServerIn(t, comm, cpu, usec, nil)
+}
+
+// startServerIn is startServer inside cgroup cg (nil: the test's own).
+func startServerIn(t *testing.T, comm string, cpu int, usec int, cg *testenv.Cgroup) *server {
+	t.Helper()
 	requireHelper(t)
 	link := filepath.Join(t.TempDir(), comm)
 	require.NoError(t, os.Symlink(helperBin, link))
-	s := &server{testenv.StartPiped(t, exec.Command(link, "serve", strconv.Itoa(cpu), strconv.Itoa(usec)))}
+	cmd := exec.Command(link, "serve", strconv.Itoa(cpu), strconv.Itoa(usec))
+	if cg != nil {
+		cg.Enter(cmd)
+	}
+	s := &server{testenv.StartPiped(t, cmd)}
 	s.expect(t, "ready")
 	return s
 }

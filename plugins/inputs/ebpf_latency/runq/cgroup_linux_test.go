@@ -1,0 +1,93 @@
+package runq
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+// sleepCounted has srv sleep n times and returns the kernel's count of its
+// switch-ins meanwhile and the probe's untimed switch-ins (all tasks').
+func sleepCounted(t *testing.T, p *runqProbe, srv *server, n int) (switchIns, untimedSwitches uint64) {
+	t.Helper()
+	s0, u0 := srv.switchIns(t), untimed(p)
+	srv.sleep(t, n)
+	return srv.switchIns(t) - s0, untimed(p) - u0
+}
+
+// cgroupTags lists the cgroup tags of a gather ("" for a series without one).
+func cgroupTags(p *runqProbe, t *testing.T) map[string]bool {
+	seen := map[string]bool{}
+	for _, m := range gather(t, p).GetTelegrafMetrics() {
+		if m.Name() == Measurement {
+			seen[m.Tags()[TagCgroup]] = true
+		}
+	}
+	return seen
+}
+
+// Two servers with one comm in two cgroups are two series, each with
+// exactly the switch-ins the kernel counted for its own server, through
+// both hooks: the cgroup is the switched-in task's, not the current one's.
+func TestByCgroupTellsSameCommApart(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for _, hook := range []string{"tp_btf", "raw_tp"} {
+		t.Run(hook, func(t *testing.T) {
+			cpu := testCPU(t)
+			comm := uniqueComm("ebpfl-twin")
+			a, b := testenv.NewCgroup(t), testenv.NewCgroup(t)
+			sa, sb := startServerIn(t, comm, cpu, 1000, a), startServerIn(t, comm, cpu, 1000, b)
+			cfg := DefaultConfig()
+			cfg.Comms, cfg.Hook, cfg.ByCgroup = []string{comm}, hook, true
+			p := startProbe(t, cfg)
+
+			switchInsA, untimedA := sleepCounted(t, p, sa, 30)
+			switchInsB, untimedB := sleepCounted(t, p, sb, 20)
+
+			acc := gather(t, p)
+			ca, ok := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: a.Path})
+			require.True(t, ok, "no series for cgroup %s", a.Path)
+			cb, ok := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: b.Path})
+			require.True(t, ok, "no series for cgroup %s", b.Path)
+			requireSwitchIns(t, p, ca, switchInsA, untimedA)
+			requireSwitchIns(t, p, cb, switchInsB, untimedB)
+			require.GreaterOrEqual(t, ca.Count, uint64(30))
+			require.GreaterOrEqual(t, cb.Count, uint64(20))
+			require.Zero(t, p.Status().Counters["cgroup_folded"])
+		})
+	}
+}
+
+// Past max_cgroups the second cgroup's samples fold into cgroup="other",
+// each counted; `cgroups` leaves a third cgroup out, each wait counted as
+// excluded.
+func TestMaxCgroupsFoldAndFilter(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cpu := testCPU(t)
+	comm := uniqueComm("ebpfl-fold")
+	a, b, c := testenv.NewCgroup(t), testenv.NewCgroup(t), testenv.NewCgroup(t)
+	sa, sb, sc := startServerIn(t, comm, cpu, 1000, a), startServerIn(t, comm, cpu, 1000, b), startServerIn(t, comm, cpu, 1000, c)
+	cfg := DefaultConfig()
+	cfg.Comms, cfg.ByCgroup, cfg.MaxCgroups = []string{comm}, true, 1
+	cfg.Cgroups = []string{a.Path, b.Path}
+	p := startProbe(t, cfg)
+
+	switchInsA, untimedA := sleepCounted(t, p, sa, 10)
+	switchInsB, untimedB := sleepCounted(t, p, sb, 15)
+	switchInsC, untimedC := sleepCounted(t, p, sc, 12)
+
+	acc := gather(t, p)
+	ca, _ := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: a.Path})
+	requireSwitchIns(t, p, ca, switchInsA, untimedA)
+	other, _ := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: cgroup.Folded})
+	requireSwitchIns(t, p, other, switchInsB, untimedB)
+	st := p.Status().Counters
+	require.Equal(t, other.Count, st["cgroup_folded"], "each folded sample counted")
+	excluded := st["cgroup_excluded"]
+	require.LessOrEqual(t, excluded, switchInsC, "no more exclusions than the excluded server's switch-ins")
+	require.LessOrEqual(t, switchInsC-excluded, untimedC+1, "each switch-in of the excluded server counted")
+	require.Equal(t, map[string]bool{a.Path: true, cgroup.Folded: true}, cgroupTags(p, t))
+}

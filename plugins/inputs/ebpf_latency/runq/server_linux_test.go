@@ -31,7 +31,8 @@ func uniqueComm(prefix string) string {
 }
 
 // startServer runs runqhelper through a symlink named comm, so the task has
-// that comm from its first switch-in on; it is killed by PID at test end.
+// that comm from its first switch-in on, and returns once it is blocked
+// waiting for a request; it is killed by PID at test end.
 func startServer(t *testing.T, comm string, cpu int, usec int) *server {
 	t.Helper()
 	return startServerIn(t, comm, cpu, usec, nil)
@@ -49,6 +50,9 @@ func startServerIn(t *testing.T, comm string, cpu int, usec int, cg *testenv.Cgr
 	}
 	s := &server{testenv.StartPiped(t, cmd)}
 	s.expect(t, "ready")
+	// Blocked in its read before the caller goes on (a probe started
+	// next sees no switch-in of it until the first request).
+	s.switchIns(t)
 	return s
 }
 

@@ -16,10 +16,9 @@ import (
 // plugin does, and finds its programs among the fds this process gained:
 // those whose kernel name starts with prefix, the per-event ones starting
 // with perEvent. recorded (nil: not countable) reads the samples the probe
-// holds for the workload; setup runs before Start (variants the config
-// cannot select). Every path's probe variants start here.
+// holds for the workload. Every path's probe variants start here.
 func startRegistered(t testing.TB, name string, cfg probe.Config, prefix, perEvent string,
-	recorded func(probe.Probe) (uint64, error), setup ...func(probe.Probe)) (*Running, error) {
+	recorded func(probe.Probe) (uint64, error)) (*Running, error) {
 	def, ok := probe.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("probe %q not registered", name)
@@ -34,9 +33,6 @@ func startRegistered(t testing.TB, name string, cfg probe.Config, prefix, perEve
 	p := def.New(cfg, testutil.Logger{Name: "bench", Quiet: true})
 	if u, ok := p.(histogram.User); ok { // as the plugin does, with its defaults
 		u.UseHistograms(histogram.Options{Quantiles: histogram.DefaultQuantiles}.WithTable(cfg))
-	}
-	for _, f := range setup {
-		f(p)
 	}
 	if err := p.Start(); err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ const (
 	TCPRTTByCgroup     = "tcp_rtt: by_cgroup = true (sock_ops)"
 	TCPFloorSetState   = "floor: tp_btf inet_sock_set_state"
 	TCPConnectDefault  = "tcp_connect: default (tp_btf, start times in socket storage)"
-	TCPConnectStartMap = "tcp_connect: tp_btf, start times in the LRU map (fallback before Linux 5.11)"
+	TCPConnectStartMap = `tcp_connect: start_times = "lru" (tp_btf; the fallback before Linux 5.11)`
 	TCPConnectByCgroup = "tcp_connect: by_cgroup = true"
 	TCPConnectBpftrace = "bpftrace connect latency (inet_sock_set_state tracepoint)"
 	tcpMsgSize         = 64
@@ -276,16 +276,16 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 	}
 	w := &tcpConnects{env: env}
 	server := env.link.B4.String()
-	connect := func(cfg *tcp.Config, setup ...func(probe.Probe)) func(testing.TB) (*Running, error) {
+	connect := func(cfg *tcp.Config) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			return startRegistered(t, tcp.NameConnect, cfg, "tcp_connect", "tcp_connect",
 				func(p probe.Probe) (uint64, error) {
 					return samplesWith(p, tcp.MeasurementConnect, map[string]string{"direction": "active", "peer": server})
-				}, setup...)
+				})
 		}
 	}
-	byCgroup := tcp.DefaultConfig()
-	byCgroup.ByCgroup = true
+	byCgroup, lru := tcp.DefaultConfig(), tcp.DefaultConfig()
+	byCgroup.ByCgroup, lru.StartTimes = true, tcp.StartsLRU
 	return w, []Variant{
 		{Name: TCPBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
 		{Name: TCPFloorSetState, Role: Floor, Start: func(t testing.TB) (*Running, error) {
@@ -294,8 +294,7 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 		// The client's SYN_SENT -> ESTABLISHED is recorded before connect
 		// returns: exactly one active sample per connection.
 		{Name: TCPConnectDefault, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(tcp.DefaultConfig())},
-		{Name: TCPConnectStartMap, Role: Probe, Records: 1, Floor: TCPFloorSetState,
-			Start: connect(tcp.DefaultConfig(), func(p probe.Probe) { tcp.UseStartMap(p, tcp.DefaultStartSlots) })},
+		{Name: TCPConnectStartMap, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(lru)},
 		{Name: TCPConnectByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(byCgroup)},
 		{Name: TCPConnectBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceConnect, []string{"inet_sock_set_s"}, "inet_sock_set_s")

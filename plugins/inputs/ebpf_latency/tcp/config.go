@@ -30,6 +30,9 @@ type Config struct {
 	// Hook pins a flavour: "auto", "sock_ops" (tcp_rtt only), "tp_btf",
 	// "raw_tp" or "tracepoint".
 	Hook string `toml:"hook"`
+	// StartTimes says where tcp_connect keeps a connect's start: "auto",
+	// "socket_storage" or "lru".
+	StartTimes string `toml:"start_times"`
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
@@ -57,9 +60,19 @@ const (
 
 var hookNames = []string{"auto", "sock_ops", "tp_btf", "raw_tp", "tracepoint"}
 
+// Values of start_times: "auto" takes socket storage where the kernel and
+// the hook allow it, else the LRU map; the others insist on one.
+const (
+	StartsAuto          = "auto"
+	StartsSocketStorage = "socket_storage"
+	StartsLRU           = "lru"
+)
+
+var startTimesNames = []string{StartsAuto, StartsSocketStorage, StartsLRU}
+
 // DefaultConfig watches every TCP connection, one series per peer up to 256.
 func DefaultConfig() *Config {
-	return &Config{MaxPeers: DefaultMaxPeers, Hook: "auto", Config: slowevent.DefaultConfig(), Attribution: cgroup.Default()}
+	return &Config{MaxPeers: DefaultMaxPeers, Hook: "auto", StartTimes: StartsAuto, Config: slowevent.DefaultConfig(), Attribution: cgroup.Default()}
 }
 
 // Validate checks every key; errors name the key and the bad value.
@@ -80,6 +93,12 @@ func (c *Config) Validate() error {
 	}
 	if !contains(hookNames, c.Hook) {
 		return fmt.Errorf("hook: unknown hook %q (want %s)", c.Hook, quoted(hookNames))
+	}
+	if !contains(startTimesNames, c.StartTimes) {
+		return fmt.Errorf("start_times: unknown value %q (want %s)", c.StartTimes, quoted(startTimesNames))
+	}
+	if c.StartTimes == StartsSocketStorage && (c.Hook == "raw_tp" || c.Hook == "tracepoint") {
+		return fmt.Errorf("start_times: %q needs hook \"tp_btf\" or \"auto\", not %q", c.StartTimes, c.Hook)
 	}
 	if err := c.Attribution.Validate(); err != nil {
 		return err

@@ -47,6 +47,10 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 		{"port too large", func(c *Config) { c.Ports = []int{65536} }, "ports: port 65536 out of range 1-65535"},
 		{"unknown hook", func(c *Config) { c.Hook = "kprobe" },
 			`hook: unknown hook "kprobe" (want "auto", "sock_ops", "tp_btf", "raw_tp", "tracepoint")`},
+		{"unknown start_times", func(c *Config) { c.StartTimes = "hash" },
+			`start_times: unknown value "hash" (want "auto", "socket_storage", "lru")`},
+		{"socket storage without tp_btf", func(c *Config) { c.Hook, c.StartTimes = "raw_tp", "socket_storage" },
+			`start_times: "socket_storage" needs hook "tp_btf" or "auto", not "raw_tp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ type connectProbe struct {
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 
-	// UseStartMap forces the LRU fallback (noSocketStorage) and sizes it.
+	// Tests force the LRU fallback (noSocketStorage) and shrink it.
 	noSocketStorage bool
 	startSlots      uint32
 }
@@ -63,8 +63,11 @@ func (p *connectProbe) Start() error {
 	}
 	pin := p.cfg.pin(hooks.TPBTF, hooks.RawTP, hooks.Tracepoint)
 	flavours := connectFlavours
-	if p.noSocketStorage {
+	switch {
+	case p.noSocketStorage || p.cfg.StartTimes == StartsLRU:
 		flavours = flavours[1:]
+	case p.cfg.StartTimes == StartsSocketStorage:
+		flavours = flavours[:1]
 	}
 	if err := p.attach(spec, flavours, pin, tcpbpf.ConnectMapTcpConnectHists, tcpbpf.ConnectMapTcpConnectFailed); err != nil {
 		return err
@@ -84,14 +87,6 @@ func (p *connectProbe) Start() error {
 	return nil
 }
 
-// UseStartMap makes a tcp_connect probe, before Start, keep start times in
-// the LRU map of slots connects in flight, as on kernels without socket
-// storage for tracing programs: tests and benchmarks compare the two.
-func UseStartMap(p probe.Probe, slots uint32) {
-	c := p.(*connectProbe)
-	c.noSocketStorage, c.startSlots = true, slots
-}
-
 // prepareStarts sizes the LRU map of starts and drops whichever start map
 // the flavour's program does not use: a kernel without socket storage
 // could not even create that map.
@@ -108,7 +103,11 @@ func (p *connectProbe) startsWhere() string {
 	if _, ok := p.att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]; ok {
 		return "start times in socket storage"
 	}
-	return fmt.Sprintf("start times in an LRU map of %d connects in flight (no socket storage for tracing programs before Linux 5.11)", p.startSlots)
+	where := fmt.Sprintf("start times in an LRU map of %d connects in flight", p.startSlots)
+	if p.cfg.StartTimes == StartsAuto && p.att.Kind == hooks.TPBTF {
+		where += " (this kernel gives tracing programs no socket storage: Linux 5.11+)"
+	}
+	return where
 }
 
 func (p *connectProbe) Gather(acc telegraf.Accumulator) error {

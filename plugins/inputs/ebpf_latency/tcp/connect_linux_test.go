@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
-	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
 // Every connection made is counted once on each side, through every hook,
@@ -17,13 +17,12 @@ func TestConnectExactCounts(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const conns, fails = 7, 3
 	for _, tc := range []struct {
-		name, hook string
-		setup      []func(probe.Probe)
+		name, hook, starts string
 	}{
-		{name: "tp_btf", hook: "tp_btf"},
-		{name: "tp_btf LRU fallback", hook: "tp_btf", setup: []func(probe.Probe){useStartMap(DefaultStartSlots)}},
-		{name: "raw_tp", hook: "raw_tp"},
-		{name: "tracepoint", hook: "tracepoint"},
+		{"tp_btf", "tp_btf", StartsSocketStorage},
+		{"tp_btf LRU", "tp_btf", StartsLRU},
+		{"raw_tp", "raw_tp", StartsAuto},
+		{"tracepoint", "tracepoint", StartsAuto},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := testenv.NewVethLink(t)
@@ -33,9 +32,11 @@ func TestConnectExactCounts(t *testing.T) {
 				closed = port - 1
 			}
 			cfg := DefaultConfig()
-			cfg.Hook, cfg.Ports = tc.hook, []int{port, closed}
-			p := startProbe(t, NameConnect, cfg, tc.setup...)
+			cfg.Hook, cfg.Ports, cfg.StartTimes = tc.hook, []int{port, closed}, tc.starts
+			p := startProbe(t, NameConnect, cfg)
 			require.Equal(t, tc.hook, p.Status().Hook)
+			_, inSocket := p.(*connectProbe).att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]
+			require.Equal(t, tc.starts == StartsSocketStorage, inSocket, "start times in socket storage")
 
 			for _, server := range []netip.Addr{l.B4, l.B6} {
 				for i := 0; i < conns; i++ {

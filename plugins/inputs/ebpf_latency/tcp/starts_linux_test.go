@@ -11,9 +11,13 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
-// useStartMap is UseStartMap as a startProbe setup.
+// useStartMap forces tcp_connect's LRU fallback, holding slots connects
+// in flight (start_times = "lru" with a map tests can fill).
 func useStartMap(slots uint32) func(probe.Probe) {
-	return func(p probe.Probe) { UseStartMap(p, slots) }
+	return func(p probe.Probe) {
+		c := p.(*connectProbe)
+		c.noSocketStorage, c.startSlots = true, slots
+	}
 }
 
 // Connects to a peer that never answers stay in SYN_SENT until closed.

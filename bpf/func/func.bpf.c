@@ -26,6 +26,7 @@
 #include "histogram.bpf.h"
 #include "maps.bpf.h"
 #include "slow_event.bpf.h"
+#include "cgroup.bpf.h"
 #include "func.h"
 
 #define TASK_START struct func_thread
@@ -56,7 +57,28 @@ struct {
 	__type(value, __u64);
 } func_slow_ns SEC(".maps");
 
+/* 1 for the functions with by_cgroup, filled before load; by_cgroup (the
+ * knob) is whether any has it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FUNC_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} func_by_cgroup SEC(".maps");
+
 static const struct hist empty_hist;
+
+/* The calling thread's cgroup for fn's series, or 0 when fn has no
+ * by_cgroup. */
+static __always_inline __u64 call_cgroup(__u32 fn)
+{
+	__u8 *on;
+
+	if (!by_cgroup)
+		return 0;
+	on = bpf_map_lookup_elem(&func_by_cgroup, &fn);
+	return on && *on ? cgroup_current() : 0;
+}
 
 /* In addition to the sample, never instead. */
 static __always_inline void slow_call(__u32 fn, __u64 ns, __u64 end)
@@ -159,10 +181,19 @@ static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
 	ns = now - call->ns;
 	call->fn = 0;
 	release_if_idle(rec, tid);
+	hkey.cgroup = call_cgroup(fn);
+	if (!cgroup_wanted(hkey.cgroup))
+		return 0;
 	if (slow_wanted(ns))
 		slow_call(fn, ns, now);
 
-	h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
+	/* Only a new series of a function with by_cgroup takes a cgroup slot. */
+	h = bpf_map_lookup_elem(&func_hists, &hkey);
+	if (!h) {
+		if (hkey.cgroup)
+			hkey.cgroup = cgroup_admit(hkey.cgroup);
+		h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
+	}
 	if (!h) {
 		counter_inc(&func_counters, FUNC_HIST_FULL);
 		return 0;

@@ -12,7 +12,9 @@
 
 /* Function index: the attach cookie, or the slot of the program pair. */
 struct func_hist_key {
+	__u64 cgroup; /* cgroup v2 id of the calling thread (cgroup.bpf.h); 0 unless the function has by_cgroup */
 	__u32 fn;
+	__u32 pad; /* zero: keys are compared bytewise */
 };
 
 /* Functions a thread can be inside at once, each timed (its outermost

@@ -14,8 +14,10 @@ import (
 )
 
 type FuncFuncHistKey struct {
-	_  structs.HostLayout
-	Fn uint32
+	_      structs.HostLayout
+	Cgroup uint64
+	Fn     uint32
+	Pad    uint32
 }
 
 type FuncFuncThread struct {
@@ -45,6 +47,10 @@ type FuncHist struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	FuncMapCgroupCounters     = "cgroup_counters"
+	FuncMapCgroupExcluded     = "cgroup_excluded"
+	FuncMapCgroupSlots        = "cgroup_slots"
+	FuncMapFuncByCgroup       = "func_by_cgroup"
 	FuncMapFuncCounters       = "func_counters"
 	FuncMapFuncHists          = "func_hists"
 	FuncMapFuncSlowNs         = "func_slow_ns"
@@ -89,6 +95,8 @@ const (
 	FuncProgFuncReturn7       = "func_return_7"
 	FuncProgFuncReturn8       = "func_return_8"
 	FuncProgFuncReturn9       = "func_return_9"
+	FuncVarByCgroup           = "by_cgroup"
+	FuncVarFilterCgroups      = "filter_cgroups"
 	FuncVarHistScheme         = "hist_scheme"
 	FuncVarSlowBurstNs        = "slow_burst_ns"
 	FuncVarSlowNs             = "slow_ns"
@@ -178,6 +186,10 @@ type FuncProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncMapSpecs struct {
+	CgroupCounters     *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded     *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots        *ebpf.MapSpec `ebpf:"cgroup_slots"`
+	FuncByCgroup       *ebpf.MapSpec `ebpf:"func_by_cgroup"`
 	FuncCounters       *ebpf.MapSpec `ebpf:"func_counters"`
 	FuncHists          *ebpf.MapSpec `ebpf:"func_hists"`
 	FuncSlowNs         *ebpf.MapSpec `ebpf:"func_slow_ns"`
@@ -194,6 +206,8 @@ type FuncMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FuncVariableSpecs struct {
+	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
@@ -221,6 +235,10 @@ func (o *FuncObjects) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncMaps struct {
+	CgroupCounters     *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded     *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots        *ebpf.Map `ebpf:"cgroup_slots"`
+	FuncByCgroup       *ebpf.Map `ebpf:"func_by_cgroup"`
 	FuncCounters       *ebpf.Map `ebpf:"func_counters"`
 	FuncHists          *ebpf.Map `ebpf:"func_hists"`
 	FuncSlowNs         *ebpf.Map `ebpf:"func_slow_ns"`
@@ -235,6 +253,10 @@ type FuncMaps struct {
 
 func (m *FuncMaps) Close() error {
 	return _FuncClose(
+		m.CgroupCounters,
+		m.CgroupExcluded,
+		m.CgroupSlots,
+		m.FuncByCgroup,
 		m.FuncCounters,
 		m.FuncHists,
 		m.FuncSlowNs,
@@ -252,6 +274,8 @@ func (m *FuncMaps) Close() error {
 //
 // It can be passed to LoadFuncObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FuncVariables struct {
+	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
+	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
 	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
 	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`

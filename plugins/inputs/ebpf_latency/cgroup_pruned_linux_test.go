@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
+	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
@@ -31,6 +32,7 @@ func TestCgroupCodeIsPrunedWhenOff(t *testing.T) {
 		"tcp_rtt":         {tcpbpf.LoadRtt, tcpbpf.RttProgTcpRttSockops, tcpbpf.RttProgTcpRttSockops},
 		"tcp_retransmits": {tcpbpf.LoadRetransmits, tcpbpf.RetransmitsProgTcpRetransBtf, tcpbpf.RetransmitsProgTcpRetransBtf},
 		"disk":            {diskbpf.LoadDisk, diskbpf.DiskProgDiskCompleteBtf, diskbpf.DiskProgDiskCompleteBtf},
+		"func":            {funcbpf.LoadFunc, funcbpf.FuncProgFuncReturn, funcbpf.FuncProgFuncReturn},
 		"runq":            {runqbpf.LoadRunq, runqbpf.RunqProgRunqSwitchBtf, runqbpf.RunqProgRunqSwitchBtf},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -39,6 +41,14 @@ type Function struct {
 	// "task_storage", "hash"); "" leaves auto; functions that set it must
 	// agree.
 	StartTimes string `toml:"start_times"`
+
+	// ByCgroup splits this function's series by the calling thread's
+	// cgroup (tag cgroup).
+	ByCgroup bool `toml:"by_cgroup"`
+	// Cgroups and MaxCgroups are one filter and one cap for every
+	// function with by_cgroup: functions that set them must agree.
+	Cgroups    []string `toml:"cgroups"`
+	MaxCgroups int      `toml:"max_cgroups"`
 }
 
 // Config is the array of function tables.
@@ -93,6 +103,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("[%d].start_times: %q, but an earlier function has %q: one store serves every function", i, f.StartTimes, c.startTimes().StartTimes)
 			}
 		}
+		if err := f.validateCgroups(c.attribution()); err != nil {
+			return fmt.Errorf("[%d].%w", i, err)
+		}
 		if f.Buckets != "" && f.Buckets != c.BucketsKey() {
 			return fmt.Errorf("[%d].buckets: %q, but an earlier function has %q: every function of the probe has the same buckets", i, f.Buckets, c.BucketsKey())
 		}
@@ -120,6 +133,42 @@ func (c *Config) perSecond() int {
 		}
 	}
 	return slowevent.DefaultPerSecond
+}
+
+// attribution is the probe's cgroup attribution: on when any function has
+// by_cgroup; the cgroups and max_cgroups of the first function that sets
+// them.
+func (c *Config) attribution() cgroup.Attribution {
+	a := cgroup.Default()
+	for _, f := range *c {
+		a.ByCgroup = a.ByCgroup || f.ByCgroup
+		if f.Cgroups != nil && a.Cgroups == nil {
+			a.Cgroups = f.Cgroups
+		}
+		if f.MaxCgroups != 0 && a.MaxCgroups == cgroup.DefaultMax {
+			a.MaxCgroups = f.MaxCgroups
+		}
+	}
+	return a
+}
+
+// validateCgroups checks one function's cgroup keys, and that they agree
+// with the probe's (the first function's that sets them).
+func (f *Function) validateCgroups(probe cgroup.Attribution) error {
+	own := cgroup.Attribution{ByCgroup: f.ByCgroup, Cgroups: f.Cgroups, MaxCgroups: f.MaxCgroups}
+	if own.MaxCgroups == 0 {
+		own.MaxCgroups = cgroup.DefaultMax
+	}
+	if err := own.Validate(); err != nil {
+		return err
+	}
+	if f.Cgroups != nil && !slices.Equal(f.Cgroups, probe.Cgroups) {
+		return fmt.Errorf("cgroups: %q, but an earlier function has %q: one filter serves every function", f.Cgroups, probe.Cgroups)
+	}
+	if f.MaxCgroups != 0 && f.MaxCgroups != probe.MaxCgroups {
+		return fmt.Errorf("max_cgroups: %d, but an earlier function has %d: one cap serves every function", f.MaxCgroups, probe.MaxCgroups)
+	}
+	return nil
 }
 
 // startTimes is the store the functions set (the first that does).

@@ -45,6 +45,13 @@ func TestValidate(t *testing.T) {
 		{"start_times hash", Config{{Binary: libc, Symbol: "main", StartTimes: "hash"}, {Binary: libc, Symbol: "exit"}}, ""},
 		{"start_times unknown", Config{{Binary: libc, Symbol: "main", StartTimes: "lru"}},
 			`[0].start_times: unknown value "lru" (want "auto", "task_storage" or "hash")`},
+		{"by_cgroup", Config{{Binary: libc, Symbol: "main", ByCgroup: true, Cgroups: []string{"/a"}, MaxCgroups: 3}, {Binary: libc, Symbol: "exit"}}, ""},
+		{"cgroups without by_cgroup", Config{{Binary: libc, Symbol: "main", Cgroups: []string{"/a"}}},
+			`[0].cgroups: ["/a"] needs by_cgroup = true`},
+		{"max_cgroups out of range", Config{{Binary: libc, Symbol: "main", ByCgroup: true, MaxCgroups: -2}},
+			`[0].max_cgroups: -2 out of range (want 1 to 4096)`},
+		{"max_cgroups disagree", Config{{Binary: libc, Symbol: "main", ByCgroup: true, MaxCgroups: 3}, {Binary: libc, Symbol: "exit", ByCgroup: true, MaxCgroups: 4}},
+			`[1].max_cgroups: 4, but an earlier function has 3: one cap serves every function`},
 		{"start_times disagree", Config{{Binary: libc, Symbol: "main", StartTimes: "hash"}, {Binary: libc, Symbol: "exit", StartTimes: "auto"}},
 			`[1].start_times: "auto", but an earlier function has "hash": one store serves every function`},
 	}

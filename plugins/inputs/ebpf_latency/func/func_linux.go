@@ -10,8 +10,10 @@ import (
 	"github.com/influxdata/telegraf"
 
 	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
@@ -25,6 +27,7 @@ type funcProbe struct {
 	flavours []hooks.Flavour // tests narrow the chain to prove the fallback
 	att      *hooks.Attached
 	events   *slowevent.Reader
+	cgroups  *cgroup.Tagger // nil unless a function has by_cgroup
 	reader   *histogram.Reader
 	emitter  *histogram.Emitter
 	attached int
@@ -50,8 +53,7 @@ func (p *funcProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
-	// One series per configured function, key = its index.
-	if _, err := histogram.FitMap(spec.Maps[funcbpf.FuncMapFuncHists], uint32(len(p.cfg))); err != nil {
+	if err := p.prepareCgroups(spec); err != nil {
 		return err
 	}
 	slow := p.cfg.slowConfig()
@@ -110,8 +112,15 @@ func (p *funcProbe) Start() error {
 		att.Close()
 		return err
 	}
-	p.att, p.reader, p.events, p.emitter = att, reader, events, histogram.NewEmitter(p.Histograms())
-	p.log.Infof("func: %d of %d functions attached, %s%s", p.attached, len(p.cfg), p.store, slow.Describe())
+	attribution := p.cfg.attribution()
+	cgroups, err := attribution.NewTagger(att.Collection)
+	if err != nil {
+		att.Close()
+		return errors.Join(err, events.Close())
+	}
+	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
+	p.emitter = histogram.NewEmitter(p.Histograms())
+	p.log.Infof("func: %d of %d functions attached, %s%s%s", p.attached, len(p.cfg), p.store, slow.Describe(), attribution.Describe())
 	return nil
 }
 
@@ -121,14 +130,36 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
-	return histogram.ReadAll(p.reader, func(k *funcbpf.FuncFuncHistKey, iv *histogram.Interval) {
+	if p.cgroups != nil {
+		if err := p.cgroups.Begin(); err != nil {
+			acc.AddError(fmt.Errorf("func: %w", err))
+		}
+	}
+	var dropped []funcbpf.FuncFuncHistKey // series of cgroups `cgroups` excludes
+	err := histogram.ReadAll(p.reader, func(k *funcbpf.FuncFuncHistKey, iv *histogram.Interval) {
 		if int(k.Fn) >= len(p.cfg) {
 			return
 		}
 		f := &p.cfg[k.Fn]
 		tags := map[string]string{TagBinary: f.binaryTag(), TagFunction: f.functionTag()}
-		p.emitter.Emit(acc, Measurement, tags, iv, now)
+		switch p.cgroupVerdict(f, k, tags) {
+		case cgroup.Drop:
+			dropped = append(dropped, *k)
+		case cgroup.Write:
+			p.emitter.Emit(acc, Measurement, tags, iv, now)
+		}
 	})
+	if err != nil || p.cgroups == nil {
+		return err
+	}
+	if err := idle.Delete(p.att.Collection.Maps[funcbpf.FuncMapFuncHists], dropped); err != nil {
+		return err
+	}
+	ids := make([]uint64, len(dropped))
+	for i, k := range dropped {
+		ids[i] = k.Cgroup
+	}
+	return p.cgroups.Finish(ids)
 }
 
 func (p *funcProbe) Status() probe.Status {
@@ -138,6 +169,7 @@ func (p *funcProbe) Status() probe.Status {
 		st.Counters[counterAttached] = uint64(p.attached)
 		st.Counters[counterFailed] = uint64(p.failed)
 	}
+	p.cgroups.Counters(st.Counters)
 	return st
 }
 
@@ -146,6 +178,6 @@ func (p *funcProbe) Stop() error {
 		return nil
 	}
 	err := errors.Join(p.events.Close(), p.att.Close())
-	p.att, p.events = nil, nil
+	p.att, p.events, p.cgroups = nil, nil, nil
 	return err
 }

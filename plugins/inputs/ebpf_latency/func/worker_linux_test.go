@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
 //go:embed testdata/worker.c
@@ -37,7 +39,17 @@ type worker struct {
 
 func startWorker(t *testing.T, bin string, args ...string) *worker {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	return startWorkerCmd(t, exec.Command(bin, args...))
+}
+
+// startWorkerIn is startWorker inside cgroup cg.
+func startWorkerIn(t *testing.T, cg *testenv.Cgroup, bin string, args ...string) *worker {
+	t.Helper()
+	return startWorkerCmd(t, cg.Enter(exec.Command(bin, args...)))
+}
+
+func startWorkerCmd(t *testing.T, cmd *exec.Cmd) *worker {
+	t.Helper()
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

@@ -1,0 +1,67 @@
+package funcprobe
+
+import (
+	"testing"
+
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+)
+
+// callsByCgroup gathers p and returns function fn's sample count per cgroup
+// tag ("" for a series without one).
+func callsByCgroup(t *testing.T, p *funcProbe, fn string) map[string]uint64 {
+	t.Helper()
+	var acc testutil.Accumulator
+	require.NoError(t, p.Gather(&acc))
+	counts := map[string]uint64{}
+	for _, m := range acc.GetTelegrafMetrics() {
+		if m.Tags()[TagFunction] != fn {
+			continue
+		}
+		if c, ok := m.GetField("seconds_count"); ok {
+			counts[m.Tags()[TagCgroup]] += c.(uint64)
+		}
+	}
+	return counts
+}
+
+// One binary's function called in two cgroups: with by_cgroup, two series,
+// each exactly its own worker's calls; a second function of the same
+// binary without by_cgroup keeps one series, without the tag.
+func TestByCgroupSplitsOnlyItsFunction(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	a, b := testenv.NewCgroup(t), testenv.NewCgroup(t)
+	cfg := Config{{Binary: bin, Symbol: "do_work", ByCgroup: true}, {Binary: bin, Symbol: "nest"}}
+	p := startProbe(t, cfg, nil, testutil.Logger{})
+
+	startWorkerIn(t, a, bin, "work", "7", "1").run(t)
+	startWorkerIn(t, b, bin, "work", "5", "1").run(t)
+	startWorkerIn(t, a, bin, "nest", "3", "2", "1").run(t)
+	startWorkerIn(t, b, bin, "nest", "4", "2", "1").run(t)
+	require.Equal(t, map[string]uint64{a.Path: 7, b.Path: 5}, callsByCgroup(t, p, "do_work"))
+	require.Equal(t, map[string]uint64{"": 7}, callsByCgroup(t, p, "nest"), "no by_cgroup: one series")
+	require.Zero(t, p.Status().Counters["cgroup_folded"])
+}
+
+// Past max_cgroups the calls of later cgroups fold into cgroup="other",
+// each counted; `cgroups` leaves a third out, each call counted as
+// excluded.
+func TestFuncMaxCgroupsFoldAndFilter(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	bin := buildWorker(t)
+	a, b, c := testenv.NewCgroup(t), testenv.NewCgroup(t), testenv.NewCgroup(t)
+	cfg := Config{{Binary: bin, Symbol: "do_work", ByCgroup: true, MaxCgroups: 1, Cgroups: []string{a.Path, b.Path}}}
+	p := startProbe(t, cfg, nil, testutil.Logger{})
+
+	startWorkerIn(t, a, bin, "work", "6", "1").run(t)
+	startWorkerIn(t, b, bin, "work", "4", "1").run(t)
+	startWorkerIn(t, c, bin, "work", "3", "1").run(t)
+	require.Equal(t, map[string]uint64{a.Path: 6, cgroup.Folded: 4}, callsByCgroup(t, p, "do_work"))
+	st := p.Status().Counters
+	require.Equal(t, uint64(4), st["cgroup_folded"])
+	require.Equal(t, uint64(3), st["cgroup_excluded"])
+}

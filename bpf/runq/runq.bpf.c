@@ -17,19 +17,15 @@
 #include "slow_event.bpf.h"
 #include "cgroup.bpf.h"
 #include "runq.h"
-#include "glob.h"
+#include "comm_glob.bpf.h"
 
 #define TASK_START __u64 /* enqueue time; 0 once consumed */
 #include "task_starts.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Comm globs as an automaton (see glob.h); no filter: one series for all. */
+/* Comm globs (comm_glob.bpf.h); no filter: one series for all. */
 const volatile bool comm_filter = false;
-const volatile __u64 glob_start = 0;
-const volatile __u64 glob_star = 0;
-const volatile __u64 glob_accept = 0;
-const volatile __u64 glob_chars[256] = {};
 
 /* (max_comms + 1 for "other") x (max_cgroups + 1); set by user space. */
 struct {
@@ -55,11 +51,6 @@ struct {
 } runq_counters SEC(".maps");
 
 static const struct hist empty_hist;
-
-static __always_inline bool comm_wanted(const char *comm)
-{
-	return glob_match(comm, glob_start, glob_star, glob_accept, glob_chars);
-}
 
 /*
  * The series of key. Only a new one is admitted: its comm under max_comms
@@ -100,7 +91,7 @@ static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, b
 
 	if (comm_filter) {
 		BPF_CORE_READ_STR_INTO(&key.comm, t, comm);
-		if (!comm_wanted(key.comm))
+		if (!comm_glob_wanted(key.comm))
 			return;
 		key.series = RUNQ_SERIES_COMM;
 	}

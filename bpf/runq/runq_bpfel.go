@@ -58,11 +58,11 @@ const (
 	RunqProgRunqWakeupRaw     = "runq_wakeup_raw"
 	RunqVarByCgroup           = "by_cgroup"
 	RunqVarCommFilter         = "comm_filter"
+	RunqVarCommGlobAccept     = "comm_glob_accept"
+	RunqVarCommGlobChars      = "comm_glob_chars"
+	RunqVarCommGlobStar       = "comm_glob_star"
+	RunqVarCommGlobStart      = "comm_glob_start"
 	RunqVarFilterCgroups      = "filter_cgroups"
-	RunqVarGlobAccept         = "glob_accept"
-	RunqVarGlobChars          = "glob_chars"
-	RunqVarGlobStar           = "glob_star"
-	RunqVarGlobStart          = "glob_start"
 	RunqVarHistScheme         = "hist_scheme"
 	RunqVarSlowBurstNs        = "slow_burst_ns"
 	RunqVarSlowNs             = "slow_ns"
@@ -145,11 +145,11 @@ type RunqMapSpecs struct {
 type RunqVariableSpecs struct {
 	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	CommFilter      *ebpf.VariableSpec `ebpf:"comm_filter"`
+	CommGlobAccept  *ebpf.VariableSpec `ebpf:"comm_glob_accept"`
+	CommGlobChars   *ebpf.VariableSpec `ebpf:"comm_glob_chars"`
+	CommGlobStar    *ebpf.VariableSpec `ebpf:"comm_glob_star"`
+	CommGlobStart   *ebpf.VariableSpec `ebpf:"comm_glob_start"`
 	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
-	GlobAccept      *ebpf.VariableSpec `ebpf:"glob_accept"`
-	GlobChars       *ebpf.VariableSpec `ebpf:"glob_chars"`
-	GlobStar        *ebpf.VariableSpec `ebpf:"glob_star"`
-	GlobStart       *ebpf.VariableSpec `ebpf:"glob_start"`
 	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
@@ -216,11 +216,11 @@ func (m *RunqMaps) Close() error {
 type RunqVariables struct {
 	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
 	CommFilter      *ebpf.Variable `ebpf:"comm_filter"`
+	CommGlobAccept  *ebpf.Variable `ebpf:"comm_glob_accept"`
+	CommGlobChars   *ebpf.Variable `ebpf:"comm_glob_chars"`
+	CommGlobStar    *ebpf.Variable `ebpf:"comm_glob_star"`
+	CommGlobStart   *ebpf.Variable `ebpf:"comm_glob_start"`
 	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
-	GlobAccept      *ebpf.Variable `ebpf:"glob_accept"`
-	GlobChars       *ebpf.Variable `ebpf:"glob_chars"`
-	GlobStar        *ebpf.Variable `ebpf:"glob_star"`
-	GlobStart       *ebpf.Variable `ebpf:"glob_start"`
 	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
 	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`

@@ -4,7 +4,8 @@
  * Syscall probe: latency of the configured syscalls, per syscall and task
  * comm (and cgroup, with by_cgroup: the thread's own, at entry).
  *
- * sys_enter filters cheapest first (syscall number, TGID, comm, cgroup),
+ * sys_enter filters cheapest first (syscall number, TGID, comm through the
+ * shared glob automaton of comm_glob.bpf.h, cgroup),
  * then stamps start time, number and comm into the thread's start record
  * (task_starts.bpf.h): in task storage where the kernel has it, else in a
  * hash keyed by thread id that counts the records it has no room for (never
@@ -25,6 +26,7 @@
 #include "maps.bpf.h"
 #include "slow_event.bpf.h"
 #include "cgroup.bpf.h"
+#include "comm_glob.bpf.h"
 #include "syscall.h"
 
 /* One per thread inside (or, in task storage, lately in) a timed syscall. */
@@ -42,15 +44,9 @@ struct syscall_start {
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* include/uapi/linux/bpf.h and errno values kernel_types.h does not carry. */
-#define SYSCALL_MAP_TYPE_LPM_TRIE 11
-#define SYSCALL_F_NO_PREALLOC 1
-
 /* Knobs, set by user space before load. */
 const volatile bool filter_pids = false;
 const volatile bool filter_comms = false;
-/* Some comm pattern is a general glob: unknown comms wait for user space. */
-const volatile bool comm_globs = false;
 
 /* Map sizes below are placeholders: user space sizes them from the config
  * and fills the filters before load. */
@@ -67,23 +63,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } syscall_pids SEC(".maps");
-
-/* Exact names, prefixes and user-space verdicts for other globs. */
-struct {
-	__uint(type, SYSCALL_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, SYSCALL_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, struct syscall_comm_key);
-	__type(value, __u8);
-} syscall_comm_filter SEC(".maps");
-
-/* Comms that met no verdict yet; user space resolves them at each gather. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 256);
-	__type(key, char[SYSCALL_COMM_LEN]);
-	__type(value, __u8);
-} syscall_comm_pending SEC(".maps");
 
 /* The first max_comms comms seen; later ones fold into comm="other". */
 struct {
@@ -108,23 +87,6 @@ struct {
 } syscall_counters SEC(".maps");
 
 static const struct hist empty_hist;
-
-/* SYSCALL_COMM_INCLUDE, SYSCALL_COMM_EXCLUDE, or 0 while unresolved. */
-static __always_inline int comm_verdict(char *comm)
-{
-	struct syscall_comm_key key = { .prefixlen = SYSCALL_COMM_LEN * 8 };
-	__u8 pending = 1;
-	__u8 *verdict;
-
-	__builtin_memcpy(key.comm, comm, SYSCALL_COMM_LEN);
-	verdict = bpf_map_lookup_elem(&syscall_comm_filter, &key);
-	if (verdict)
-		return *verdict;
-	if (!comm_globs)
-		return SYSCALL_COMM_EXCLUDE;
-	bpf_map_update_elem(&syscall_comm_pending, comm, &pending, BPF_NOEXIST);
-	return 0;
-}
 
 /* The current thread as task storage needs it: a BTF pointer (5.11+, like
  * task storage itself; pruned with the hash). */
@@ -165,7 +127,6 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 	char comm[SYSCALL_COMM_LEN];
 	__u64 pid_tgid, cgroup;
 	__u8 *wanted;
-	int verdict;
 
 	if (id < 0 || id >= SYSCALL_SLOTS)
 		return 0;
@@ -180,15 +141,8 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 			return 0;
 	}
 	current_comm(task, comm);
-	if (filter_comms) {
-		verdict = comm_verdict(comm);
-		if (verdict == SYSCALL_COMM_EXCLUDE)
-			return 0;
-		if (verdict != SYSCALL_COMM_INCLUDE) {
-			counter_inc(&syscall_counters, SYSCALL_COMM_UNRESOLVED);
-			return 0;
-		}
-	}
+	if (filter_comms && !comm_glob_wanted(comm))
+		return 0;
 	cgroup = cgroup_current();
 	if (!cgroup_wanted(cgroup))
 		return 0;

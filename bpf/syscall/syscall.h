@@ -19,20 +19,7 @@ struct syscall_hist_key {
 	__u32 pad; /* zero: keys are compared bytewise */
 };
 
-/* Key of the comm filter, an LPM trie: exact names match up to and
- * including their NUL, `prefix*` patterns up to the prefix. */
-struct syscall_comm_key {
-	__u32 prefixlen; /* in bits */
-	char comm[SYSCALL_COMM_LEN];
-};
-
-enum syscall_verdict {
-	SYSCALL_COMM_EXCLUDE = 1,
-	SYSCALL_COMM_INCLUDE = 2,
-};
-
 enum syscall_counter {
-	SYSCALL_COMM_UNRESOLVED, /* entries not timed: glob verdict for the comm not known yet */
 	SYSCALL_COMM_FOLDED,     /* samples recorded as comm="other": max_comms reached */
 	SYSCALL_HIST_FULL,       /* samples lost: histogram map full */
 	SYSCALL_COMPAT_SKIPPED,  /* 32-bit syscalls not timed: their numbers mean other calls */

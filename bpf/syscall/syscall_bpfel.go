@@ -25,12 +25,6 @@ type SyscallHist struct {
 	Slots [122]uint64
 }
 
-type SyscallSyscallCommKey struct {
-	_         structs.HostLayout
-	Prefixlen uint32
-	Comm      [16]int8
-}
-
 type SyscallSyscallHistKey struct {
 	_      structs.HostLayout
 	Cgroup uint64
@@ -60,8 +54,6 @@ const (
 	SyscallMapSlowBucket            = "slow_bucket"
 	SyscallMapSlowCounters          = "slow_counters"
 	SyscallMapSlowEvents            = "slow_events"
-	SyscallMapSyscallCommFilter     = "syscall_comm_filter"
-	SyscallMapSyscallCommPending    = "syscall_comm_pending"
 	SyscallMapSyscallCommSlots      = "syscall_comm_slots"
 	SyscallMapSyscallCounters       = "syscall_counters"
 	SyscallMapSyscallHists          = "syscall_hists"
@@ -77,7 +69,10 @@ const (
 	SyscallProgSyscallThreadExitBtf = "syscall_thread_exit_btf"
 	SyscallProgSyscallThreadExitRaw = "syscall_thread_exit_raw"
 	SyscallVarByCgroup              = "by_cgroup"
-	SyscallVarCommGlobs             = "comm_globs"
+	SyscallVarCommGlobAccept        = "comm_glob_accept"
+	SyscallVarCommGlobChars         = "comm_glob_chars"
+	SyscallVarCommGlobStar          = "comm_glob_star"
+	SyscallVarCommGlobStart         = "comm_glob_start"
 	SyscallVarFilterCgroups         = "filter_cgroups"
 	SyscallVarFilterComms           = "filter_comms"
 	SyscallVarFilterPids            = "filter_pids"
@@ -149,8 +144,6 @@ type SyscallMapSpecs struct {
 	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
 	SlowEvents         *ebpf.MapSpec `ebpf:"slow_events"`
-	SyscallCommFilter  *ebpf.MapSpec `ebpf:"syscall_comm_filter"`
-	SyscallCommPending *ebpf.MapSpec `ebpf:"syscall_comm_pending"`
 	SyscallCommSlots   *ebpf.MapSpec `ebpf:"syscall_comm_slots"`
 	SyscallCounters    *ebpf.MapSpec `ebpf:"syscall_counters"`
 	SyscallHists       *ebpf.MapSpec `ebpf:"syscall_hists"`
@@ -166,7 +159,10 @@ type SyscallMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
 	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
-	CommGlobs       *ebpf.VariableSpec `ebpf:"comm_globs"`
+	CommGlobAccept  *ebpf.VariableSpec `ebpf:"comm_glob_accept"`
+	CommGlobChars   *ebpf.VariableSpec `ebpf:"comm_glob_chars"`
+	CommGlobStar    *ebpf.VariableSpec `ebpf:"comm_glob_star"`
+	CommGlobStart   *ebpf.VariableSpec `ebpf:"comm_glob_start"`
 	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	FilterComms     *ebpf.VariableSpec `ebpf:"filter_comms"`
 	FilterPids      *ebpf.VariableSpec `ebpf:"filter_pids"`
@@ -204,8 +200,6 @@ type SyscallMaps struct {
 	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
 	SlowEvents         *ebpf.Map `ebpf:"slow_events"`
-	SyscallCommFilter  *ebpf.Map `ebpf:"syscall_comm_filter"`
-	SyscallCommPending *ebpf.Map `ebpf:"syscall_comm_pending"`
 	SyscallCommSlots   *ebpf.Map `ebpf:"syscall_comm_slots"`
 	SyscallCounters    *ebpf.Map `ebpf:"syscall_counters"`
 	SyscallHists       *ebpf.Map `ebpf:"syscall_hists"`
@@ -225,8 +219,6 @@ func (m *SyscallMaps) Close() error {
 		m.SlowBucket,
 		m.SlowCounters,
 		m.SlowEvents,
-		m.SyscallCommFilter,
-		m.SyscallCommPending,
 		m.SyscallCommSlots,
 		m.SyscallCounters,
 		m.SyscallHists,
@@ -243,7 +235,10 @@ func (m *SyscallMaps) Close() error {
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
 	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
-	CommGlobs       *ebpf.Variable `ebpf:"comm_globs"`
+	CommGlobAccept  *ebpf.Variable `ebpf:"comm_glob_accept"`
+	CommGlobChars   *ebpf.Variable `ebpf:"comm_glob_chars"`
+	CommGlobStar    *ebpf.Variable `ebpf:"comm_glob_star"`
+	CommGlobStart   *ebpf.Variable `ebpf:"comm_glob_start"`
 	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
 	FilterComms     *ebpf.Variable `ebpf:"filter_comms"`
 	FilterPids      *ebpf.Variable `ebpf:"filter_pids"`

@@ -52,7 +52,7 @@ func measure(t testing.TB, w Workload, v Variant, n int) (Sample, []string) {
 		}
 	}()
 	// One warm run even when the hooks already fire for other processes:
-	// probes resolve per-task state (comm verdicts) at the next gather.
+	// probes may resolve per-task state at the next gather.
 	w.Warm(t)
 	waitReady(t, w, v.Name, run)
 

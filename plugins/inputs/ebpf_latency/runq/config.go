@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -47,7 +48,7 @@ var offered = []hooks.Kind{hooks.TPBTF, hooks.RawTP}
 
 // Validate checks every key; errors name the key and the bad value.
 func (c *Config) Validate() error {
-	if _, err := compileGlobs(c.Comms); err != nil {
+	if _, err := commglob.Compile(c.Comms); err != nil {
 		return fmt.Errorf("comms: %v", err)
 	}
 	if c.MaxComms < 1 || c.MaxComms > maxMaxComms {

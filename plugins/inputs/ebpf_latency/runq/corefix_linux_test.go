@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
@@ -60,7 +61,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 		}
 	}
 	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
-	globs, err := compileGlobs(cfg.Comms)
+	globs, err := commglob.Compile(cfg.Comms)
 	require.NoError(t, err)
 	require.NoError(t, histogram.SetScheme(spec, histogram.Log2))
 	require.NoError(t, p.prepare(spec, hooks.RawTP, globs))

@@ -18,10 +18,8 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
-// helperBin is testdata/runqhelper.c, built by TestMain; globMatcherBin is
-// testdata/globmatch.c: bpf/runq/glob.h, the automaton runq.bpf.c runs,
-// compiled for the host so the glob tests judge the C itself.
-var helperBin, globMatcherBin string
+// helperBin is testdata/runqhelper.c, built by TestMain.
+var helperBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "runqhelper-")
@@ -30,8 +28,6 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	helperBin = buildC(filepath.Join(dir, "runqhelper"), "testdata/runqhelper.c")
-	globMatcherBin = buildC(filepath.Join(dir, "globmatch"), "testdata/globmatch.c",
-		"-Wno-unknown-pragmas", "-I../../../../bpf/runq", "-I../../../../bpf/headers")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -10,6 +10,7 @@ import (
 
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
@@ -64,7 +65,7 @@ func (p *runqProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
-	globs, err := compileGlobs(p.cfg.Comms)
+	globs, err := commglob.Compile(p.cfg.Comms)
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
@@ -107,7 +108,7 @@ func (p *runqProbe) Start() error {
 // filter, else max_comms plus "other", each times the cgroups by_cgroup
 // may split it into. Enqueue times go to task storage under tp_btf, whose
 // arguments are BTF task pointers.
-func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *automaton) error {
+func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *commglob.Automaton) error {
 	store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
 	if err != nil {
 		return err
@@ -132,13 +133,7 @@ func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *a
 	if _, err := histogram.FitMap(hists, want*uint32(p.cfg.SeriesPerKey())); err != nil {
 		return err
 	}
-	return hooks.SetKnobs(spec, map[string]any{
-		runqbpf.RunqVarCommFilter: filter,
-		runqbpf.RunqVarGlobStart:  globs.start,
-		runqbpf.RunqVarGlobStar:   globs.star,
-		runqbpf.RunqVarGlobAccept: globs.accept,
-		runqbpf.RunqVarGlobChars:  globs.chars,
-	})
+	return hooks.SetKnobs(spec, map[string]any{runqbpf.RunqVarCommFilter: filter}, globs.Knobs())
 }
 
 func (p *runqProbe) Gather(acc telegraf.Accumulator) error {

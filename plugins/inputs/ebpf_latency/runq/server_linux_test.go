@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
 
@@ -24,7 +25,7 @@ type server struct{ *testenv.Piped }
 // uniqueComm is a comm of this test run only: prefix, '-', four hex digits.
 func uniqueComm(prefix string) string {
 	comm := fmt.Sprintf("%s-%04x", prefix, rand.IntN(1<<16))
-	if len(comm) > commLen {
+	if len(comm) > commglob.CommLen {
 		panic(comm + " is longer than a comm")
 	}
 	return comm

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
@@ -83,7 +84,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("syscalls: %q listed twice", name)
 		}
 	}
-	if _, err := parseComms(c.Comms); err != nil {
+	if _, err := commglob.Compile(c.Comms); err != nil {
 		return fmt.Errorf("comms: %v", err)
 	}
 	for _, pid := range c.Pids {

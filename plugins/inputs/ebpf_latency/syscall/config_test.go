@@ -3,7 +3,6 @@ package syscall
 import (
 	"testing"
 
-	"github.com/influxdata/telegraf/filter"
 	"github.com/stretchr/testify/require"
 )
 
@@ -34,17 +33,22 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 			`syscalls: "fsync" listed twice`},
 		{"never returns", func(c *Config) { c.Syscalls = []string{"fsync", "exit_group"} },
 			`syscalls: "exit_group" never returns: it has no latency`},
+		// The comms errors are commglob's, word for word the runq probe's.
 		{"bad glob", func(c *Config) { c.Comms = []string{"pg[wal"} },
-			`comms: bad glob "pg[wal": unexpected end of input`},
-		{"empty comm", func(c *Config) { c.Comms = []string{""} }, `comms: empty pattern`},
+			`comms: bad glob "pg[wal": unclosed [`},
+		{"empty comm", func(c *Config) { c.Comms = []string{""} }, `comms: bad glob "": empty pattern`},
+		{"braces", func(c *Config) { c.Comms = []string{"pg_{wal,ckpt}"} },
+			`comms: bad glob "pg_{wal,ckpt}": braces are not supported: list each alternative as a pattern of its own, or write \{ for the character`},
 		{"long comm", func(c *Config) { c.Comms = []string{"postgres-walwriter"} },
-			`comms: "postgres-walwriter" is longer than a task comm (15 characters): it never matches`},
+			`comms: bad glob "postgres-walwriter": needs at least 18 characters, but a task comm has at most 15: it never matches`},
 		{"long prefix", func(c *Config) { c.Comms = []string{"postgres-walwriter*"} },
-			`comms: "postgres-walwriter*": prefix longer than a task comm (15 characters): it never matches`},
+			`comms: bad glob "postgres-walwriter*": needs at least 18 characters, but a task comm has at most 15: it never matches`},
 		{"long glob", func(c *Config) { c.Comms = []string{"postgres*walwriter"} },
-			`comms: "postgres*walwriter" needs at least 17 characters, but a task comm has at most 15: it never matches`},
-		{"long glob with classes and alternatives", func(c *Config) { c.Comms = []string{"[pq]g_{walwriter,checkpointer}_xy?*"} },
-			`comms: "[pq]g_{walwriter,checkpointer}_xy?*" needs at least 16 characters, but a task comm has at most 15: it never matches`},
+			`comms: bad glob "postgres*walwriter": needs at least 17 characters, but a task comm has at most 15: it never matches`},
+		{"too many tokens", func(c *Config) {
+			c.Comms = []string{"postgres", "pg_walwriter", "pg_checkpointer", "pg_autovacuum", "pg_statistic*"}
+		},
+			"comms: too many pattern tokens at \"pg_statistic*\": the patterns up to it need 66 states (one per character, `?`, class or star, plus one each), the kernel's matcher has 64"},
 		{"pid", func(c *Config) { c.Pids = []int{12, -3} }, `pids: -3 is not a process ID (want 1 to 4194304)`},
 		{"max_comms", func(c *Config) { c.MaxComms = 0 }, `max_comms: 0 out of range (want 1 to 4096)`},
 		{"start_times", func(c *Config) { c.StartTimes = "lru" },
@@ -62,57 +66,9 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 	}
 }
 
-// The shortest comm each glob matches, by telegraf's own matcher.
-func TestMinMatchLen(t *testing.T) {
-	for p, shortest := range map[string]string{
-		"pg_*_wal":           "pg__wal",
-		"db[12]":             "db1",
-		"*":                  "",
-		"a?c*":               "abc",
-		`x\*y*`:              "x*y",
-		"{ab,c}d*":           "cd",
-		"[pq]g_{wal,ckpt}?*": "pg_walx",
-	} {
-		f, err := filter.Compile([]string{p})
-		require.NoError(t, err)
-		require.True(t, f.Match(shortest), "%q matches %q", p, shortest)
-		require.Equal(t, len(shortest), minMatchLen(p), "pattern %q", p)
-		if len(shortest) > 0 {
-			require.False(t, f.Match(shortest[:len(shortest)-1]), "%q matches nothing shorter than %q", p, shortest)
-		}
-	}
-}
-
-func TestParseCommsSplitsByKernelMatch(t *testing.T) {
-	cp, err := parseComms([]string{"postgres", "ora_lgwr_*", "pg_*_wal", "db[12]", "x{a,b}", "*"})
-	require.NoError(t, err)
-	require.Equal(t, []string{"postgres", "x{a,b}"}, cp.exact, "no *?[: a plain name, braces included")
-	require.Equal(t, []string{"ora_lgwr_", ""}, cp.prefixes)
-	require.Len(t, cp.general, 2)
-	require.True(t, cp.needVerdicts())
-
-	cp, err = parseComms([]string{"postgres", "ora_lgwr_*", "pg_*_wal", "db[12]", "kworker/*"})
-	require.NoError(t, err)
-	for comm, want := range map[string]bool{
-		"postgres": true, "postgres2": false, "ora_lgwr_orcl": true, "ora_lgw": false,
-		"pg_x_wal": true, "pg_x_wal2": false, "db1": true, "db3": false, "kworker/0:1": true,
-	} {
-		require.Equal(t, want, cp.match(comm), comm)
-	}
-	require.True(t, cp.trieMatches("ora_lgwr_x"))
-	require.False(t, cp.trieMatches("db1"), "a general glob needs a verdict")
-	require.Equal(t, verdictInclude, cp.verdict("db1"))
-	require.Equal(t, verdictExclude, cp.verdict("db3"))
-
-	only, err := parseComms([]string{"a", "b*"})
-	require.NoError(t, err)
-	require.False(t, only.needVerdicts())
-}
-
-func TestCommRoundTrip(t *testing.T) {
-	require.Equal(t, "ebpfl-fsyncer", commString(commBytes("ebpfl-fsyncer")))
-	require.Equal(t, "0123456789abcde", commString(commBytes("0123456789abcdef")), "15 characters kept")
-	require.Equal(t, "", commString(commBytes("")))
+func TestCommString(t *testing.T) {
+	require.Equal(t, "ebpfl-fsyncer", commString([commLen]int8{'e', 'b', 'p', 'f', 'l', '-', 'f', 's', 'y', 'n', 'c', 'e', 'r'}))
+	require.Equal(t, "", commString([commLen]int8{}))
 }
 
 func TestEditDistance(t *testing.T) {

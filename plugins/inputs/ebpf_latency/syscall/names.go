@@ -17,13 +17,10 @@ const (
 )
 
 // counterNames mirror enum syscall_counter in bpf/syscall/syscall.h.
-var counterNames = []string{"comm_unresolved", "comm_folded", "hist_full", "compat_skipped"}
+var counterNames = []string{"comm_folded", "hist_full", "compat_skipped"}
 
-// Verdicts mirror enum syscall_verdict.
-const (
-	verdictExclude uint8 = 1
-	verdictInclude uint8 = 2
-)
+// commLen is the kernel's TASK_COMM_LEN: 15 characters and a NUL.
+const commLen = 16
 
 // commString reads a NUL-padded kernel comm.
 func commString(comm [commLen]int8) string {
@@ -35,13 +32,4 @@ func commString(comm [commLen]int8) string {
 		b = append(b, byte(c))
 	}
 	return string(b)
-}
-
-// commBytes is the NUL-padded kernel form of name (at most 15 bytes kept).
-func commBytes(name string) [commLen]int8 {
-	var comm [commLen]int8
-	for i := 0; i < len(name) && i < commLen-1; i++ {
-		comm[i] = int8(name[i])
-	}
-	return comm
 }

@@ -10,6 +10,7 @@ import (
 
 	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
@@ -39,20 +40,18 @@ type syscallProbe struct {
 	histogram.Settings
 	idle.Setting
 
-	cfg      *Config
-	log      telegraf.Logger
-	names    map[uint32]string // syscall number -> configured name
-	att      *hooks.Attached
-	events   *slowevent.Reader
-	reader   *histogram.Reader
-	emitter  *histogram.Emitter
-	verdicts *verdicts      // nil unless some comm pattern is a general glob
-	cgroups  *cgroup.Tagger // nil unless by_cgroup
-	store    taskstarts.Store
+	cfg     *Config
+	log     telegraf.Logger
+	names   map[uint32]string // syscall number -> configured name
+	att     *hooks.Attached
+	events  *slowevent.Reader
+	reader  *histogram.Reader
+	emitter *histogram.Emitter
+	cgroups *cgroup.Tagger // nil unless by_cgroup
+	store   taskstarts.Store
 	// startEntries sizes the fallback hash of start times (0: by CPUs);
 	// tests make it small.
 	startEntries uint32
-	warnFull     bool
 	expiry       *idle.Series[syscallbpf.SyscallSyscallHistKey]
 }
 
@@ -61,7 +60,7 @@ func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
 }
 
 func (p *syscallProbe) Start() error {
-	cp, err := parseComms(p.cfg.Comms)
+	globs, err := commglob.Compile(p.cfg.Comms)
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
@@ -75,13 +74,6 @@ func (p *syscallProbe) Start() error {
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
-			if err := hooks.SetKnobs(spec, map[string]any{
-				syscallbpf.SyscallVarFilterPids:  len(p.cfg.Pids) > 0,
-				syscallbpf.SyscallVarFilterComms: len(p.cfg.Comms) > 0,
-				syscallbpf.SyscallVarCommGlobs:   cp.needVerdicts(),
-			}); err != nil {
-				return err
-			}
 			if err := p.cfg.Config.Prepare(spec); err != nil {
 				return err
 			}
@@ -91,7 +83,7 @@ func (p *syscallProbe) Start() error {
 			if err := p.prepareStarts(spec, kind); err != nil {
 				return err
 			}
-			return fillFilters(spec, p.cfg, cp)
+			return fillFilters(spec, p.cfg, globs)
 		},
 	})
 	if err != nil {
@@ -116,13 +108,6 @@ func (p *syscallProbe) Start() error {
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.expiry = idle.NewSeries[syscallbpf.SyscallSyscallHistKey](p.IdleAfter())
 	p.names = p.cfg.numbers()
-	if cp.needVerdicts() {
-		p.verdicts = &verdicts{
-			cp:      cp,
-			pending: att.Collection.Maps[syscallbpf.SyscallMapSyscallCommPending],
-			filter:  att.Collection.Maps[syscallbpf.SyscallMapSyscallCommFilter],
-		}
-	}
 	for _, a := range att.Passed {
 		p.log.Warnf("syscall: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
@@ -160,15 +145,6 @@ func (p *syscallProbe) pinnedHook() *hooks.Kind {
 func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 	if p.att == nil {
 		return nil
-	}
-	if p.verdicts != nil {
-		if err := p.verdicts.resolve(); err != nil {
-			acc.AddError(fmt.Errorf("syscall: %w", err))
-		}
-		if p.verdicts.full > 0 && !p.warnFull {
-			p.warnFull = true
-			p.log.Warnf("syscall: the comm verdict cache (%d comms) is full: syscalls of further comms are not timed (comm_unresolved); prefer exact names or `prefix*` in comms", verdictCache)
-		}
 	}
 	now := time.Now()
 	p.emitSlowEvents(acc)
@@ -249,9 +225,6 @@ func (p *syscallProbe) Status() probe.Status {
 	if p.att == nil {
 		return st
 	}
-	if p.verdicts != nil {
-		st.Counters["verdicts_full"] = p.verdicts.full
-	}
 	p.cgroups.Counters(st.Counters)
 	return taskstarts.Counters(p.att.Collection, st)
 }
@@ -261,6 +234,6 @@ func (p *syscallProbe) Stop() error {
 		return nil
 	}
 	err := errors.Join(p.events.Close(), p.att.Close())
-	p.att, p.verdicts, p.events, p.cgroups = nil, nil, nil, nil
+	p.att, p.events, p.cgroups = nil, nil, nil
 	return err
 }

@@ -1,5 +1,6 @@
-// Runs the kernel's comm glob automaton (bpf/runq/glob.h, the very code
-// runq.bpf.c inlines) on the host, for glob_test.go.
+// Runs the kernel's comm glob automaton (bpf/headers/comm_glob.bpf.h, the
+// very code the syscall and runq probes inline) on the host, for
+// match_linux_test.go.
 //
 // stdin: "START STAR ACCEPT", then the 256 chars masks, then one comm per
 // line in hex (any bytes; an empty line is the empty comm). stdout: 1 or 0
@@ -13,7 +14,7 @@
 #ifndef __always_inline /* glibc has one */
 #define __always_inline inline __attribute__((always_inline))
 #endif
-#include "glob.h"
+#include "comm_glob.bpf.h"
 
 int main(void)
 {
@@ -30,17 +31,17 @@ int main(void)
 	}
 	fgets(line, sizeof(line), stdin); /* rest of the masks' line */
 	while (fgets(line, sizeof(line), stdin)) {
-		char comm[RUNQ_COMM_LEN] = {};
+		char comm[COMM_GLOB_LEN] = {};
 		size_t n = strcspn(line, "\n") / 2;
 
-		for (size_t i = 0; i < n && i < RUNQ_COMM_LEN - 1; i++) {
+		for (size_t i = 0; i < n && i < COMM_GLOB_LEN - 1; i++) {
 			unsigned int b;
 
 			if (sscanf(line + 2 * i, "%2x", &b) != 1)
 				return 2;
 			comm[i] = (char)b;
 		}
-		printf("%d\n", glob_match(comm, start, star, accept, chars));
+		printf("%d\n", comm_glob_match(comm, start, star, accept, chars));
 	}
 	return 0;
 }

@@ -1,16 +1,20 @@
-package runq
+// Package commglob compiles the `comms` globs of the syscall and runq probes
+// into the automaton bpf/headers/comm_glob.bpf.h runs in the kernel, so
+// both probes accept the same patterns, refuse the same ones with the same
+// words, and judge a comm from its first event.
+package commglob
 
 import (
 	"errors"
 	"fmt"
 )
 
-// globStates is the width of the kernel's automaton (a __u64): every
-// pattern takes one bit per token plus one for its accept state.
-const globStates = 64
+// States is the width of the kernel's automaton (a __u64): every pattern
+// takes one state per token (byte, `?`, class or star) plus one to accept.
+const States = 64
 
-// commLen is the longest comm the kernel keeps (TASK_COMM_LEN - 1).
-const commLen = 15
+// CommLen is the longest comm the kernel keeps (TASK_COMM_LEN - 1).
+const CommLen = 15
 
 // token is one step of a glob: `*`, or one byte out of a set.
 type token struct {
@@ -21,6 +25,8 @@ type token struct {
 // parseGlob reads `*` (any run, '/' included), `?` (any byte), `[a-z]`,
 // `[!a-z]` or `[^a-z]` (a byte in or out of a class), `\x` (x itself).
 // Consecutive stars collapse: the kernel closes over one star per step.
+// Braces are refused rather than taken literally: telegraf's globs read
+// "{a,b}" as alternatives, which one pattern per alternative expresses.
 func parseGlob(p string) ([]token, error) {
 	if p == "" {
 		return nil, errors.New("empty pattern")
@@ -46,6 +52,8 @@ func parseGlob(p string) ([]token, error) {
 				return nil, err
 			}
 			i += n
+		case '{':
+			return nil, errors.New("braces are not supported: list each alternative as a pattern of its own, or write \\{ for the character")
 		case '\\':
 			if i+1 == len(p) {
 				return nil, errors.New("trailing backslash")
@@ -64,8 +72,8 @@ func parseGlob(p string) ([]token, error) {
 			fixed++
 		}
 	}
-	if fixed > commLen {
-		return nil, fmt.Errorf("needs %d bytes, but a comm has at most %d", fixed, commLen)
+	if fixed > CommLen {
+		return nil, fmt.Errorf("needs at least %d characters, but a task comm has at most %d: it never matches", fixed, CommLen)
 	}
 	return toks, nil
 }
@@ -121,42 +129,55 @@ func classByte(s string) (byte, int, error) {
 	return s[0], 1, nil
 }
 
-// automaton is the kernel's view of all patterns at once (see bpf/runq/glob.h).
-type automaton struct {
-	start, star, accept uint64
-	chars               [256]uint64
+// Automaton is the kernel's view of all patterns at once (see
+// bpf/headers/comm_glob.bpf.h).
+type Automaton struct {
+	Start, Star, Accept uint64
+	Chars               [256]uint64
 }
 
-// compileGlobs packs every pattern into one shift-and automaton.
-func compileGlobs(patterns []string) (*automaton, error) {
-	a := &automaton{}
+// Compile packs every pattern into one shift-and automaton. Its errors are
+// one line naming the pattern; callers prefix the key.
+func Compile(patterns []string) (*Automaton, error) {
+	a := &Automaton{}
 	base := 0
 	for _, p := range patterns {
 		toks, err := parseGlob(p)
 		if err != nil {
 			return nil, fmt.Errorf("bad glob %q: %v", p, err)
 		}
-		if base+len(toks)+1 > globStates {
-			return nil, fmt.Errorf("too long together at %q: each pattern costs one per byte, class or star, plus one, and all must fit in %d", p, globStates)
+		if need := base + len(toks) + 1; need > States {
+			return nil, fmt.Errorf("too many pattern tokens at %q: the patterns up to it need %d states (one per character, `?`, class or star, plus one each), the kernel's matcher has %d", p, need, States)
 		}
-		a.start |= 1 << base
+		a.Start |= 1 << base
 		if toks[0].star {
-			a.start |= 1 << (base + 1)
+			a.Start |= 1 << (base + 1)
 		}
 		for j, t := range toks {
 			bit := uint64(1) << (base + j)
 			if t.star {
-				a.star |= bit
+				a.Star |= bit
 				continue
 			}
 			for b, ok := range t.bytes {
 				if ok {
-					a.chars[b] |= bit
+					a.Chars[b] |= bit
 				}
 			}
 		}
-		a.accept |= 1 << (base + len(toks))
+		a.Accept |= 1 << (base + len(toks))
 		base += len(toks) + 1
 	}
 	return a, nil
+}
+
+// Knobs are the automaton as the kernel's comm_glob_* variables, for
+// hooks.SetKnobs.
+func (a *Automaton) Knobs() map[string]any {
+	return map[string]any{
+		"comm_glob_start":  a.Start,
+		"comm_glob_star":   a.Star,
+		"comm_glob_accept": a.Accept,
+		"comm_glob_chars":  a.Chars,
+	}
 }

@@ -150,16 +150,20 @@ func TestCommsFilter(t *testing.T) {
 		{"inner star", []string{uniq("a*z")}, uniq("abcz"), uniq("abcy")},
 		{"several shapes", []string{uniq("ex"), uniq("p*"), uniq("[!a]?")}, uniq("bq"), uniq("aq")},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in, out := startHelper(t, tt.in), startHelper(t, tt.out)
-			p := startProbe(t, config([]string{"fdatasync"}, tt.patterns))
-			in.do(t, "fdatasync %d", syncs)
-			out.do(t, "fdatasync %d", syncs)
-			acc := gather(t, p)
-			require.Equal(t, uint64(syncs), count(acc, "fdatasync", tt.in))
-			require.Equal(t, map[string]bool{tt.in: true}, comms(acc), "only the matching comm")
-		})
+	for _, hook := range []string{HookTPBTF, HookRawTP} { // comm from BTF loads, from the helper
+		for _, tt := range tests {
+			t.Run(hook+"/"+tt.name, func(t *testing.T) {
+				in, out := startHelper(t, tt.in), startHelper(t, tt.out)
+				cfg := config([]string{"fdatasync"}, tt.patterns)
+				cfg.Hook = hook
+				p := startProbe(t, cfg)
+				in.do(t, "fdatasync %d", syncs)
+				out.do(t, "fdatasync %d", syncs)
+				acc := gather(t, p)
+				require.Equal(t, uint64(syncs), count(acc, "fdatasync", tt.in))
+				require.Equal(t, map[string]bool{tt.in: true}, comms(acc), "only the matching comm")
+			})
+		}
 	}
 }
 

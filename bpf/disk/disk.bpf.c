@@ -67,18 +67,21 @@ struct {
 } disk_owners SEC(".maps");
 
 /*
- * by_cgroup only (user space sizes it to one entry otherwise): the cgroup v2
- * id of the task current when each request in flight was created. A plain
- * hash, so that a full map is counted rather than evicting a request still
- * in flight; request pointers come from the queues' fixed request pools, so
- * a request freed unseen (merged into another) is overwritten at its reuse.
+ * by_cgroup only (one slot otherwise): the cgroup v2 id of the task current
+ * when each request in flight was created, in the slot a hash of the
+ * request picks. An array, so keeping and taking are a lookup the verifier
+ * inlines and plain stores, no hash-map locking; the slot also holds the
+ * request, so a request another has displaced is known (and counted), not
+ * charged to the other's cgroup.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 16384);
-	__type(key, struct disk_inflight_key);
-	__type(value, __u64);
+	__type(key, __u32);
+	__type(value, struct disk_cgroup_slot);
 } disk_cgroups SEC(".maps");
+/* disk_cgroups' max_entries - 1, a power of two minus one (user space). */
+const volatile __u32 cgroup_slot_mask = 16383;
 
 /* Keeps struct slow_event in this object's BTF (locals are not), so bpf2go
  * generates the Go type plugins/inputs/ebpf_latency/slowevent checks its
@@ -87,8 +90,6 @@ const volatile struct slow_event slow_event_layout;
 
 static const struct disk_hists empty_hists;
 static const struct disk_start no_start;
-
-#define DISK_E2BIG 7 /* errno of a full hash map; no libc headers in BPF programs */
 
 /* REQ_OP_* values have been stable since Linux 4.10 (REQ_OP_BITS = 8). */
 #define REQ_OP_MASK 0xff
@@ -136,20 +137,20 @@ static __always_inline void keep_owner(struct disk_inflight_key *key, __u64 sect
 	bpf_map_update_elem(&disk_owners, key, &owner, BPF_ANY);
 }
 
-/* Classic tracepoints: a partial completion moved the request's key on;
- * what map keeps for the request (of type type) moves along. */
-#define MOVE_INFLIGHT(map, type, key, nr_sector)				\
-	({								\
-		struct disk_inflight_key rest = *(key);			\
-		type *found = bpf_map_lookup_elem(&(map), (key));	\
-		type moved;						\
-		if (found) {						\
-			moved = *found;					\
-			rest.sector = (key)->sector + (nr_sector);	\
-			bpf_map_delete_elem(&(map), (key));		\
-			bpf_map_update_elem(&(map), &rest, &moved, BPF_ANY); \
-		}							\
-	})
+/* Classic tracepoints: a partial completion moved the request's key on. */
+static __always_inline void move_owner(struct disk_inflight_key *key, __u32 nr_sector)
+{
+	struct disk_inflight_key rest = *key;
+	struct disk_owner *owner = bpf_map_lookup_elem(&disk_owners, key);
+	struct disk_owner moved;
+
+	if (!owner)
+		return;
+	moved = *owner;
+	rest.sector = key->sector + nr_sector;
+	bpf_map_delete_elem(&disk_owners, key);
+	bpf_map_update_elem(&disk_owners, &rest, &moved, BPF_ANY);
+}
 
 /* Pop what keep_owner stored; without it (issued before attach), no task
  * and what the completion says of sector and size. */
@@ -285,38 +286,95 @@ static __always_inline struct disk_start take_start(struct disk_inflight_key *ke
 	return found;
 }
 
+/* The disk_cgroups slot of a request: a multiplicative hash of its key. */
+static __always_inline struct disk_cgroup_slot *cgroup_slot(struct disk_inflight_key *key)
+{
+	__u64 id, h;
+	__u32 idx;
+
+	/* Under tp_btf the verifier types the request pointer as such and
+	 * allows no arithmetic on it: hash a copy read as plain bytes. */
+	bpf_probe_read_kernel(&id, sizeof(id), &key->id);
+	h = (id ^ (key->sector * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
+	idx = (__u32)(h >> 32) & cgroup_slot_mask;
+
+	return bpf_map_lookup_elem(&disk_cgroups, &idx);
+}
+
+static __always_inline bool slot_holds(struct disk_cgroup_slot *s, struct disk_inflight_key *key)
+{
+	return s->id == key->id && s->sector == key->sector;
+}
+
 /*
  * by_cgroup: keep the cgroup of the task current at the request's creation
- * (block_io_start runs in the submitter's context). The insert/issue
- * fallback takes insert's, else issue's (BPF_NOEXIST at issue).
+ * (block_io_start runs in the submitter's context). A slot held by another
+ * request is taken over and counted: that one ends as "unknown". The
+ * insert/issue fallback keeps insert's, else issue's (first = false at
+ * issue: a slot the request already holds stays as insert left it).
  */
-static __always_inline void keep_cgroup(struct disk_inflight_key *key, __u64 flags)
+static __always_inline void keep_cgroup(struct disk_inflight_key *key, bool first)
 {
-	__u64 id = cgroup_current();
+	struct disk_cgroup_slot *s;
 
 	if (!by_cgroup)
 		return;
-	if (bpf_map_update_elem(&disk_cgroups, key, &id, flags) == -DISK_E2BIG)
+	s = cgroup_slot(key);
+	if (!s)
+		return;
+	if (slot_holds(s, key)) {
+		if (!first)
+			return;
+	} else if (s->id) {
 		counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
+	}
+	s->cgroup = cgroup_current();
+	s->id = key->id;
+	s->sector = key->sector;
 }
 
-/* The cgroup series key of a finished request: its kept cgroup (popped),
- * DISK_CGROUP_UNKNOWN_ID (counted) without one, DISK_CGROUP_EXCLUDED_ID
- * when `cgroups` excludes it; 0 when by_cgroup is off. */
+/* The cgroup series key of a finished request: its kept cgroup (the slot
+ * freed), DISK_CGROUP_UNKNOWN_ID (counted) without one,
+ * DISK_CGROUP_EXCLUDED_ID when `cgroups` excludes it; 0 when by_cgroup is
+ * off. */
 static __always_inline __u64 take_cgroup(struct disk_inflight_key *key)
 {
-	__u64 *kept, id;
+	struct disk_cgroup_slot *s;
+	__u64 id;
 
 	if (!by_cgroup)
 		return 0;
-	kept = bpf_map_lookup_elem(&disk_cgroups, key);
-	if (!kept) {
+	s = cgroup_slot(key);
+	if (!s || !slot_holds(s, key)) {
 		counter_inc(&disk_counters, DISK_CGROUP_UNKNOWN);
 		return DISK_CGROUP_UNKNOWN_ID;
 	}
-	id = *kept;
-	bpf_map_delete_elem(&disk_cgroups, key);
+	id = s->cgroup;
+	s->id = 0;
 	return cgroup_wanted(id) ? id : DISK_CGROUP_EXCLUDED_ID;
+}
+
+/* Classic tracepoints: a partial completion moved the request's key on,
+ * and its cgroup with it. */
+static __always_inline void move_cgroup(struct disk_inflight_key *key, __u32 nr_sector)
+{
+	struct disk_inflight_key rest = *key;
+	struct disk_cgroup_slot *s = cgroup_slot(key);
+	__u64 id;
+
+	if (!s || !slot_holds(s, key))
+		return;
+	id = s->cgroup;
+	s->id = 0;
+	rest.sector = key->sector + nr_sector;
+	s = cgroup_slot(&rest);
+	if (!s)
+		return;
+	if (s->id)
+		counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
+	s->cgroup = id;
+	s->id = rest.id;
+	s->sector = rest.sector;
 }
 
 /* ---- tp_btf and raw_tp: the request itself is at hand ---- */
@@ -325,7 +383,7 @@ static __always_inline int on_rq_created(struct request *rq)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
 
-	keep_cgroup(&key, BPF_ANY);
+	keep_cgroup(&key, true);
 	return 0;
 }
 
@@ -334,7 +392,7 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
 	struct disk_inflight_key key = { .id = (__u64)rq };
 
 	if (!cgroup_at_io_start)
-		keep_cgroup(&key, issue ? BPF_NOEXIST : BPF_ANY);
+		keep_cgroup(&key, !issue);
 	if (track_starts && starts_kept)
 		keep_start(&key, issue, 0);
 	if (slow_ns && issue)
@@ -512,7 +570,7 @@ static __always_inline int on_classic_start(struct trace_event_raw_block_rq *ctx
 	d = decode_rwbs(rwbs);
 	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, sector);
 	if (!cgroup_at_io_start)
-		keep_cgroup(&key, issue ? BPF_NOEXIST : BPF_ANY);
+		keep_cgroup(&key, !issue);
 	keep_start(&key, issue, key.sector + BPF_CORE_READ(ctx, nr_sector));
 	if (slow_ns && issue)
 		keep_owner(&key, key.sector, BPF_CORE_READ(ctx, nr_sector) * 512);
@@ -561,7 +619,7 @@ int disk_created_tp(struct trace_event_raw_block_rq *ctx)
 
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	key = classic_key(BPF_CORE_READ(ctx, dev), decode_rwbs(rwbs).op, BPF_CORE_READ(ctx, sector));
-	keep_cgroup(&key, BPF_ANY);
+	keep_cgroup(&key, true);
 	return 0;
 }
 
@@ -582,9 +640,9 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
 	if (classic_partial(&key, nr_sector)) {
 		if (slow_ns)
-			MOVE_INFLIGHT(disk_owners, struct disk_owner, &key, nr_sector);
+			move_owner(&key, nr_sector);
 		if (by_cgroup)
-			MOVE_INFLIGHT(disk_cgroups, __u64, &key, nr_sector);
+			move_cgroup(&key, nr_sector);
 		return 0;
 	}
 	kept = take_start(&key);

@@ -54,6 +54,14 @@ struct disk_hists {
 	__u64 slots[DISK_STAGES * HIST_MAX_SLOTS];
 };
 
+/* by_cgroup: a request in flight (its disk_inflight_key; id 0: a free
+ * slot) and the cgroup of the task that created it. */
+struct disk_cgroup_slot {
+	__u64 id;
+	__u64 sector;
+	__u64 cgroup;
+};
+
 /* Start times the probe keeps itself, only where the kernel's are missing. */
 struct disk_start {
 	__u64 insert_ns;
@@ -85,7 +93,7 @@ enum disk_counter {
 	DISK_INFLIGHT_FULL, /* start times not kept: in-flight map full */
 	DISK_HIST_FULL,     /* samples lost: histogram map full */
 	DISK_STALE_START,   /* kernel creation stamps not the request's own: queue from the probe's insert time, else not measured */
-	DISK_CGROUP_INFLIGHT_FULL, /* by_cgroup: a request's cgroup not kept, disk_cgroups full */
+	DISK_CGROUP_INFLIGHT_FULL, /* by_cgroup: a request's cgroup slot taken over by another request in flight */
 	DISK_CGROUP_UNKNOWN, /* by_cgroup: completions without a kept cgroup, recorded as cgroup "unknown" */
 	DISK_COUNTERS,
 };

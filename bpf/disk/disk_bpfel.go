@@ -13,6 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type DiskDiskCgroupSlot struct {
+	_      structs.HostLayout
+	Id     uint64
+	Sector uint64
+	Cgroup uint64
+}
+
 type DiskDiskHistKey struct {
 	_      structs.HostLayout
 	Cgroup uint64
@@ -106,6 +113,7 @@ const (
 	DiskVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
 	DiskVarByCgroup             = "by_cgroup"
 	DiskVarCgroupAtIoStart      = "cgroup_at_io_start"
+	DiskVarCgroupSlotMask       = "cgroup_slot_mask"
 	DiskVarFilterCgroups        = "filter_cgroups"
 	DiskVarHistScheme           = "hist_scheme"
 	DiskVarSlowBurstNs          = "slow_burst_ns"
@@ -201,6 +209,7 @@ type DiskVariableSpecs struct {
 	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
 	ByCgroup             *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	CgroupAtIoStart      *ebpf.VariableSpec `ebpf:"cgroup_at_io_start"`
+	CgroupSlotMask       *ebpf.VariableSpec `ebpf:"cgroup_slot_mask"`
 	FilterCgroups        *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	SlowBurstNs          *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
@@ -273,6 +282,7 @@ type DiskVariables struct {
 	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
 	ByCgroup             *ebpf.Variable `ebpf:"by_cgroup"`
 	CgroupAtIoStart      *ebpf.Variable `ebpf:"cgroup_at_io_start"`
+	CgroupSlotMask       *ebpf.Variable `ebpf:"cgroup_slot_mask"`
 	FilterCgroups        *ebpf.Variable `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
 	SlowBurstNs          *ebpf.Variable `ebpf:"slow_burst_ns"`

@@ -137,10 +137,11 @@ func TestByCgroupFilterKeepsCompletionsExact(t *testing.T) {
 	require.Zero(t, w.p.Status().Counters["unseen_completions"], "excluded reads still counted as completions")
 }
 
-// Requests whose creator the probe could not keep (disk_cgroups full) are
-// measured under cgroup "unknown" and counted: with room for one request
-// in flight and four readers on a slow disk, the reads split between the
-// readers' cgroup and "unknown", summing to what they issued.
+// Requests whose creator the probe could not keep (their disk_cgroups slot
+// taken over by another request in flight) are measured under cgroup
+// "unknown" and counted: with one slot and four readers on a slow disk, the
+// reads split between the readers' cgroup and "unknown", summing to what
+// they issued.
 func TestByCgroupLossesCounted(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const readers, each = 4, 5
@@ -162,7 +163,7 @@ func TestByCgroupLossesCounted(t *testing.T) {
 	require.Equal(t, uint64(readers*each), tagged+unknown, "every read measured, under its cgroup or unknown")
 	require.Positive(t, unknown, "readers in flight together found disk_cgroups full")
 	c := p.Status().Counters
-	require.GreaterOrEqual(t, c["cgroup_inflight_full"], unknown, "each unkept cgroup counted (other disks' too)")
+	require.GreaterOrEqual(t, c["cgroup_inflight_full"], unknown, "each slot taken over counted (other disks' too)")
 	require.GreaterOrEqual(t, c["cgroup_unknown"], unknown)
 }
 

@@ -68,7 +68,7 @@ type diskProbe struct {
 	// retired are the completions of series deleted for the cgroups
 	// filter, by disk and direction: the kernel still counts them.
 	retired map[string][2]uint64
-	// Tests: size disk_cgroups (0: its default), and act as on a kernel
+	// Tests: size disk_cgroups (a power of two; 0: its default), and act as on a kernel
 	// without block_io_start (cgroups kept at insert/issue).
 	cgroupInflight uint32
 	noIOStart      bool
@@ -130,7 +130,9 @@ func (p *diskProbe) Start() error {
 				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
 			}
 			p.seriesRoom = granted
-			p.sizeCgroupMap(spec.Maps[diskbpf.DiskMapDiskCgroups])
+			if err := p.sizeCgroupMap(spec); err != nil {
+				return err
+			}
 			if err := p.cfg.Config.Prepare(spec); err != nil {
 				return err
 			}
@@ -226,15 +228,21 @@ func (p *diskProbe) skippedCgroupPrograms(skip map[string]bool, ioStart bool) ma
 	return skip
 }
 
-// sizeCgroupMap gives disk_cgroups its room: one entry when by_cgroup is
-// off (it is never used), else one per request that can be in flight.
-func (p *diskProbe) sizeCgroupMap(m *ebpf.MapSpec) {
+// sizeCgroupMap gives disk_cgroups its room, a power of two: one slot
+// when by_cgroup is off (it is never used), else a slot per request that
+// can be in flight.
+func (p *diskProbe) sizeCgroupMap(spec *ebpf.CollectionSpec) error {
+	m := spec.Maps[diskbpf.DiskMapDiskCgroups]
 	switch {
 	case !p.cfg.ByCgroup:
 		m.MaxEntries = 1
 	case p.cgroupInflight > 0:
 		m.MaxEntries = p.cgroupInflight
 	}
+	if m.MaxEntries&(m.MaxEntries-1) != 0 {
+		return fmt.Errorf("%s: %d slots, not a power of two", diskbpf.DiskMapDiskCgroups, m.MaxEntries)
+	}
+	return hooks.SetKnobs(spec, map[string]any{diskbpf.DiskVarCgroupSlotMask: m.MaxEntries - 1})
 }
 
 // chooseStartTimes decides between the block layer's request timestamps and

@@ -1,6 +1,7 @@
 package syscall
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -58,10 +59,8 @@ func progStats(b *testing.B, p *syscallProbe) map[string]ebpf.ProgramStats {
 	for name, prog := range p.att.Programs() {
 		s, err := prog.Stats()
 		require.NoError(b, err)
-		kind := "enter"
-		if name == "syscall_exit_btf" || name == "syscall_exit_raw" {
-			kind = "exit"
-		}
+		// syscall_enter_btf -> enter, syscall_thread_exit_raw -> thread_exit
+		kind := strings.TrimPrefix(name[:strings.LastIndexByte(name, '_')], "syscall_")
 		out[kind] = *s
 	}
 	return out

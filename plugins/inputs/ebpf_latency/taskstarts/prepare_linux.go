@@ -19,6 +19,10 @@ const (
 	varLocal    = "task_starts_local"
 )
 
+// haveTaskStorage says why this kernel has no task storage, or nil; tests
+// stand in for an older kernel.
+var haveTaskStorage = func() error { return features.HaveMapType(ebpf.TaskStorage) }
+
 // DefaultHashEntries is the fallback hash's size: threads in flight at once.
 const DefaultHashEntries = 16384
 
@@ -55,7 +59,7 @@ func (c *Setting) Prepare(spec *ebpf.CollectionSpec, taskPointers bool, hashEntr
 		hashEntries = DefaultHashEntries
 	}
 	store := Store{HashEntries: hashEntries}
-	supported := features.HaveMapType(ebpf.TaskStorage)
+	supported := haveTaskStorage()
 	switch {
 	case c.StartTimes == Hash:
 	case supported != nil:

@@ -54,7 +54,7 @@ func TestFuncMaxCgroupsFoldAndFilter(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	bin := buildWorker(t)
 	a, b, c := testenv.NewCgroup(t), testenv.NewCgroup(t), testenv.NewCgroup(t)
-	cfg := Config{{Binary: bin, Symbol: "do_work", ByCgroup: true, MaxCgroups: 1, Cgroups: []string{a.Path, b.Path}}}
+	cfg := Config{{Binary: bin, Symbol: "do_work", ByCgroup: true, MaxCgroups: new(1), Cgroups: []string{a.Path, b.Path}}}
 	p := startProbe(t, cfg, nil, testutil.Logger{})
 
 	startWorkerIn(t, a, bin, "work", "6", "1").run(t)

@@ -34,8 +34,9 @@ type Function struct {
 	// SlowThreshold ("50ms"): calls at least this slow are also events.
 	SlowThreshold string `toml:"slow_threshold"`
 	// SlowEventsPerSecond caps the events of all functions (one bucket):
-	// 0 leaves the default; functions that set it must agree.
-	SlowEventsPerSecond int `toml:"slow_events_per_second"`
+	// nil (unset) leaves the default; functions that set it must agree. A
+	// pointer so that a written 0 is refused like in the probe tables.
+	SlowEventsPerSecond *int `toml:"slow_events_per_second"`
 
 	// StartTimes says where entry times live for every function ("auto",
 	// "task_storage", "hash"); "" leaves auto; functions that set it must
@@ -47,8 +48,9 @@ type Function struct {
 	ByCgroup bool `toml:"by_cgroup"`
 	// Cgroups and MaxCgroups are one filter and one cap for every
 	// function with by_cgroup: functions that set them must agree.
+	// MaxCgroups nil (unset) leaves the default; a written 0 is refused.
 	Cgroups    []string `toml:"cgroups"`
-	MaxCgroups int      `toml:"max_cgroups"`
+	MaxCgroups *int     `toml:"max_cgroups"`
 }
 
 // Config is the array of function tables.
@@ -92,8 +94,8 @@ func (c *Config) Validate() error {
 		if err := f.slowConfig(c.perSecond()).Validate(); err != nil {
 			return fmt.Errorf("[%d].%w", i, err)
 		}
-		if f.SlowEventsPerSecond != 0 && f.SlowEventsPerSecond != c.perSecond() {
-			return fmt.Errorf("[%d].slow_events_per_second: %d, but an earlier function has %d: one rate limits the events of every function", i, f.SlowEventsPerSecond, c.perSecond())
+		if f.SlowEventsPerSecond != nil && *f.SlowEventsPerSecond != c.perSecond() {
+			return fmt.Errorf("[%d].slow_events_per_second: %d, but an earlier function has %d: one rate limits the events of every function", i, *f.SlowEventsPerSecond, c.perSecond())
 		}
 		if f.StartTimes != "" {
 			if err := (&taskstarts.Setting{StartTimes: f.StartTimes}).Validate(); err != nil {
@@ -128,8 +130,8 @@ func (c *Config) Validate() error {
 // perSecond is the slow-event rate the functions set (the first that does).
 func (c *Config) perSecond() int {
 	for _, f := range *c {
-		if f.SlowEventsPerSecond != 0 {
-			return f.SlowEventsPerSecond
+		if f.SlowEventsPerSecond != nil {
+			return *f.SlowEventsPerSecond
 		}
 	}
 	return slowevent.DefaultPerSecond
@@ -140,13 +142,14 @@ func (c *Config) perSecond() int {
 // them.
 func (c *Config) attribution() cgroup.Attribution {
 	a := cgroup.Default()
+	capSet := false
 	for _, f := range *c {
 		a.ByCgroup = a.ByCgroup || f.ByCgroup
 		if f.Cgroups != nil && a.Cgroups == nil {
 			a.Cgroups = f.Cgroups
 		}
-		if f.MaxCgroups != 0 && a.MaxCgroups == cgroup.DefaultMax {
-			a.MaxCgroups = f.MaxCgroups
+		if f.MaxCgroups != nil && !capSet {
+			a.MaxCgroups, capSet = *f.MaxCgroups, true
 		}
 	}
 	return a
@@ -155,9 +158,9 @@ func (c *Config) attribution() cgroup.Attribution {
 // validateCgroups checks one function's cgroup keys, and that they agree
 // with the probe's (the first function's that sets them).
 func (f *Function) validateCgroups(probe cgroup.Attribution) error {
-	own := cgroup.Attribution{ByCgroup: f.ByCgroup, Cgroups: f.Cgroups, MaxCgroups: f.MaxCgroups}
-	if own.MaxCgroups == 0 {
-		own.MaxCgroups = cgroup.DefaultMax
+	own := cgroup.Attribution{ByCgroup: f.ByCgroup, Cgroups: f.Cgroups, MaxCgroups: cgroup.DefaultMax}
+	if f.MaxCgroups != nil {
+		own.MaxCgroups = *f.MaxCgroups
 	}
 	if err := own.Validate(); err != nil {
 		return err
@@ -165,8 +168,8 @@ func (f *Function) validateCgroups(probe cgroup.Attribution) error {
 	if f.Cgroups != nil && !slices.Equal(f.Cgroups, probe.Cgroups) {
 		return fmt.Errorf("cgroups: %q, but an earlier function has %q: one filter serves every function", f.Cgroups, probe.Cgroups)
 	}
-	if f.MaxCgroups != 0 && f.MaxCgroups != probe.MaxCgroups {
-		return fmt.Errorf("max_cgroups: %d, but an earlier function has %d: one cap serves every function", f.MaxCgroups, probe.MaxCgroups)
+	if f.MaxCgroups != nil && *f.MaxCgroups != probe.MaxCgroups {
+		return fmt.Errorf("max_cgroups: %d, but an earlier function has %d: one cap serves every function", *f.MaxCgroups, probe.MaxCgroups)
 	}
 	return nil
 }

@@ -52,9 +52,9 @@ func TestSlowEventsAreExactlyTheSlowCalls(t *testing.T) {
 func TestSlowEventKeysValidated(t *testing.T) {
 	bin := "/bin/true"
 	for cfg, want := range map[*Config]string{
-		{{Binary: bin, Symbol: "a", SlowThreshold: "soon"}}:                                                      `[0].slow_threshold: "soon" is not a duration`,
-		{{Binary: bin, Symbol: "a", SlowEventsPerSecond: -2}}:                                                    `[0].slow_events_per_second: -2 is out of range`,
-		{{Binary: bin, Symbol: "a", SlowEventsPerSecond: 5}, {Binary: bin, Symbol: "b", SlowEventsPerSecond: 6}}: `[1].slow_events_per_second: 6, but an earlier function has 5`,
+		{{Binary: bin, Symbol: "a", SlowThreshold: "soon"}}:                                                                `[0].slow_threshold: "soon" is not a duration`,
+		{{Binary: bin, Symbol: "a", SlowEventsPerSecond: new(-2)}}:                                                         `[0].slow_events_per_second: -2 is out of range`,
+		{{Binary: bin, Symbol: "a", SlowEventsPerSecond: new(5)}, {Binary: bin, Symbol: "b", SlowEventsPerSecond: new(6)}}: `[1].slow_events_per_second: 6, but an earlier function has 5`,
 	} {
 		require.ErrorContains(t, cfg.Validate(), want)
 	}

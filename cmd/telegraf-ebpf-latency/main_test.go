@@ -117,6 +117,27 @@ func TestConfigErrors(t *testing.T) {
 			config: table + "    devices = [\"[sd\"]\n",
 			want:   []string{"inputs.ebpf_latency.disk.devices", `"[sd"`},
 		},
+		// One comm matcher (commglob): syscall and runq refuse alike.
+		{
+			name:   "syscall comms bad glob",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"syscall\"]\n  [inputs.ebpf_latency.syscall]\n    comms = [\"pg[wal\"]\n",
+			want:   []string{`inputs.ebpf_latency.syscall.comms: bad glob "pg[wal": unclosed [`},
+		},
+		{
+			name:   "runq comms bad glob",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    comms = [\"pg[wal\"]\n",
+			want:   []string{`inputs.ebpf_latency.runq.comms: bad glob "pg[wal": unclosed [`},
+		},
+		{
+			name:   "syscall comms never match",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"syscall\"]\n  [inputs.ebpf_latency.syscall]\n    comms = [\"postgres*walwriter\"]\n",
+			want:   []string{`inputs.ebpf_latency.syscall.comms: bad glob "postgres*walwriter": needs at least 17 characters`},
+		},
+		{
+			name:   "runq comms too many tokens",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    comms = [\"postgres\", \"pg_walwriter\", \"pg_checkpointer\", \"pg_autovacuum\", \"pg_statistic*\"]\n",
+			want:   []string{`inputs.ebpf_latency.runq.comms: too many pattern tokens at "pg_statistic*"`},
+		},
 		{
 			name:   "unknown stage",
 			config: table + "    stages = [\"queu\"]\n",

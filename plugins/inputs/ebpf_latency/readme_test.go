@@ -1,7 +1,15 @@
 package ebpf_latency
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,4 +32,99 @@ func TestSampleConfigParses(t *testing.T) {
 	e, err := Parse([]byte(sampleConfig))
 	require.NoError(t, err)
 	require.NotEmpty(t, e.Probes)
+}
+
+// Every self-metric counter the code emits is explained in the plugin
+// README's metric schema and in docs/install.md's troubleshooting table.
+// The names are read from the source: lists named *counterNames, constants
+// named Counter*, and string keys stored into a Status's Counters.
+func TestSelfMetricsDocumented(t *testing.T) {
+	names := selfMetricNames(t, "../..")
+	require.Contains(t, names, "slow_events_dropped", "the scan finds the counters")
+	require.Contains(t, names, "cgroup_folded", "the scan finds the counters")
+	for _, doc := range []string{"README.md", "../../../docs/install.md"} {
+		text, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		var missing []string
+		for _, name := range names {
+			if !strings.Contains(string(text), "`"+name+"`") {
+				missing = append(missing, name)
+			}
+		}
+		require.Empty(t, missing, "%s does not document these counters", doc)
+	}
+}
+
+// selfMetricNames scans the non-test Go files under root for counter names.
+func selfMetricNames(t *testing.T, root string) []string {
+	t.Helper()
+	found := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		consts := map[string]string{}
+		ast.Inspect(file, func(n ast.Node) bool {
+			spec, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			for i, name := range spec.Names {
+				if i >= len(spec.Values) {
+					break
+				}
+				if s, ok := stringLit(spec.Values[i]); ok {
+					consts[name.Name] = s
+					if strings.HasPrefix(strings.ToLower(name.Name), "counter") {
+						found[s] = true
+					}
+				}
+				if list, ok := spec.Values[i].(*ast.CompositeLit); ok && strings.HasSuffix(strings.ToLower(name.Name), "counternames") {
+					for _, elt := range list.Elts {
+						if s, ok := stringLit(elt); ok {
+							found[s] = true
+						}
+					}
+				}
+			}
+			return true
+		})
+		ast.Inspect(file, func(n ast.Node) bool {
+			assign, ok := n.(*ast.AssignStmt)
+			if !ok {
+				return true
+			}
+			for _, lhs := range assign.Lhs {
+				index, ok := lhs.(*ast.IndexExpr)
+				if !ok {
+					continue
+				}
+				if sel, ok := index.X.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Counters" {
+					continue
+				}
+				if s, ok := stringLit(index.Index); ok {
+					found[s] = true
+				} else if id, ok := index.Index.(*ast.Ident); ok && consts[id.Name] != "" {
+					found[consts[id.Name]] = true
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	require.NoError(t, err)
+	return slices.Sorted(maps.Keys(found))
+}
+
+func stringLit(e ast.Expr) (string, bool) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	return s, err == nil
 }

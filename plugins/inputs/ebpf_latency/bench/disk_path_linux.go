@@ -32,6 +32,7 @@ const (
 	DiskTracepoint    = `disk: hook = "tracepoint"`
 	DiskByCgroup      = "disk: by_cgroup = true"
 	DiskCgroupsFilter = `disk: by_cgroup, cgroups = ["*"]`
+	DiskSlow          = `disk: slow_threshold = "1s" (events on, none sent)`
 	DiskBpftrace      = "bpftrace biolatency (tracepoints)"
 	diskImageBytes    = 128 << 20 // 32768 distinct 4 KiB blocks for fio
 	diskBpftraceEvent = "block_rq_comple"
@@ -122,6 +123,9 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 		{Name: DiskCgroupsFilter, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) {
 			c.ByCgroup, c.Cgroups = true, []string{"*"}
 		})},
+		// Slow events on, with a threshold no read reaches: the cost of the
+		// check on every request (an event's own cost is per slow request).
+		{Name: DiskSlow, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Threshold = "1s" })},
 		{Name: DiskBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceBiolatency, []string{"block_rq_issue", diskBpftraceEvent}, diskBpftraceEvent)
 		}},

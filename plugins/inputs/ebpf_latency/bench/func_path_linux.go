@@ -29,6 +29,7 @@ const (
 	FuncDefault  = "func: default (uprobe + uretprobe, attach cookies)"
 	FuncHash     = `func: start_times = "hash" (the fallback's map)`
 	FuncCgroup   = "func: by_cgroup = true"
+	FuncSlow     = `func: slow_threshold = "1s" (events on, none sent)`
 	FuncBpftrace = "bpftrace uprobe + uretprobe, start per tid"
 	funcSymbol   = "bench_fn"
 )
@@ -135,9 +136,9 @@ func setupFunc(t testing.TB) (Workload, []Variant) {
 	w := &funcWorkload{bin: bin}
 	w.stdin, w.out, _ = startHelper(t, exec.Command(bin))
 	base := filepath.Base(bin)
-	probeWith := func(startTimes string, byCgroup bool) func(testing.TB) (*Running, error) {
+	probeWith := func(startTimes string, byCgroup bool, slow string) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
-			cfg := &funcprobe.Config{{Binary: bin, Symbol: funcSymbol, StartTimes: startTimes, ByCgroup: byCgroup}}
+			cfg := &funcprobe.Config{{Binary: bin, Symbol: funcSymbol, StartTimes: startTimes, ByCgroup: byCgroup, SlowThreshold: slow}}
 			tags := map[string]string{funcprobe.TagBinary: base, funcprobe.TagFunction: funcSymbol}
 			if byCgroup {
 				tags[funcprobe.TagCgroup] = "/" // the workload's: the root's, where the test runs, as in the syscall path
@@ -150,10 +151,11 @@ func setupFunc(t testing.TB) (Workload, []Variant) {
 	return w, []Variant{
 		{Name: FuncBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
 		{Name: FuncFloor, Role: Floor, Start: func(t testing.TB) (*Running, error) { return startUprobeFloor(t, bin) }},
-		{Name: FuncDefault, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Auto, false)},
+		{Name: FuncDefault, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Auto, false, "")},
 		// Task storage against the hash older kernels get.
-		{Name: FuncHash, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Hash, false)},
-		{Name: FuncCgroup, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Auto, true)},
+		{Name: FuncHash, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Hash, false, "")},
+		{Name: FuncCgroup, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Auto, true, "")},
+		{Name: FuncSlow, Role: Probe, Records: 1, Floor: FuncFloor, Start: probeWith(taskstarts.Auto, false, "1s")},
 		{Name: FuncBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			// bpftrace names both programs after the function.
 			run, err := startBpftrace(t, fmt.Sprintf(bpftraceFunc, bin, funcSymbol), []string{funcSymbol, funcSymbol}, funcSymbol)

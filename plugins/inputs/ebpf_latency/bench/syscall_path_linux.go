@@ -32,6 +32,7 @@ const (
 	SysLog2x4   = `syscall: buckets = "log2x4"`
 	SysByCgroup = "syscall: by_cgroup = true"
 	SysHash     = `syscall: start_times = "hash"`
+	SysSlow     = `syscall: slow_threshold = "1s" (events on, none sent)`
 	// SysCgroupsFilter keeps the workload's cgroup (the root's, where the
 	// test runs): every timed syscall also pays the exclusion lookup.
 	SysCgroupsFilter = `syscall: by_cgroup, cgroups = ["/"]`
@@ -160,6 +161,7 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 		{Name: SysLog2x4, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Buckets = histogram.SchemeLog2x4 })},
 		{Name: SysHash, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.StartTimes = taskstarts.Hash })},
 		{Name: SysByCgroup, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.ByCgroup = true })},
+		{Name: SysSlow, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Threshold = "1s" })},
 		{Name: SysCgroupsFilter, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) {
 			c.ByCgroup, c.Cgroups = true, []string{"/"}
 		})},

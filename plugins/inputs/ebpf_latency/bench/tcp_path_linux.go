@@ -27,10 +27,12 @@ const (
 	TCPRTTDefault      = "tcp_rtt: default (sock_ops)"
 	TCPRTTProbe        = `tcp_rtt: hook = "tp_btf" (tcp_probe)`
 	TCPRTTByCgroup     = "tcp_rtt: by_cgroup = true (sock_ops)"
+	TCPRTTSlow         = `tcp_rtt: slow_threshold = "1s" (sock_ops; events on, none sent)`
 	TCPFloorSetState   = "floor: tp_btf inet_sock_set_state"
 	TCPConnectDefault  = "tcp_connect: default (tp_btf, start times in socket storage)"
 	TCPConnectStartMap = `tcp_connect: start_times = "lru" (tp_btf; the fallback before Linux 5.11)`
 	TCPConnectByCgroup = "tcp_connect: by_cgroup = true"
+	TCPConnectSlow     = `tcp_connect: slow_threshold = "1s" (events on, none sent)`
 	TCPConnectBpftrace = "bpftrace connect latency (inet_sock_set_state tracepoint)"
 	tcpMsgSize         = 64
 	// tcpWarmTrips takes a new connection past TCP's quick-ack start, so
@@ -181,10 +183,10 @@ func setupTCPRoundTrips(t testing.TB) (Workload, []Variant) {
 		}
 	})
 	server := w.env.link.B4.String()
-	rtt := func(hook string, records uint64, byCgroup bool) func(testing.TB) (*Running, error) {
+	rtt := func(hook string, records uint64, byCgroup bool, slow string) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			cfg := tcp.DefaultConfig()
-			cfg.Hook, cfg.ByCgroup = hook, byCgroup
+			cfg.Hook, cfg.ByCgroup, cfg.Threshold = hook, byCgroup, slow
 			var recorded func(probe.Probe) (uint64, error)
 			if records > 0 {
 				// The client's end: exactly one RTT callback per round trip
@@ -202,12 +204,13 @@ func setupTCPRoundTrips(t testing.TB) (Workload, []Variant) {
 		{Name: TCPFloorProbe, Role: Floor, Start: func(t testing.TB) (*Running, error) {
 			return startFloor(t, tcpFloors, hooks.TPBTF, "tcp_probe")
 		}},
-		{Name: TCPRTTDefault, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false)},
-		{Name: TCPRTTByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, true)},
+		{Name: TCPRTTDefault, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false, "")},
+		{Name: TCPRTTByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, true, "")},
+		{Name: TCPRTTSlow, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false, "1s")},
 		// tcp_probe records the smoothed RTT at every received segment, and
 		// quick-ack phases add segments: its count is not exact, so it is
 		// not checked (Records 0, nothing read).
-		{Name: TCPRTTProbe, Role: Probe, Records: 0, Floor: TCPFloorProbe, Start: rtt("tp_btf", 0, false)},
+		{Name: TCPRTTProbe, Role: Probe, Records: 0, Floor: TCPFloorProbe, Start: rtt("tp_btf", 0, false, "")},
 	}
 }
 
@@ -284,8 +287,8 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 				})
 		}
 	}
-	byCgroup, lru := tcp.DefaultConfig(), tcp.DefaultConfig()
-	byCgroup.ByCgroup, lru.StartTimes = true, tcp.StartsLRU
+	byCgroup, lru, slow := tcp.DefaultConfig(), tcp.DefaultConfig(), tcp.DefaultConfig()
+	byCgroup.ByCgroup, lru.StartTimes, slow.Threshold = true, tcp.StartsLRU, "1s"
 	return w, []Variant{
 		{Name: TCPBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
 		{Name: TCPFloorSetState, Role: Floor, Start: func(t testing.TB) (*Running, error) {
@@ -296,6 +299,7 @@ func setupTCPConnects(t testing.TB) (Workload, []Variant) {
 		{Name: TCPConnectDefault, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(tcp.DefaultConfig())},
 		{Name: TCPConnectStartMap, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(lru)},
 		{Name: TCPConnectByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(byCgroup)},
+		{Name: TCPConnectSlow, Role: Probe, Records: 1, Floor: TCPFloorSetState, Start: connect(slow)},
 		{Name: TCPConnectBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceConnect, []string{"inet_sock_set_s"}, "inet_sock_set_s")
 		}},

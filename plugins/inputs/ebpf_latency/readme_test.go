@@ -8,12 +8,16 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 )
 
 // The README's config block is sample.conf itself (telegraf's
@@ -127,4 +131,67 @@ func stringLit(e ast.Expr) (string, bool) {
 	}
 	s, err := strconv.Unquote(lit.Value)
 	return s, err == nil
+}
+
+// Every key of every probe table is in that table's part of the README's
+// config reference (from "`[inputs.ebpf_latency.<table>]`" to the next
+// table or heading), so a key added to a probe is documented where its
+// table is.
+func TestConfigReferenceListsEveryKey(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	for _, table := range probe.Tables() {
+		def, _ := probe.ForTable(table)
+		section := readmeSection(string(readme), table)
+		require.NotEmpty(t, section, "README lacks a paragraph starting `[inputs.ebpf_latency.%s]`", table)
+		var missing []string
+		for _, key := range tomlKeys(reflect.TypeOf(def.NewConfig())) {
+			// buckets is described once, with the plugin-wide key.
+			if key == "buckets" && strings.Contains(string(readme), "takes its own `buckets`") {
+				continue
+			}
+			if !strings.Contains(section, "`"+key+"`") {
+				missing = append(missing, key)
+			}
+		}
+		assert.Empty(t, missing, "keys of [%s.%s] missing from its README section", tablePrefix, table)
+	}
+}
+
+// readmeSection is the README text of one probe table's reference.
+func readmeSection(readme, table string) string {
+	var b strings.Builder
+	in := false
+	for line := range strings.SplitSeq(readme, "\n") {
+		head := strings.HasPrefix(line, "`["+tablePrefix) || strings.HasPrefix(line, "`[["+tablePrefix) || strings.HasPrefix(line, "#")
+		if head {
+			in = strings.HasPrefix(line, "`["+tablePrefix+"."+table+"]`") || strings.HasPrefix(line, "`[["+tablePrefix+"."+table+"]]`")
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// tomlKeys lists the toml keys of a config type, through pointers, slices
+// (an array of tables) and embedded structs.
+func tomlKeys(ty reflect.Type) []string {
+	for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice {
+		ty = ty.Elem()
+	}
+	var keys []string
+	for f := range ty.Fields() {
+		tag := strings.Split(f.Tag.Get("toml"), ",")[0]
+		switch {
+		case tag == "-":
+		case f.Anonymous && tag == "":
+			keys = append(keys, tomlKeys(f.Type)...)
+		case tag != "":
+			keys = append(keys, tag)
+		case f.IsExported():
+			keys = append(keys, strings.ToLower(f.Name))
+		}
+	}
+	return keys
 }

@@ -168,7 +168,7 @@ static __always_inline struct disk_owner take_owner(struct disk_inflight_key *ke
 }
 
 static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 ns,
-					 __u64 end, struct disk_owner *d)
+					 __u64 end, __u64 cgroup, struct disk_owner *d)
 {
 	struct slow_event *e;
 
@@ -184,13 +184,15 @@ static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 n
 	e->what = op | (__u32)stage << 8;
 	e->detail = d->sector;
 	e->size = d->bytes;
+	e->cgroup = cgroup;
 	slow_submit(e);
 }
 
 /* Slow events of one finished request, in addition to its samples: one
- * block behind one knob check, so that off costs a single load. */
+ * block behind one knob check, so that off costs a single load. cgroup:
+ * the one its series is keyed by (record_request). */
 static __always_inline void slow_requests(struct disk_inflight_key *key, __u32 dev, __u8 op,
-					  __u64 created, __u64 issued, __u64 done,
+					  __u64 cgroup, __u64 created, __u64 issued, __u64 done,
 					  __u64 sector, __u32 bytes)
 {
 	struct disk_owner d = take_owner(key, sector, bytes);
@@ -198,9 +200,9 @@ static __always_inline void slow_requests(struct disk_inflight_key *key, __u32 d
 	if (!issued || issued > done)
 		return;
 	if (want_service)
-		slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, &d);
+		slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, cgroup, &d);
 	if (want_queue && created && created <= issued)
-		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, &d);
+		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, cgroup, &d);
 }
 
 /* The series of a request: with by_cgroup, a new cgroup takes a
@@ -219,8 +221,9 @@ static __always_inline struct disk_hists *series_of(struct disk_hist_key *key)
 	return map_lookup_or_init(&disk_hists, key, &empty_hists);
 }
 
-/* Record both stages of one finished request; 0 means "time unknown". */
-static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags, __u64 cgroup,
+/* Record both stages of one finished request; 0 means "time unknown".
+ * Returns the cgroup its series is keyed by (folded past max_cgroups). */
+static __always_inline __u64 record_request(__u32 dev, __u8 op, __u8 flags, __u64 cgroup,
 					   __u64 created, __u64 issued, __u64 done,
 					   bool empty_preflush)
 {
@@ -234,19 +237,19 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags, __u64
 		 * (and strips its PREFLUSH flag): its flush is a request of its
 		 * own, measured as op=flush. */
 		counter_inc(&disk_counters, DISK_PREFLUSH_UNISSUED);
-		return;
+		return key.cgroup;
 	}
 	h = series_of(&key);
 	if (!h) {
 		counter_inc(&disk_counters, DISK_HIST_FULL);
-		return;
+		return key.cgroup;
 	}
 	h->completions++;
 	if (cgroup == DISK_CGROUP_EXCLUDED_ID)
-		return;
+		return key.cgroup;
 	if (untimed) {
 		counter_inc(&disk_counters, DISK_UNTIMED);
-		return;
+		return key.cgroup;
 	}
 	epoch = hist_current_epoch();
 	if (want_service)
@@ -255,6 +258,7 @@ static __always_inline void record_request(__u32 dev, __u8 op, __u8 flags, __u64
 	if (want_queue && created && created <= issued)
 		hist_record_into(&h->stage[DISK_STAGE_QUEUE],
 				 h->slots + DISK_STAGE_QUEUE * hist_slots(), issued - created, epoch);
+	return key.cgroup;
 }
 
 static __always_inline void keep_start(struct disk_inflight_key *key, bool issue, __u64 end_sector)
@@ -412,7 +416,7 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 {
 	struct disk_inflight_key rq_key = { .id = (__u64)rq };
 	__u64 done = bpf_ktime_get_ns();
-	__u64 created = 0, issued = 0, cgroup;
+	__u64 created = 0, issued = 0, cgroup, series;
 	bool empty_preflush;
 	__u32 cmd_flags, dev;
 	__u8 op;
@@ -448,10 +452,11 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 	dev = request_devt(rq, btf);
 	empty_preflush = !nr_bytes && op == DISK_OP_WRITE;
 	cgroup = take_cgroup(&rq_key);
-	record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, cgroup, created, issued, done,
-		       empty_preflush);
+	series = record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, cgroup, created, issued,
+				done, empty_preflush);
 	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
-		slow_requests(&rq_key, dev, op, created, issued, done, RQ_READ(btf, rq, __sector), nr_bytes);
+		slow_requests(&rq_key, dev, op, series, created, issued, done, RQ_READ(btf, rq, __sector),
+			      nr_bytes);
 	return 0;
 }
 
@@ -631,7 +636,7 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
 	struct disk_start kept;
-	__u64 cgroup;
+	__u64 cgroup, series;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
 	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
 
@@ -647,10 +652,10 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	}
 	kept = take_start(&key);
 	cgroup = take_cgroup(&key);
-	record_request(dev, d.op, want_flags ? d.flags : 0, cgroup, kept.insert_ns, kept.issue_ns, done,
-		       d.op == DISK_OP_WRITE && !nr_sector);
+	series = record_request(dev, d.op, want_flags ? d.flags : 0, cgroup, kept.insert_ns,
+				kept.issue_ns, done, d.op == DISK_OP_WRITE && !nr_sector);
 	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
-		slow_requests(&key, dev, d.op, kept.insert_ns, kept.issue_ns, done, key.sector,
+		slow_requests(&key, dev, d.op, series, kept.insert_ns, kept.issue_ns, done, key.sector,
 			      nr_sector * 512);
 	return 0;
 }

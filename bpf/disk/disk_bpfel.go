@@ -72,6 +72,7 @@ type DiskSlowEvent struct {
 	LatencyNs uint64
 	EndNs     uint64
 	Detail    uint64
+	Cgroup    uint64
 	Pid       uint32
 	Tid       uint32
 	Dev       uint32

@@ -81,7 +81,7 @@ static __always_inline __u64 call_cgroup(__u32 fn)
 }
 
 /* In addition to the sample, never instead. */
-static __always_inline void slow_call(__u32 fn, __u64 ns, __u64 end)
+static __always_inline void slow_call(__u32 fn, __u64 ns, __u64 end, __u64 cgroup)
 {
 	__u64 *threshold = bpf_map_lookup_elem(&func_slow_ns, &fn);
 	struct slow_event *e;
@@ -93,6 +93,7 @@ static __always_inline void slow_call(__u32 fn, __u64 ns, __u64 end)
 		return;
 	slow_set_current(e);
 	e->what = fn;
+	e->cgroup = cgroup;
 	slow_submit(e);
 }
 
@@ -184,8 +185,6 @@ static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
 	hkey.cgroup = call_cgroup(fn);
 	if (!cgroup_wanted(hkey.cgroup))
 		return 0;
-	if (slow_wanted(ns))
-		slow_call(fn, ns, now);
 
 	/* Only a new series of a function with by_cgroup takes a cgroup slot. */
 	h = bpf_map_lookup_elem(&func_hists, &hkey);
@@ -194,6 +193,9 @@ static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
 			hkey.cgroup = cgroup_admit(hkey.cgroup);
 		h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
 	}
+	/* After admission: the event carries its series' cgroup. */
+	if (slow_wanted(ns))
+		slow_call(fn, ns, now, hkey.cgroup);
 	if (!h) {
 		counter_inc(&func_counters, FUNC_HIST_FULL);
 		return 0;

@@ -22,6 +22,7 @@ struct slow_event {
 	__u64 latency_ns;
 	__u64 end_ns;  /* bpf_ktime_get_ns() when the operation ended */
 	__u64 detail;  /* disk: sector; syscall: first argument (the fd) */
+	__u64 cgroup;  /* by_cgroup: the cgroup field of the operation's histogram key; else 0 */
 	__u32 pid;     /* TGID of the task the operation belongs to */
 	__u32 tid;
 	__u32 dev;     /* disk: dev_t of the whole disk (MAJOR << 20 | MINOR) */

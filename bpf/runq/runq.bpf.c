@@ -72,7 +72,8 @@ static __always_inline struct hist *series_of(struct runq_hist_key *key)
 }
 
 /* The task that waited, in addition to its sample, never instead. */
-static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 now, bool btf)
+static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 now, __u64 cgroup,
+				      bool btf)
 {
 	struct slow_event *e = slow_reserve(ns, now);
 
@@ -81,6 +82,7 @@ static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 now
 	e->pid = btf ? t->tgid : BPF_CORE_READ(t, tgid);
 	e->tid = btf ? t->pid : BPF_CORE_READ(t, pid);
 	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+	e->cgroup = cgroup;
 	slow_submit(e);
 }
 
@@ -100,9 +102,10 @@ static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, b
 		if (!cgroup_wanted(key.cgroup))
 			return;
 	}
-	if (slow_wanted(ns))
-		slow_wait(t, ns, now, btf);
 	h = series_of(&key);
+	/* After admission: the event carries its series' cgroup. */
+	if (slow_wanted(ns))
+		slow_wait(t, ns, now, key.cgroup, btf);
 	if (!h) {
 		counter_inc(&runq_counters, RUNQ_HIST_FULL);
 		return;

@@ -166,7 +166,7 @@ static __always_inline int on_enter(void *regs, long id, bool btf)
 
 /* In addition to the sample, never instead. */
 static __always_inline void slow_syscall(__u64 pid_tgid, struct syscall_start *start,
-					 __u64 ns, __u64 end)
+					 __u64 ns, __u64 end, __u64 cgroup)
 {
 	struct slow_event *e = slow_reserve(ns, end);
 
@@ -177,6 +177,7 @@ static __always_inline void slow_syscall(__u64 pid_tgid, struct syscall_start *s
 	__builtin_memcpy(e->comm, start->comm, sizeof(e->comm));
 	e->what = start->nr;
 	e->detail = start->arg0;
+	e->cgroup = cgroup;
 	slow_submit(e);
 }
 
@@ -197,13 +198,13 @@ static __always_inline int on_exit(void)
 	key.nr = start->nr;
 	key.cgroup = start->cgroup;
 	__builtin_memcpy(key.comm, start->comm, SYSCALL_COMM_LEN);
-	if (slow_wanted(ns))
-		slow_syscall(pid_tgid, start, ns, end);
 
 	/* A series exists only for an admitted comm and cgroup: the usual
 	 * case needs no admission lookup. */
 	h = bpf_map_lookup_elem(&syscall_hists, &key);
 	if (h) {
+		if (slow_wanted(ns))
+			slow_syscall(pid_tgid, start, ns, end, key.cgroup);
 		hist_record(h, ns, hist_current_epoch());
 		return 0;
 	}
@@ -213,6 +214,9 @@ static __always_inline int on_exit(void)
 		counter_inc(&syscall_counters, SYSCALL_COMM_FOLDED);
 	}
 	key.cgroup = cgroup_admit(key.cgroup);
+	/* The event carries the cgroup its series is keyed by (or "other"). */
+	if (slow_wanted(ns))
+		slow_syscall(pid_tgid, start, ns, end, key.cgroup);
 	h = map_lookup_or_init(&syscall_hists, &key, &empty_hist);
 	if (!h) {
 		counter_inc(&syscall_counters, SYSCALL_HIST_FULL);

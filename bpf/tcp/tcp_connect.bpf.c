@@ -149,7 +149,7 @@ static __always_inline int on_active_end(struct sock *sk, int newstate, bool in_
 	if (newstate == TCP_ESTABLISHED) {
 		record(&key, now - start.ns);
 		if (slow_ns)
-			slow_conn(&c, now - start.ns, now, &start.who);
+			slow_conn(&c, now - start.ns, now, &start.who, key.cgroup);
 	} else if (newstate == TCP_CLOSE) {
 		count_failure(&key);
 	}

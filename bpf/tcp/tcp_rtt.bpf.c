@@ -43,22 +43,25 @@ struct {
 } tcp_rtt_owners SEC(".maps");
 
 /* An RTT sample as a slow event if it is one. */
-static __always_inline void slow_rtt(const struct tcp_conn *c, __u64 rtt_us, const struct tcp_owner *who)
+static __always_inline void slow_rtt(const struct tcp_conn *c, __u64 rtt_us, const struct tcp_owner *who,
+				     __u64 cgroup)
 {
-	slow_conn(c, rtt_us * 1000, bpf_ktime_get_ns(), who);
+	slow_conn(c, rtt_us * 1000, bpf_ktime_get_ns(), who, cgroup);
 }
 
-/* Record one sample of c, charged to cgroup; false when the `cgroups`
+/* Record one sample of c, charged to *cgroup, which becomes the cgroup its
+ * series is keyed by (for its slow event); false when the `cgroups`
  * filter excludes it (no slow event either). */
-static __always_inline bool record(const struct tcp_conn *c, __u64 rtt_us, __u64 cgroup)
+static __always_inline bool record(const struct tcp_conn *c, __u64 rtt_us, __u64 *cgroup)
 {
 	struct tcp_key key;
 	struct hist *h;
 
-	if (!cgroup_wanted(cgroup))
+	if (!cgroup_wanted(*cgroup))
 		return false;
-	make_key(&key, c, guess_listen_port(c->lport, c->rport), TCP_DIR_NONE, cgroup);
+	make_key(&key, c, guess_listen_port(c->lport, c->rport), TCP_DIR_NONE, *cgroup);
 	h = series_value(&tcp_rtt_hists, &key, &empty_hist);
+	*cgroup = key.cgroup;
 	if (h)
 		hist_record(h, rtt_us * 1000, hist_current_epoch());
 	return true;
@@ -144,6 +147,7 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk;
 	struct tcp_conn c;
+	__u64 cgroup;
 	__u32 rtt_us;
 
 	switch (skops->op) {
@@ -163,10 +167,11 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 			break;
 		c.ifindex = sock_ops_ifindex(skops);
 		rtt_us = sock_ops_rtt_us(skops);
-		if (!record(&c, rtt_us, sock_ops_cgroup(skops)))
+		cgroup = sock_ops_cgroup(skops);
+		if (!record(&c, rtt_us, &cgroup))
 			break;
 		if (slow_ns && (sk = sock_ops_sk(skops)))
-			slow_rtt(&c, rtt_us, bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, 0));
+			slow_rtt(&c, rtt_us, bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, 0), cgroup);
 		break;
 	}
 	return 1;
@@ -177,13 +182,14 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 static __always_inline int on_probe(struct sock *sk, bool btf)
 {
 	struct tcp_conn c;
-	__u64 rtt_us;
+	__u64 rtt_us, cgroup;
 
 	if (!read_conn(sk, &c, btf) || !ports_pass(c.lport, c.rport))
 		return 0;
 	rtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
-	if (record(&c, rtt_us, sock_cgroup(sk, btf)) && slow_ns)
-		slow_rtt(&c, rtt_us, NULL);
+	cgroup = sock_cgroup(sk, btf);
+	if (record(&c, rtt_us, &cgroup) && slow_ns)
+		slow_rtt(&c, rtt_us, NULL, cgroup);
 	return 0;
 }
 
@@ -217,7 +223,7 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 	__u8 sa[28];
 	__u16 family;
 	struct tcp_conn c = {};
-	__u64 rtt_us;
+	__u64 rtt_us, cgroup;
 
 	bpf_core_read(sa, sizeof(sa), &ctx->daddr);
 	__builtin_memcpy(&family, sa, 2);
@@ -236,7 +242,8 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 	if (!ports_pass(c.lport, c.rport))
 		return 0;
 	rtt_us = BPF_CORE_READ(ctx, srtt);
-	if (record(&c, rtt_us, probe_record_cgroup(ctx)) && slow_ns)
-		slow_rtt(&c, rtt_us, NULL);
+	cgroup = probe_record_cgroup(ctx);
+	if (record(&c, rtt_us, &cgroup) && slow_ns)
+		slow_rtt(&c, rtt_us, NULL, cgroup);
 	return 0;
 }

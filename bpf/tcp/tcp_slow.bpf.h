@@ -27,8 +27,10 @@ static __always_inline void owner_set_current(struct tcp_owner *who)
 }
 
 /* In addition to the sample, never instead: c's operation of ns, ended at
- * end, as a slow event if it is one; who NULL: the owner is unknown. */
-static __always_inline void slow_conn(const struct tcp_conn *c, __u64 ns, __u64 end, const struct tcp_owner *who)
+ * end, as a slow event if it is one; who NULL: the owner is unknown;
+ * cgroup: the one its series is keyed by (series_value). */
+static __always_inline void slow_conn(const struct tcp_conn *c, __u64 ns, __u64 end, const struct tcp_owner *who,
+				      __u64 cgroup)
 {
 	struct slow_event *e;
 
@@ -45,6 +47,7 @@ static __always_inline void slow_conn(const struct tcp_conn *c, __u64 ns, __u64 
 	__builtin_memcpy(e->addr, c->peer.b, sizeof(e->addr));
 	e->size = c->rport;
 	e->detail = c->lport;
+	e->cgroup = cgroup;
 	slow_submit(e);
 }
 

@@ -91,17 +91,18 @@ const (
 // gather, and keeps the kernel's exclusions and max_cgroups slots up to
 // date. A nil Tagger (by_cgroup off) is never called.
 type Tagger struct {
-	globs    globs
-	filter   bool
-	res      *resolver
-	excluded *ebpf.Map
-	slots    *ebpf.Map
-	counters *ebpf.Map
-	verdicts map[uint64]bool // live ids judged: true when excluded
-	missing  map[uint64]bool // ids holding a slot that the last scan did not find
-	seen     map[uint64]bool // ids with a series kept in this gather
-	dropped  []uint64
-	full     uint64
+	globs     globs
+	filter    bool
+	res       *resolver
+	excluded  *ebpf.Map
+	slots     *ebpf.Map
+	counters  *ebpf.Map
+	verdicts  map[uint64]bool // live ids judged: true when excluded
+	missing   map[uint64]bool // ids holding a slot that the last scan did not find
+	seen      map[uint64]bool // ids with a series kept in this gather
+	dropped   []uint64
+	full      uint64
+	rescanned bool // EventTag scanned the mount since the last Begin
 }
 
 // NewTagger follows the loaded coll's cgroups; nil (and no error) when
@@ -135,6 +136,7 @@ func (c *Attribution) NewTagger(coll *ebpf.Collection) (*Tagger, error) {
 // mount is scanned again (at most once per gather, and never for an id a
 // scan already missed), so every tag of this gather comes from one scan.
 func (t *Tagger) Begin() error {
+	t.rescanned = false
 	clear(t.seen)
 	t.dropped = t.dropped[:0]
 	var (
@@ -224,6 +226,48 @@ func (t *Tagger) Tag(id uint64) (string, Verdict) {
 	}
 	t.seen[id] = true
 	return tag, Write
+}
+
+// EventTag is the tag of a slow event whose series is keyed by cgroup id:
+// the tag that series has, or gets when it is first written (the mount is
+// scanned for an id no scan met yet, at most once between two Begins).
+// keep is false when the series is dropped (`cgroups` excludes the id, or
+// a filter cannot judge it): its events go with it. It changes nothing the
+// series' own Tag calls see, so a probe calls it before or after Begin.
+func (t *Tagger) EventTag(id uint64) (tag string, keep bool) {
+	if id == FoldedID {
+		return Folded, true
+	}
+	if _, ok := t.res.tags[id]; !ok && !t.missing[id] && !t.rescanned {
+		t.rescanned = true
+		if t.res.scan() == nil {
+			_ = t.judge() // a failed exclusion update is counted; the verdict stands
+		}
+	}
+	if t.verdicts[id] {
+		return "", false
+	}
+	if tag, ok := t.res.tags[id]; ok {
+		return tag, true
+	}
+	if t.filter {
+		return "", false
+	}
+	return unresolvedTag(id), true
+}
+
+// TagEvent is EventTag for an event's tag map: it sets tag cgroup, and
+// says whether to emit the event. A nil Tagger (by_cgroup off) sets
+// nothing and answers true.
+func (t *Tagger) TagEvent(tags map[string]string, id uint64) bool {
+	if t == nil {
+		return true
+	}
+	tag, keep := t.EventTag(id)
+	if keep {
+		tags[TagName] = tag
+	}
+	return keep
 }
 
 // Finish ends a gather after the probe deleted its dropped and expired

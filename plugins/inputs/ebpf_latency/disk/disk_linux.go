@@ -355,6 +355,18 @@ func (p *diskProbe) cgroupTag(k *diskbpf.DiskDiskHistKey) (string, cgroup.Verdic
 	return p.cgroups.Tag(k.Cgroup)
 }
 
+// tagEventCgroup tags a slow event with its series' cgroup (by_cgroup):
+// "unknown" for a request completed without a kept cgroup, as its series;
+// false when the series is dropped. (The kernel sends no event of an
+// excluded request.)
+func (p *diskProbe) tagEventCgroup(tags map[string]string, id uint64) bool {
+	if p.cgroups != nil && id == cgroupUnknownID {
+		tags[TagCgroup] = CgroupUnknown
+		return true
+	}
+	return p.cgroups.TagEvent(tags, id)
+}
+
 // dropSeries deletes the series of cgroups the filter excludes (their
 // completions stay counted in retired) and frees their max_cgroups slots.
 func (p *diskProbe) dropSeries(dropped []diskbpf.DiskDiskHistKey) error {
@@ -435,6 +447,9 @@ func (p *diskProbe) emitSlowEvents(acc telegraf.Accumulator) {
 			continue
 		}
 		tags := map[string]string{"device": name, "op": opName(uint8(e.What)), "stage": stageNames[(e.What>>8)%stages]}
+		if !p.tagEventCgroup(tags, e.Cgroup) {
+			continue
+		}
 		fields := map[string]any{"sector": e.Detail, "bytes": uint64(e.Size)}
 		slowevent.Emit(acc, Name, &e, tags, fields)
 	}

@@ -36,6 +36,9 @@ func (p *funcProbe) emitSlowEvents(acc telegraf.Accumulator) {
 		}
 		f := &p.cfg[e.What]
 		tags := map[string]string{TagBinary: f.binaryTag(), TagFunction: f.functionTag()}
+		if f.ByCgroup && !p.cgroups.TagEvent(tags, e.Cgroup) {
+			continue
+		}
 		slowevent.Emit(acc, Name, &e, tags, nil)
 	}
 }

@@ -20,6 +20,7 @@ type Event struct {
 	LatencyNs uint64
 	EndNs     uint64 // CLOCK_MONOTONIC (bpf_ktime_get_ns) at the end
 	Detail    uint64
+	Cgroup    uint64 // by_cgroup: the cgroup id of the operation's series (cgroup.Tagger.EventTag)
 	Pid       uint32
 	Tid       uint32
 	Dev       uint32

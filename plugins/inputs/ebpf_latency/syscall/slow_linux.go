@@ -7,7 +7,7 @@ import (
 )
 
 // emitSlowEvents writes the slow syscalls since the last gather: tag
-// syscall, fields who made it and its first argument: `fd` for the calls
+// syscall (and cgroup, as its series), fields who made it and its first argument: `fd` for the calls
 // whose first argument is a file descriptor, else `arg0`.
 func (p *syscallProbe) emitSlowEvents(acc telegraf.Accumulator) {
 	for _, e := range p.events.Take() {
@@ -17,7 +17,11 @@ func (p *syscallProbe) emitSlowEvents(acc telegraf.Accumulator) {
 			// An int in C: AT_FDCWD and -1 stay negative.
 			fields = map[string]any{"fd": int64(int32(e.Detail))}
 		}
-		slowevent.Emit(acc, Name, &e, map[string]string{TagSyscall: name}, fields)
+		tags := map[string]string{TagSyscall: name}
+		if !p.cgroups.TagEvent(tags, e.Cgroup) {
+			continue
+		}
+		slowevent.Emit(acc, Name, &e, tags, fields)
 	}
 }
 

@@ -142,7 +142,7 @@ func (p *connectProbe) Gather(acc telegraf.Accumulator) error {
 // emitSlowEvents writes the slow active handshakes since the last gather
 // (tag direction; fields: slowPeerFields).
 func (p *connectProbe) emitSlowEvents(acc telegraf.Accumulator) {
-	emitPeerEvents(acc, p.name, p.events, map[string]string{"direction": "active"})
+	emitPeerEvents(acc, p.name, p.events, p.cgroups, map[string]string{"direction": "active"})
 }
 
 func (p *connectProbe) Status() probe.Status {

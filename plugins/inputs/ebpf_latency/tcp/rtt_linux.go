@@ -121,7 +121,7 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 		return nil
 	}
 	now := time.Now()
-	emitPeerEvents(acc, p.name, p.events, nil)
+	emitPeerEvents(acc, p.name, p.events, p.cgroups, nil)
 	p.begin(acc)
 	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
 		if tags, ok := p.series(tcpbpf.RttMapTcpRttHists, k, iv.Count(), now); ok {

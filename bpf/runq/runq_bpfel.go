@@ -40,6 +40,7 @@ const (
 	RunqMapCgroupCounters     = "cgroup_counters"
 	RunqMapCgroupExcluded     = "cgroup_excluded"
 	RunqMapCgroupSlots        = "cgroup_slots"
+	RunqMapCommGlobNames      = "comm_glob_names"
 	RunqMapHistEpoch          = "hist_epoch"
 	RunqMapRunqCommSlots      = "runq_comm_slots"
 	RunqMapRunqCounters       = "runq_counters"
@@ -60,6 +61,8 @@ const (
 	RunqVarCommFilter         = "comm_filter"
 	RunqVarCommGlobAccept     = "comm_glob_accept"
 	RunqVarCommGlobChars      = "comm_glob_chars"
+	RunqVarCommGlobHasGlobs   = "comm_glob_has_globs"
+	RunqVarCommGlobHasNames   = "comm_glob_has_names"
 	RunqVarCommGlobStar       = "comm_glob_star"
 	RunqVarCommGlobStart      = "comm_glob_start"
 	RunqVarFilterCgroups      = "filter_cgroups"
@@ -127,6 +130,7 @@ type RunqMapSpecs struct {
 	CgroupCounters     *ebpf.MapSpec `ebpf:"cgroup_counters"`
 	CgroupExcluded     *ebpf.MapSpec `ebpf:"cgroup_excluded"`
 	CgroupSlots        *ebpf.MapSpec `ebpf:"cgroup_slots"`
+	CommGlobNames      *ebpf.MapSpec `ebpf:"comm_glob_names"`
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
 	RunqCommSlots      *ebpf.MapSpec `ebpf:"runq_comm_slots"`
 	RunqCounters       *ebpf.MapSpec `ebpf:"runq_counters"`
@@ -143,18 +147,20 @@ type RunqMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqVariableSpecs struct {
-	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
-	CommFilter      *ebpf.VariableSpec `ebpf:"comm_filter"`
-	CommGlobAccept  *ebpf.VariableSpec `ebpf:"comm_glob_accept"`
-	CommGlobChars   *ebpf.VariableSpec `ebpf:"comm_glob_chars"`
-	CommGlobStar    *ebpf.VariableSpec `ebpf:"comm_glob_star"`
-	CommGlobStart   *ebpf.VariableSpec `ebpf:"comm_glob_start"`
-	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
-	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
-	TaskStartsLocal *ebpf.VariableSpec `ebpf:"task_starts_local"`
+	ByCgroup         *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	CommFilter       *ebpf.VariableSpec `ebpf:"comm_filter"`
+	CommGlobAccept   *ebpf.VariableSpec `ebpf:"comm_glob_accept"`
+	CommGlobChars    *ebpf.VariableSpec `ebpf:"comm_glob_chars"`
+	CommGlobHasGlobs *ebpf.VariableSpec `ebpf:"comm_glob_has_globs"`
+	CommGlobHasNames *ebpf.VariableSpec `ebpf:"comm_glob_has_names"`
+	CommGlobStar     *ebpf.VariableSpec `ebpf:"comm_glob_star"`
+	CommGlobStart    *ebpf.VariableSpec `ebpf:"comm_glob_start"`
+	FilterCgroups    *ebpf.VariableSpec `ebpf:"filter_cgroups"`
+	HistScheme       *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs      *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs           *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs      *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	TaskStartsLocal  *ebpf.VariableSpec `ebpf:"task_starts_local"`
 }
 
 // RunqObjects contains all objects after they have been loaded into the kernel.
@@ -180,6 +186,7 @@ type RunqMaps struct {
 	CgroupCounters     *ebpf.Map `ebpf:"cgroup_counters"`
 	CgroupExcluded     *ebpf.Map `ebpf:"cgroup_excluded"`
 	CgroupSlots        *ebpf.Map `ebpf:"cgroup_slots"`
+	CommGlobNames      *ebpf.Map `ebpf:"comm_glob_names"`
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
 	RunqCommSlots      *ebpf.Map `ebpf:"runq_comm_slots"`
 	RunqCounters       *ebpf.Map `ebpf:"runq_counters"`
@@ -197,6 +204,7 @@ func (m *RunqMaps) Close() error {
 		m.CgroupCounters,
 		m.CgroupExcluded,
 		m.CgroupSlots,
+		m.CommGlobNames,
 		m.HistEpoch,
 		m.RunqCommSlots,
 		m.RunqCounters,
@@ -214,18 +222,20 @@ func (m *RunqMaps) Close() error {
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqVariables struct {
-	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
-	CommFilter      *ebpf.Variable `ebpf:"comm_filter"`
-	CommGlobAccept  *ebpf.Variable `ebpf:"comm_glob_accept"`
-	CommGlobChars   *ebpf.Variable `ebpf:"comm_glob_chars"`
-	CommGlobStar    *ebpf.Variable `ebpf:"comm_glob_star"`
-	CommGlobStart   *ebpf.Variable `ebpf:"comm_glob_start"`
-	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
-	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
-	TaskStartsLocal *ebpf.Variable `ebpf:"task_starts_local"`
+	ByCgroup         *ebpf.Variable `ebpf:"by_cgroup"`
+	CommFilter       *ebpf.Variable `ebpf:"comm_filter"`
+	CommGlobAccept   *ebpf.Variable `ebpf:"comm_glob_accept"`
+	CommGlobChars    *ebpf.Variable `ebpf:"comm_glob_chars"`
+	CommGlobHasGlobs *ebpf.Variable `ebpf:"comm_glob_has_globs"`
+	CommGlobHasNames *ebpf.Variable `ebpf:"comm_glob_has_names"`
+	CommGlobStar     *ebpf.Variable `ebpf:"comm_glob_star"`
+	CommGlobStart    *ebpf.Variable `ebpf:"comm_glob_start"`
+	FilterCgroups    *ebpf.Variable `ebpf:"filter_cgroups"`
+	HistScheme       *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs      *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs           *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs      *ebpf.Variable `ebpf:"slow_token_ns"`
+	TaskStartsLocal  *ebpf.Variable `ebpf:"task_starts_local"`
 }
 
 // RunqPrograms contains all programs after they have been loaded into the kernel.

@@ -50,6 +50,7 @@ const (
 	SyscallMapCgroupCounters        = "cgroup_counters"
 	SyscallMapCgroupExcluded        = "cgroup_excluded"
 	SyscallMapCgroupSlots           = "cgroup_slots"
+	SyscallMapCommGlobNames         = "comm_glob_names"
 	SyscallMapHistEpoch             = "hist_epoch"
 	SyscallMapSlowBucket            = "slow_bucket"
 	SyscallMapSlowCounters          = "slow_counters"
@@ -71,6 +72,8 @@ const (
 	SyscallVarByCgroup              = "by_cgroup"
 	SyscallVarCommGlobAccept        = "comm_glob_accept"
 	SyscallVarCommGlobChars         = "comm_glob_chars"
+	SyscallVarCommGlobHasGlobs      = "comm_glob_has_globs"
+	SyscallVarCommGlobHasNames      = "comm_glob_has_names"
 	SyscallVarCommGlobStar          = "comm_glob_star"
 	SyscallVarCommGlobStart         = "comm_glob_start"
 	SyscallVarFilterCgroups         = "filter_cgroups"
@@ -140,6 +143,7 @@ type SyscallMapSpecs struct {
 	CgroupCounters     *ebpf.MapSpec `ebpf:"cgroup_counters"`
 	CgroupExcluded     *ebpf.MapSpec `ebpf:"cgroup_excluded"`
 	CgroupSlots        *ebpf.MapSpec `ebpf:"cgroup_slots"`
+	CommGlobNames      *ebpf.MapSpec `ebpf:"comm_glob_names"`
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
 	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
@@ -158,19 +162,21 @@ type SyscallMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SyscallVariableSpecs struct {
-	ByCgroup        *ebpf.VariableSpec `ebpf:"by_cgroup"`
-	CommGlobAccept  *ebpf.VariableSpec `ebpf:"comm_glob_accept"`
-	CommGlobChars   *ebpf.VariableSpec `ebpf:"comm_glob_chars"`
-	CommGlobStar    *ebpf.VariableSpec `ebpf:"comm_glob_star"`
-	CommGlobStart   *ebpf.VariableSpec `ebpf:"comm_glob_start"`
-	FilterCgroups   *ebpf.VariableSpec `ebpf:"filter_cgroups"`
-	FilterComms     *ebpf.VariableSpec `ebpf:"filter_comms"`
-	FilterPids      *ebpf.VariableSpec `ebpf:"filter_pids"`
-	HistScheme      *ebpf.VariableSpec `ebpf:"hist_scheme"`
-	SlowBurstNs     *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
-	SlowNs          *ebpf.VariableSpec `ebpf:"slow_ns"`
-	SlowTokenNs     *ebpf.VariableSpec `ebpf:"slow_token_ns"`
-	TaskStartsLocal *ebpf.VariableSpec `ebpf:"task_starts_local"`
+	ByCgroup         *ebpf.VariableSpec `ebpf:"by_cgroup"`
+	CommGlobAccept   *ebpf.VariableSpec `ebpf:"comm_glob_accept"`
+	CommGlobChars    *ebpf.VariableSpec `ebpf:"comm_glob_chars"`
+	CommGlobHasGlobs *ebpf.VariableSpec `ebpf:"comm_glob_has_globs"`
+	CommGlobHasNames *ebpf.VariableSpec `ebpf:"comm_glob_has_names"`
+	CommGlobStar     *ebpf.VariableSpec `ebpf:"comm_glob_star"`
+	CommGlobStart    *ebpf.VariableSpec `ebpf:"comm_glob_start"`
+	FilterCgroups    *ebpf.VariableSpec `ebpf:"filter_cgroups"`
+	FilterComms      *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids       *ebpf.VariableSpec `ebpf:"filter_pids"`
+	HistScheme       *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	SlowBurstNs      *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
+	SlowNs           *ebpf.VariableSpec `ebpf:"slow_ns"`
+	SlowTokenNs      *ebpf.VariableSpec `ebpf:"slow_token_ns"`
+	TaskStartsLocal  *ebpf.VariableSpec `ebpf:"task_starts_local"`
 }
 
 // SyscallObjects contains all objects after they have been loaded into the kernel.
@@ -196,6 +202,7 @@ type SyscallMaps struct {
 	CgroupCounters     *ebpf.Map `ebpf:"cgroup_counters"`
 	CgroupExcluded     *ebpf.Map `ebpf:"cgroup_excluded"`
 	CgroupSlots        *ebpf.Map `ebpf:"cgroup_slots"`
+	CommGlobNames      *ebpf.Map `ebpf:"comm_glob_names"`
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
 	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
@@ -215,6 +222,7 @@ func (m *SyscallMaps) Close() error {
 		m.CgroupCounters,
 		m.CgroupExcluded,
 		m.CgroupSlots,
+		m.CommGlobNames,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -234,19 +242,21 @@ func (m *SyscallMaps) Close() error {
 //
 // It can be passed to LoadSyscallObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SyscallVariables struct {
-	ByCgroup        *ebpf.Variable `ebpf:"by_cgroup"`
-	CommGlobAccept  *ebpf.Variable `ebpf:"comm_glob_accept"`
-	CommGlobChars   *ebpf.Variable `ebpf:"comm_glob_chars"`
-	CommGlobStar    *ebpf.Variable `ebpf:"comm_glob_star"`
-	CommGlobStart   *ebpf.Variable `ebpf:"comm_glob_start"`
-	FilterCgroups   *ebpf.Variable `ebpf:"filter_cgroups"`
-	FilterComms     *ebpf.Variable `ebpf:"filter_comms"`
-	FilterPids      *ebpf.Variable `ebpf:"filter_pids"`
-	HistScheme      *ebpf.Variable `ebpf:"hist_scheme"`
-	SlowBurstNs     *ebpf.Variable `ebpf:"slow_burst_ns"`
-	SlowNs          *ebpf.Variable `ebpf:"slow_ns"`
-	SlowTokenNs     *ebpf.Variable `ebpf:"slow_token_ns"`
-	TaskStartsLocal *ebpf.Variable `ebpf:"task_starts_local"`
+	ByCgroup         *ebpf.Variable `ebpf:"by_cgroup"`
+	CommGlobAccept   *ebpf.Variable `ebpf:"comm_glob_accept"`
+	CommGlobChars    *ebpf.Variable `ebpf:"comm_glob_chars"`
+	CommGlobHasGlobs *ebpf.Variable `ebpf:"comm_glob_has_globs"`
+	CommGlobHasNames *ebpf.Variable `ebpf:"comm_glob_has_names"`
+	CommGlobStar     *ebpf.Variable `ebpf:"comm_glob_star"`
+	CommGlobStart    *ebpf.Variable `ebpf:"comm_glob_start"`
+	FilterCgroups    *ebpf.Variable `ebpf:"filter_cgroups"`
+	FilterComms      *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids       *ebpf.Variable `ebpf:"filter_pids"`
+	HistScheme       *ebpf.Variable `ebpf:"hist_scheme"`
+	SlowBurstNs      *ebpf.Variable `ebpf:"slow_burst_ns"`
+	SlowNs           *ebpf.Variable `ebpf:"slow_ns"`
+	SlowTokenNs      *ebpf.Variable `ebpf:"slow_token_ns"`
+	TaskStartsLocal  *ebpf.Variable `ebpf:"task_starts_local"`
 }
 
 // SyscallPrograms contains all programs after they have been loaded into the kernel.

@@ -135,8 +135,23 @@ func TestConfigErrors(t *testing.T) {
 		},
 		{
 			name:   "runq comms too many tokens",
-			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    comms = [\"postgres\", \"pg_walwriter\", \"pg_checkpointer\", \"pg_autovacuum\", \"pg_statistic*\"]\n",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    comms = [\"postgre?\", \"pg_walwrite?\", \"pg_checkpointe?\", \"pg_autovacuu?\", \"pg_statistic*\"]\n",
 			want:   []string{`inputs.ebpf_latency.runq.comms: too many pattern tokens at "pg_statistic*"`},
+		},
+		{
+			name:   "syscall comms unclosed brace",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"syscall\"]\n  [inputs.ebpf_latency.syscall]\n    comms = [\"pg_{wal,ckpt\"]\n",
+			want:   []string{`inputs.ebpf_latency.syscall.comms: bad glob "pg_{wal,ckpt": unclosed {`},
+		},
+		{
+			name:   "syscall comms past the exact-name cap",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"syscall\"]\n  [inputs.ebpf_latency.syscall]\n    comms = [\"a{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}\", \"b{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}\", \"c{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}\", \"d{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}\", \"e{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}\"]\n",
+			want:   []string{`inputs.ebpf_latency.syscall.comms: too many exact names at "e{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}": more than 1024`},
+		},
+		{
+			name:   "runq comms braces past their bound",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    comms = [\"p{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}\"]\n",
+			want:   []string{`inputs.ebpf_latency.runq.comms: bad glob "p{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}{0,1,2,3}": braces expand to more than 256 alternatives`},
 		},
 		{
 			name:   "unknown stage",

@@ -1,7 +1,8 @@
-// Package commglob compiles the `comms` globs of the syscall and runq probes
-// into the automaton bpf/headers/comm_glob.bpf.h runs in the kernel, so
-// both probes accept the same patterns, refuse the same ones with the same
-// words, and judge a comm from its first event.
+// Package commglob compiles the `comms` patterns of the syscall and runq
+// probes into what bpf/headers/comm_glob.bpf.h runs in the kernel (a hash of
+// exact names, an automaton for real globs), so both probes accept the same
+// patterns, refuse the same ones with the same words, and judge a comm from
+// its first event.
 package commglob
 
 import (
@@ -25,8 +26,7 @@ type token struct {
 // parseGlob reads `*` (any run, '/' included), `?` (any byte), `[a-z]`,
 // `[!a-z]` or `[^a-z]` (a byte in or out of a class), `\x` (x itself).
 // Consecutive stars collapse: the kernel closes over one star per step.
-// Braces are refused rather than taken literally: telegraf's globs read
-// "{a,b}" as alternatives, which one pattern per alternative expresses.
+// Braces come expanded (expandBraces); one left here is the character.
 func parseGlob(p string) ([]token, error) {
 	if p == "" {
 		return nil, errors.New("empty pattern")
@@ -52,8 +52,6 @@ func parseGlob(p string) ([]token, error) {
 				return nil, err
 			}
 			i += n
-		case '{':
-			return nil, errors.New("braces are not supported: list each alternative as a pattern of its own, or write \\{ for the character")
 		case '\\':
 			if i+1 == len(p) {
 				return nil, errors.New("trailing backslash")
@@ -129,55 +127,23 @@ func classByte(s string) (byte, int, error) {
 	return s[0], 1, nil
 }
 
-// Automaton is the kernel's view of all patterns at once (see
-// bpf/headers/comm_glob.bpf.h).
-type Automaton struct {
-	Start, Star, Accept uint64
-	Chars               [256]uint64
-}
-
-// Compile packs every pattern into one shift-and automaton. Its errors are
-// one line naming the pattern; callers prefix the key.
-func Compile(patterns []string) (*Automaton, error) {
-	a := &Automaton{}
-	base := 0
-	for _, p := range patterns {
-		toks, err := parseGlob(p)
-		if err != nil {
-			return nil, fmt.Errorf("bad glob %q: %v", p, err)
+// exactName is the one comm a pattern of single bytes matches.
+func exactName(toks []token) (string, bool) {
+	name := make([]byte, 0, len(toks))
+	for _, t := range toks {
+		if t.star {
+			return "", false
 		}
-		if need := base + len(toks) + 1; need > States {
-			return nil, fmt.Errorf("too many pattern tokens at %q: the patterns up to it need %d states (one per character, `?`, class or star, plus one each), the kernel's matcher has %d", p, need, States)
-		}
-		a.Start |= 1 << base
-		if toks[0].star {
-			a.Start |= 1 << (base + 1)
-		}
-		for j, t := range toks {
-			bit := uint64(1) << (base + j)
-			if t.star {
-				a.Star |= bit
-				continue
-			}
-			for b, ok := range t.bytes {
-				if ok {
-					a.Chars[b] |= bit
+		one := -1
+		for b, ok := range t.bytes {
+			if ok {
+				if one >= 0 {
+					return "", false
 				}
+				one = b
 			}
 		}
-		a.Accept |= 1 << (base + len(toks))
-		base += len(toks) + 1
+		name = append(name, byte(one))
 	}
-	return a, nil
-}
-
-// Knobs are the automaton as the kernel's comm_glob_* variables, for
-// hooks.SetKnobs.
-func (a *Automaton) Knobs() map[string]any {
-	return map[string]any{
-		"comm_glob_start":  a.Start,
-		"comm_glob_star":   a.Star,
-		"comm_glob_accept": a.Accept,
-		"comm_glob_chars":  a.Chars,
-	}
+	return string(name), true
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,17 @@ func kernelMatches(t *testing.T, a *Automaton, comms []string) []bool {
 	return got
 }
 
+// filterMatches judges each comm as comm_glob_wanted does: an exact name
+// (the kernel's hash lookup, an exact key) or the C automaton.
+func filterMatches(t *testing.T, f *Filter, comms []string) []bool {
+	t.Helper()
+	got := kernelMatches(t, &f.Globs, comms)
+	for i, c := range comms {
+		got[i] = got[i] || slices.Contains(f.Names, c)
+	}
+	return got
+}
+
 func TestGlobsMatchAsTheKernelWould(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -86,14 +98,19 @@ func TestGlobsMatchAsTheKernelWould(t *testing.T) {
 		{"15-byte comm", []string{"abcdefghijklmno"}, []string{"abcdefghijklmno"}, []string{"abcdefghijklmn"}},
 		{"15-byte prefix", []string{"abcdefghijklmno*"}, []string{"abcdefghijklmno"}, []string{"abcdefghijklmn"}},
 		{"any byte", []string{"a?c", "[!x]"}, []string{"a\xffc", "a\tc", "\x80"}, []string{"ac", "x"}},
-		{"64 states exactly", []string{"abcdefg", "bcdefgh", "cdefghi", "defghij", "efghijk", "fghijkl", "ghijklm", "hijklmn"},
-			[]string{"abcdefg", "hijklmn", "efghijk"}, []string{"abcdefgh", "ijklmno", "hijklm"}},
+		{"64 states exactly", []string{"abcdef*", "bcdefg*", "cdefgh*", "defghi*", "efghij*", "fghijk*", "ghijkl*", "hijklm*"},
+			[]string{"abcdefg", "hijklmn", "efghijk"}, []string{"abcde", "ijklmno", "hijkl"}},
+		{"exact names with globs", []string{"postgres", "mysqld", "java", "redis*", "a\\*b"},
+			[]string{"postgres", "mysqld", "java", "redis-server", "a*b"}, []string{"postgres2", "jav", "mysql", "axb"}},
+		{"braces", []string{"{post,my}gres", "x{a,b{c,d}}y", "db{1,2}*", `\{a,b\}`, "[{]z", "n{,s}"},
+			[]string{"postgres", "mygres", "xay", "xbcy", "xbdy", "db1", "db2x", "{a,b}", "{z", "n", "ns"},
+			[]string{"post", "xby", "xbcdy", "db3", "a", "b", "{a", "z", "nn"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := Compile(tt.patterns)
+			f, err := Compile(tt.patterns)
 			require.NoError(t, err)
-			got := kernelMatches(t, a, append(tt.match, tt.miss...))
+			got := filterMatches(t, f, append(tt.match, tt.miss...))
 			for i, c := range tt.match {
 				require.True(t, got[i], "%q should match %q", tt.patterns, c)
 			}

@@ -61,10 +61,10 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 		}
 	}
 	p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
-	globs, err := commglob.Compile(cfg.Comms)
+	comms, err := commglob.Compile(cfg.Comms)
 	require.NoError(t, err)
 	require.NoError(t, histogram.SetScheme(spec, histogram.Log2))
-	require.NoError(t, p.prepare(spec, hooks.RawTP, globs))
+	require.NoError(t, p.prepare(spec, hooks.RawTP, comms))
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
 	})

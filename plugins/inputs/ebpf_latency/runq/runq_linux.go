@@ -65,14 +65,14 @@ func (p *runqProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
-	globs, err := commglob.Compile(p.cfg.Comms)
+	comms, err := commglob.Compile(p.cfg.Comms)
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
-			return p.prepare(spec, kind, globs)
+			return p.prepare(spec, kind, comms)
 		},
 	})
 	if err != nil {
@@ -108,7 +108,7 @@ func (p *runqProbe) Start() error {
 // filter, else max_comms plus "other", each times the cgroups by_cgroup
 // may split it into. Enqueue times go to task storage under tp_btf, whose
 // arguments are BTF task pointers.
-func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *commglob.Automaton) error {
+func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, comms *commglob.Filter) error {
 	store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
 	if err != nil {
 		return err
@@ -133,7 +133,10 @@ func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, globs *c
 	if _, err := histogram.FitMap(hists, want*uint32(p.cfg.SeriesPerKey())); err != nil {
 		return err
 	}
-	return hooks.SetKnobs(spec, map[string]any{runqbpf.RunqVarCommFilter: filter}, globs.Knobs())
+	if err := comms.Prepare(spec); err != nil {
+		return err
+	}
+	return hooks.SetKnobs(spec, map[string]any{runqbpf.RunqVarCommFilter: filter})
 }
 
 func (p *runqProbe) Gather(acc telegraf.Accumulator) error {

@@ -19,14 +19,17 @@ const (
 	startsPerCPU = 256
 )
 
-// fillFilters sets the filter knobs (the comm globs' automaton among them)
-// and sizes and fills the maps before load, so the programs never run
-// against an empty filter.
-func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, globs *commglob.Automaton) error {
+// fillFilters sets the filter knobs and sizes and fills the maps (the comm
+// filter's among them) before load, so the programs never run against an
+// empty filter.
+func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, comms *commglob.Filter) error {
 	if err := hooks.SetKnobs(spec, map[string]any{
 		syscallbpf.SyscallVarFilterPids:  len(cfg.Pids) > 0,
 		syscallbpf.SyscallVarFilterComms: len(cfg.Comms) > 0,
-	}, globs.Knobs()); err != nil {
+	}); err != nil {
+		return err
+	}
+	if err := comms.Prepare(spec); err != nil {
 		return err
 	}
 	maps := map[string]*ebpf.MapSpec{}

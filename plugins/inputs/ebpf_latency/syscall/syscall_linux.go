@@ -60,7 +60,7 @@ func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
 }
 
 func (p *syscallProbe) Start() error {
-	globs, err := commglob.Compile(p.cfg.Comms)
+	comms, err := commglob.Compile(p.cfg.Comms)
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
@@ -83,7 +83,7 @@ func (p *syscallProbe) Start() error {
 			if err := p.prepareStarts(spec, kind); err != nil {
 				return err
 			}
-			return fillFilters(spec, p.cfg, globs)
+			return fillFilters(spec, p.cfg, comms)
 		},
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package syscall
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -149,6 +150,11 @@ func TestCommsFilter(t *testing.T) {
 		{"glob with /", []string{runTag + "/*/x"}, runTag + "/0:1/x", runTag + "/0:1/y"},
 		{"inner star", []string{uniq("a*z")}, uniq("abcz"), uniq("abcy")},
 		{"several shapes", []string{uniq("ex"), uniq("p*"), uniq("[!a]?")}, uniq("bq"), uniq("aq")},
+		// 40 exact names, 400 automaton states' worth: a hash lookup, no states.
+		{"40 exact names", manyNames(uniq("in")), uniq("in"), uniq("in2")},
+		{"exact names and a glob", append(manyNames(uniq("ex")), uniq("g?b")), uniq("gxb"), uniq("gxxb")},
+		{"braces", []string{runTag + "-{x,b{r,s}}c"}, uniq("bsc"), uniq("bc")},
+		{"braces into a glob", []string{runTag + "-{q,br*}"}, uniq("brace"), uniq("bq")},
 	}
 	for _, hook := range []string{HookTPBTF, HookRawTP} { // comm from BTF loads, from the helper
 		for _, tt := range tests {
@@ -165,6 +171,15 @@ func TestCommsFilter(t *testing.T) {
 			})
 		}
 	}
+}
+
+// manyNames is 40 exact comms of this run, name the second to last.
+func manyNames(name string) []string {
+	var names []string
+	for i := 0; i < 38; i++ {
+		names = append(names, uniq(fmt.Sprintf("n%02d", i)))
+	}
+	return append(names, name, uniq("last"))
 }
 
 // A general glob is judged in the kernel: a process started after attach,

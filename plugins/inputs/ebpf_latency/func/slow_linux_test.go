@@ -1,7 +1,9 @@
 package funcprobe
 
 import (
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
@@ -58,4 +60,25 @@ func TestSlowEventKeysValidated(t *testing.T) {
 	} {
 		require.ErrorContains(t, cfg.Validate(), want)
 	}
+}
+
+// 20 calls of 20 ms over a 10 ms threshold at 2 events a second: the burst
+// is sent, every other slow call is counted as dropped, and every call is
+// in the histogram.
+func TestSlowCallsOverTheRateAreCounted(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const calls, perSecond = 20, 2
+	bin := buildWorker(t)
+	began := time.Now()
+	cfg := Config{{Binary: bin, Symbol: "do_work", SlowThreshold: "10ms", SlowEventsPerSecond: new(perSecond)}}
+	p := startProbe(t, cfg, nil, testutil.Logger{})
+	startWorker(t, bin, "work", strconv.Itoa(calls), "20").run(t)
+	elapsed := time.Since(began)
+
+	var acc testutil.Accumulator
+	require.NoError(t, p.Gather(&acc))
+	s, ok := testenv.FindSeries(&acc, Measurement, map[string]string{TagBinary: "worker", TagFunction: "do_work"})
+	require.True(t, ok)
+	require.Equal(t, uint64(calls), s.Count, "every call is in the histogram")
+	testenv.RequireRateLimited(t, &acc, calls, p.Status().Counters[slowevent.CounterDropped], perSecond, elapsed)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
@@ -134,13 +135,8 @@ func TestRTTSlowEventsAreExactlyTheSlowRoundTrips(t *testing.T) {
 
 // Over slow_events_per_second, every slow round trip not sent is counted.
 func TestRTTSlowEventsOverTheRateAreCounted(t *testing.T) {
-	testenv.RequirePrivileged(t)
 	const slowTrips, perSecond = 15, 2
-	line := testenv.NewDelayLine(t, 10*time.Millisecond)
-	port := serve(t, line.B)
-	cfg := DefaultConfig()
-	cfg.Ports, cfg.Threshold, cfg.PerSecond = []int{port}, "15ms", perSecond
-	p := startProbe(t, NameRTT, cfg)
+	line, port, p := rateLimitedOverDelayLine(t, NameRTT, perSecond)
 
 	began := time.Now()
 	roundTrips(t, dial(t, line.A, line.B4, port), slowTrips)
@@ -153,8 +149,35 @@ func TestRTTSlowEventsOverTheRateAreCounted(t *testing.T) {
 		slow += s.count
 	}
 	require.GreaterOrEqual(t, slow, uint64(slowTrips))
-	sent := len(testenv.SlowEvents(acc))
-	require.Equal(t, slow-uint64(sent), p.Status().Counters[slowevent.CounterDropped], "every slow sample not sent is counted")
-	require.GreaterOrEqual(t, sent, perSecond, "the burst is sent")
-	require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1, "no more than burst + rate x time")
+	testenv.RequireRateLimited(t, acc, slow, p.Status().Counters[slowevent.CounterDropped], perSecond, elapsed)
+}
+
+// Over slow_events_per_second, every slow handshake not sent is counted;
+// the histogram holds them all.
+func TestConnectSlowEventsOverTheRateAreCounted(t *testing.T) {
+	const slowConns, perSecond = 12, 2
+	began := time.Now()
+	line, port, p := rateLimitedOverDelayLine(t, NameConnect, perSecond)
+	for i := 0; i < slowConns; i++ {
+		dial(t, line.A, line.B4, port)
+	}
+	elapsed := time.Since(began)
+	acc := gather(t, p)
+
+	series := histSeries(acc, MeasurementConnect)
+	require.Equal(t, uint64(slowConns), series["direction=active,peer="+line.B4.String()].count, "every handshake is in the histogram")
+	testenv.RequireRateLimited(t, acc, slowConns, p.Status().Counters[slowevent.CounterDropped], perSecond, elapsed)
+}
+
+// rateLimitedOverDelayLine is probe name watching a server behind a 10 ms
+// delay line (every handshake and round trip slow), events over 15 ms at
+// perSecond.
+func rateLimitedOverDelayLine(t *testing.T, name string, perSecond int) (*testenv.DelayLine, int, probe.Probe) {
+	t.Helper()
+	testenv.RequirePrivileged(t)
+	line := testenv.NewDelayLine(t, 10*time.Millisecond)
+	port := serve(t, line.B)
+	cfg := DefaultConfig()
+	cfg.Ports, cfg.Threshold, cfg.PerSecond = []int{port}, "15ms", perSecond
+	return line, port, startProbe(t, name, cfg)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
@@ -47,6 +48,7 @@ var flavours = []hooks.Flavour{
 
 type diskProbe struct {
 	histogram.Settings
+	idle.Setting
 
 	cfg     *Config
 	log     telegraf.Logger
@@ -65,6 +67,8 @@ type diskProbe struct {
 	completions   *completionCheck
 	unseen        uint64         // completions the kernel counted and the hook missed, at the last gather
 	cgroups       *cgroup.Tagger // nil unless by_cgroup
+	// expiry ages out series without a new completion (expire_idle_series).
+	expiry *idle.Series[diskbpf.DiskDiskHistKey]
 	// retired are the completions of series deleted for the cgroups
 	// filter, by disk and direction: the kernel still counts them.
 	retired map[string][2]uint64
@@ -173,6 +177,7 @@ func (p *diskProbe) Start() error {
 	}
 	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
 	p.retired = map[string][2]uint64{}
+	p.expiry = idle.NewSeries[diskbpf.DiskDiskHistKey](p.IdleAfter())
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.devices = newDeviceNames()
 	p.completions = newCompletionCheck()
@@ -306,6 +311,11 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 		name := p.devices.name(k.Dev)
 		completions := s.Lead(leadCompletions)
 		countCompletions(seen, name, k.Op, completions)
+		if !p.expiry.Keep(*k, completions, now) {
+			// Deleted below: its completions stay counted for the check.
+			countCompletions(p.retired, name, k.Op, completions)
+			return
+		}
 		if !p.wantDevice(name) {
 			return
 		}
@@ -337,7 +347,7 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 		return err
 	}
 	p.unseen = p.completions.emit(acc, kernelNow, seen, p.wantDevice, now)
-	return p.dropSeries(dropped)
+	return p.deleteSeries(dropped)
 }
 
 // cgroupTag is the cgroup tag of a series with by_cgroup and what to do
@@ -367,20 +377,26 @@ func (p *diskProbe) tagEventCgroup(tags map[string]string, id uint64) bool {
 	return p.cgroups.TagEvent(tags, id)
 }
 
-// dropSeries deletes the series of cgroups the filter excludes (their
-// completions stay counted in retired) and frees their max_cgroups slots.
-func (p *diskProbe) dropSeries(dropped []diskbpf.DiskDiskHistKey) error {
+// deleteSeries deletes the series idle for expire_idle_series and those of
+// cgroups the filter excludes (the completions of both stay counted in
+// retired), then frees the max_cgroups slots of cgroups left without a
+// series.
+func (p *diskProbe) deleteSeries(dropped []diskbpf.DiskDiskHistKey) error {
+	expired := p.expiry.Sweep()
+	hists := p.att.Collection.Maps[diskbpf.DiskMapDiskHists]
+	if err := idle.Delete(hists, append(expired, dropped...)); err != nil {
+		return fmt.Errorf("disk: %w", err)
+	}
 	if p.cgroups == nil {
 		return nil
 	}
-	var errs []error
-	hists := p.att.Collection.Maps[diskbpf.DiskMapDiskHists]
-	for _, k := range dropped {
-		if err := hists.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			errs = append(errs, fmt.Errorf("disk: deleting a series of excluded cgroup %d: %w", k.Cgroup, err))
+	ids := make([]uint64, 0, len(expired))
+	for _, k := range expired {
+		if k.Cgroup != cgroupUnknownID && k.Cgroup != cgroupExcludedID { // hold no slot
+			ids = append(ids, k.Cgroup)
 		}
 	}
-	return errors.Join(append(errs, p.cgroups.Finish(nil))...)
+	return p.cgroups.Finish(ids)
 }
 
 // wantDevice says whether the config's devices filter lets disk name through.

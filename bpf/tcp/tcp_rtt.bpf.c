@@ -170,7 +170,8 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 		cgroup = sock_ops_cgroup(skops);
 		if (!record(&c, rtt_us, &cgroup))
 			break;
-		if (slow_ns && (sk = sock_ops_sk(skops)))
+		/* The owner's storage lookup only for a slow sample: most are not. */
+		if (slow_wanted(rtt_us * 1000) && (sk = sock_ops_sk(skops)))
 			slow_rtt(&c, rtt_us, bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, 0), cgroup);
 		break;
 	}

@@ -183,6 +183,33 @@ func TestConfigErrors(t *testing.T) {
 			config: table + "    start_times = \"sometimes\"\n",
 			want:   []string{"inputs.ebpf_latency.disk.start_times", `"sometimes"`},
 		},
+		// Issue 11's keys (slow events, cgroup attribution) through the
+		// binary: one line naming key and value, exit 1.
+		{
+			name:   "slow_threshold not a duration",
+			config: table + "    slow_threshold = \"50\"\n",
+			want:   []string{`inputs.ebpf_latency.disk.slow_threshold: "50" is not a duration`},
+		},
+		{
+			name:   "negative slow_events_per_second",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"tcp_connect\"]\n  [inputs.ebpf_latency.tcp]\n    slow_events_per_second = -1\n",
+			want:   []string{`inputs.ebpf_latency.tcp.slow_events_per_second: -1 is out of range`},
+		},
+		{
+			name:   "bad cgroups glob",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    by_cgroup = true\n    cgroups = [\"db[\"]\n",
+			want:   []string{`inputs.ebpf_latency.runq.cgroups: bad glob "db["`},
+		},
+		{
+			name:   "zero max_cgroups in a functions table",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"func\"]\n  [[inputs.ebpf_latency.functions]]\n    binary = \"/bin/sh\"\n    symbol = \"main\"\n    by_cgroup = true\n    max_cgroups = 0\n",
+			want:   []string{`inputs.ebpf_latency.functions[0].max_cgroups: 0 out of range`},
+		},
+		{
+			name:   "cgroups without by_cgroup",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"syscall\"]\n  [inputs.ebpf_latency.syscall]\n    cgroups = [\"db*\"]\n",
+			want:   []string{`inputs.ebpf_latency.syscall.cgroups: ["db*"] needs by_cgroup = true`},
+		},
 		{
 			name:   "empty probes",
 			config: "[[inputs.ebpf_latency]]\n  probes = []\n",

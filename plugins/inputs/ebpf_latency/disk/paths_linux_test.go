@@ -1,8 +1,10 @@
 package disk
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/influxdata/telegraf/testutil"
@@ -54,8 +56,14 @@ func requireReadsCountedUnder(t *testing.T, mount, diskName, wantChain string) {
 
 	cfg := DefaultConfig()
 	cfg.Devices = []string{dir}
-	p := startProbe(t, cfg)
+	log := &testutil.CaptureLogger{}
+	p := newProbe(cfg, log).(*diskProbe)
+	start(t, p)
 	require.Equal(t, map[string]bool{diskName: true}, p.pathDisks)
+	// The start log says what the path resolved to.
+	said := fmt.Sprintf("disk: devices path %q is on %s: measuring disk(s) %s", dir, wantChain, diskName)
+	require.True(t, slices.ContainsFunc(log.Messages(), func(e testutil.Entry) bool { return e.Text == said }),
+		"want log %q in %v", said, log.Messages())
 
 	testenv.IssueDirect(t, file, false, reads, 0)
 	acc := gather(t, p)

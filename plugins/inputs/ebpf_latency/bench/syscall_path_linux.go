@@ -27,6 +27,8 @@ const (
 	SysDefault  = "syscall: default (tp_btf)"
 	SysRawTP    = `syscall: hook = "raw_tp"`
 	SysComms    = `syscall: comms = ["bench-*"]`
+	// SysCommExact is an exact name, the workload thread's.
+	SysCommExact = `syscall: comms = ["bench-sys"]`
 	// SysCommGlob is a glob beyond `prefix*` (a class and a star inside).
 	SysCommGlob = `syscall: comms = ["b[a-e]nch*sys"]`
 	SysLog2x4   = `syscall: buckets = "log2x4"`
@@ -157,6 +159,7 @@ func setupSyscall(t testing.TB, timed bool) (Workload, []Variant) {
 		{Name: SysDefault, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(*syscall.Config) {})},
 		{Name: SysRawTP, Role: Probe, Records: records, Floor: SysFloorRaw, Start: probeWith(func(c *syscall.Config) { c.Hook = syscall.HookRawTP })},
 		{Name: SysComms, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-*"} })},
+		{Name: SysCommExact, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"bench-sys"} })},
 		{Name: SysCommGlob, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Comms = []string{"b[a-e]nch*sys"} })},
 		{Name: SysLog2x4, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.Buckets = histogram.SchemeLog2x4 })},
 		{Name: SysHash, Role: Probe, Records: records, Floor: SysFloorBTF, Start: probeWith(func(c *syscall.Config) { c.StartTimes = taskstarts.Hash })},

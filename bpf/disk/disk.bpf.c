@@ -58,30 +58,23 @@ struct {
 	__type(value, __u64);
 } disk_counters SEC(".maps");
 
-/* Who issued each request in flight, kept only when slow events are on. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct disk_inflight_key);
-	__type(value, struct disk_owner);
-} disk_owners SEC(".maps");
-
 /*
- * by_cgroup only (one slot otherwise): the cgroup v2 id of the task current
- * when each request in flight was created, in the slot a hash of the
- * request picks. An array, so keeping and taking are a lookup the verifier
- * inlines and plain stores, no hash-map locking; the slot also holds the
- * request, so a request another has displaced is known (and counted), not
- * charged to the other's cgroup.
+ * by_cgroup and slow events only (one slot otherwise): each request in
+ * flight, in the slot a hash of the request picks, with the cgroup of the
+ * task current at its creation and the task that issued it. One array for
+ * both, so keeping and taking are one lookup the verifier inlines and plain
+ * stores, no hash-map locking; the slot also holds the request, so a
+ * request another has displaced is known (and counted): its cgroup ends as
+ * "unknown", its slow events go without a task.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, struct disk_cgroup_slot);
-} disk_cgroups SEC(".maps");
-/* disk_cgroups' max_entries - 1, a power of two minus one (user space). */
-const volatile __u32 cgroup_slot_mask = 16383;
+	__type(value, struct disk_request_slot);
+} disk_requests SEC(".maps");
+/* disk_requests' max_entries - 1, a power of two minus one (user space). */
+const volatile __u32 request_slot_mask = 16383;
 
 /* Keeps struct slow_event in this object's BTF (locals are not), so bpf2go
  * generates the Go type plugins/inputs/ebpf_latency/slowevent checks its
@@ -124,49 +117,6 @@ static __always_inline __u8 flags_of(__u32 cmd_flags)
 	return flags;
 }
 
-/* The task current at issue and the whole request's place and size, for
- * the request's slow events. */
-static __always_inline void keep_owner(struct disk_inflight_key *key, __u64 sector, __u32 bytes)
-{
-	struct disk_owner owner = { .sector = sector, .bytes = bytes };
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	owner.pid = pid_tgid >> 32;
-	owner.tid = (__u32)pid_tgid;
-	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
-	bpf_map_update_elem(&disk_owners, key, &owner, BPF_ANY);
-}
-
-/* Classic tracepoints: a partial completion moved the request's key on. */
-static __always_inline void move_owner(struct disk_inflight_key *key, __u32 nr_sector)
-{
-	struct disk_inflight_key rest = *key;
-	struct disk_owner *owner = bpf_map_lookup_elem(&disk_owners, key);
-	struct disk_owner moved;
-
-	if (!owner)
-		return;
-	moved = *owner;
-	rest.sector = key->sector + nr_sector;
-	bpf_map_delete_elem(&disk_owners, key);
-	bpf_map_update_elem(&disk_owners, &rest, &moved, BPF_ANY);
-}
-
-/* Pop what keep_owner stored; without it (issued before attach), no task
- * and what the completion says of sector and size. */
-static __always_inline struct disk_owner take_owner(struct disk_inflight_key *key,
-						    __u64 sector, __u32 bytes)
-{
-	struct disk_owner found = { .sector = sector, .bytes = bytes };
-	struct disk_owner *owner = bpf_map_lookup_elem(&disk_owners, key);
-
-	if (owner) {
-		found = *owner;
-		bpf_map_delete_elem(&disk_owners, key);
-	}
-	return found;
-}
-
 static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 ns,
 					 __u64 end, __u64 cgroup, struct disk_owner *d)
 {
@@ -189,20 +139,18 @@ static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 n
 }
 
 /* Slow events of one finished request, in addition to its samples: one
- * block behind one knob check, so that off costs a single load. cgroup:
- * the one its series is keyed by (record_request). */
-static __always_inline void slow_requests(struct disk_inflight_key *key, __u32 dev, __u8 op,
-					  __u64 cgroup, __u64 created, __u64 issued, __u64 done,
-					  __u64 sector, __u32 bytes)
+ * block behind one knob check, so that off costs a single load. d: its
+ * owner (take_request); cgroup: the one its series is keyed by
+ * (record_request). */
+static __always_inline void slow_requests(struct disk_owner *d, __u32 dev, __u8 op, __u64 cgroup,
+					  __u64 created, __u64 issued, __u64 done)
 {
-	struct disk_owner d = take_owner(key, sector, bytes);
-
 	if (!issued || issued > done)
 		return;
 	if (want_service)
-		slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, cgroup, &d);
+		slow_request(dev, op, DISK_STAGE_SERVICE, done - issued, done, cgroup, d);
 	if (want_queue && created && created <= issued)
-		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, cgroup, &d);
+		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, cgroup, d);
 }
 
 /* The series of a request: with by_cgroup, a new cgroup takes a
@@ -290,8 +238,8 @@ static __always_inline struct disk_start take_start(struct disk_inflight_key *ke
 	return found;
 }
 
-/* The disk_cgroups slot of a request: a multiplicative hash of its key. */
-static __always_inline struct disk_cgroup_slot *cgroup_slot(struct disk_inflight_key *key)
+/* The disk_requests slot of a request: a multiplicative hash of its key. */
+static __always_inline struct disk_request_slot *request_slot(struct disk_inflight_key *key)
 {
 	__u64 id, h;
 	__u32 idx;
@@ -300,85 +248,124 @@ static __always_inline struct disk_cgroup_slot *cgroup_slot(struct disk_inflight
 	 * allows no arithmetic on it: hash a copy read as plain bytes. */
 	bpf_probe_read_kernel(&id, sizeof(id), &key->id);
 	h = (id ^ (key->sector * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
-	idx = (__u32)(h >> 32) & cgroup_slot_mask;
+	idx = (__u32)(h >> 32) & request_slot_mask;
 
-	return bpf_map_lookup_elem(&disk_cgroups, &idx);
+	return bpf_map_lookup_elem(&disk_requests, &idx);
 }
 
-static __always_inline bool slot_holds(struct disk_cgroup_slot *s, struct disk_inflight_key *key)
+static __always_inline bool slot_holds(struct disk_request_slot *s, struct disk_inflight_key *key)
 {
 	return s->id == key->id && s->sector == key->sector;
 }
 
-/*
- * by_cgroup: keep the cgroup of the task current at the request's creation
- * (block_io_start runs in the submitter's context). A slot held by another
- * request is taken over and counted: that one ends as "unknown". The
- * insert/issue fallback keeps insert's, else issue's (first = false at
- * issue: a slot the request already holds stays as insert left it).
- */
-static __always_inline void keep_cgroup(struct disk_inflight_key *key, bool first)
+/* Make s the request's, counting what a request still in it loses. */
+static __always_inline void claim_slot(struct disk_request_slot *s, struct disk_inflight_key *key)
 {
-	struct disk_cgroup_slot *s;
-
-	if (!by_cgroup)
-		return;
-	s = cgroup_slot(key);
-	if (!s)
-		return;
-	if (slot_holds(s, key)) {
-		if (!first)
-			return;
-	} else if (s->id) {
-		counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
+	if (s->id) {
+		if (s->kept & DISK_KEPT_CGROUP)
+			counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
+		if (s->kept & DISK_KEPT_OWNER)
+			counter_inc(&disk_counters, DISK_OWNER_INFLIGHT_FULL);
 	}
-	s->cgroup = cgroup_current();
 	s->id = key->id;
 	s->sector = key->sector;
+	s->kept = 0;
 }
 
-/* The cgroup series key of a finished request: its kept cgroup (the slot
- * freed), DISK_CGROUP_UNKNOWN_ID (counted) without one,
- * DISK_CGROUP_EXCLUDED_ID when `cgroups` excludes it; 0 when by_cgroup is
- * off. */
-static __always_inline __u64 take_cgroup(struct disk_inflight_key *key)
+/*
+ * Keep what this hook knows of a request in its slot. cgroup (by_cgroup):
+ * the cgroup of the task current at the request's creation (block_io_start
+ * runs in the submitter's context); the insert/issue fallback keeps
+ * insert's, else issue's (first = false at issue: a cgroup already kept
+ * stays). owner (slow events, at issue): the current task and the whole
+ * request's place and size. A slot held by another request is taken over
+ * and counted (claim_slot).
+ */
+static __always_inline void keep_request(struct disk_inflight_key *key, bool cgroup, bool first,
+					 bool owner, __u64 sector, __u32 bytes)
 {
-	struct disk_cgroup_slot *s;
-	__u64 id;
+	struct disk_request_slot *s;
+	__u64 pid_tgid;
 
+	cgroup = cgroup && by_cgroup;
+	owner = owner && slow_ns;
+	if (!cgroup && !owner)
+		return;
+	s = request_slot(key);
+	if (!s)
+		return;
+	if (!slot_holds(s, key))
+		claim_slot(s, key);
+	if (cgroup && (first || !(s->kept & DISK_KEPT_CGROUP))) {
+		s->cgroup = cgroup_current();
+		s->kept |= DISK_KEPT_CGROUP;
+	}
+	if (owner) {
+		pid_tgid = bpf_get_current_pid_tgid();
+		s->owner.sector = sector;
+		s->owner.bytes = bytes;
+		s->owner.pid = pid_tgid >> 32;
+		s->owner.tid = (__u32)pid_tgid;
+		bpf_get_current_comm(s->owner.comm, sizeof(s->owner.comm));
+		s->kept |= DISK_KEPT_OWNER;
+	}
+}
+
+/*
+ * Take what keep_request kept of a finished request, freeing its slot, in
+ * one lookup. Returns the cgroup series key: its kept cgroup,
+ * DISK_CGROUP_UNKNOWN_ID (counted) without one, DISK_CGROUP_EXCLUDED_ID
+ * when `cgroups` excludes it; 0 when by_cgroup is off. With slow events,
+ * *owner becomes the kept owner; without one (issued before attach, or its
+ * slot taken over) it keeps what the caller filled in from the completion,
+ * pid 0.
+ */
+static __always_inline __u64 take_request(struct disk_inflight_key *key, struct disk_owner *owner)
+{
+	struct disk_request_slot *s;
+	__u64 id = DISK_CGROUP_UNKNOWN_ID;
+	__u32 kept = 0;
+
+	if (!by_cgroup && !slow_ns)
+		return 0;
+	s = request_slot(key);
+	if (s && slot_holds(s, key)) {
+		kept = s->kept;
+		id = s->cgroup;
+		if (slow_ns && (kept & DISK_KEPT_OWNER))
+			*owner = s->owner;
+		s->id = 0;
+	}
 	if (!by_cgroup)
 		return 0;
-	s = cgroup_slot(key);
-	if (!s || !slot_holds(s, key)) {
+	if (!(kept & DISK_KEPT_CGROUP)) {
 		counter_inc(&disk_counters, DISK_CGROUP_UNKNOWN);
 		return DISK_CGROUP_UNKNOWN_ID;
 	}
-	id = s->cgroup;
-	s->id = 0;
 	return cgroup_wanted(id) ? id : DISK_CGROUP_EXCLUDED_ID;
 }
 
 /* Classic tracepoints: a partial completion moved the request's key on,
- * and its cgroup with it. */
-static __always_inline void move_cgroup(struct disk_inflight_key *key, __u32 nr_sector)
+ * and its slot's contents with it. */
+static __always_inline void move_request(struct disk_inflight_key *key, __u32 nr_sector)
 {
 	struct disk_inflight_key rest = *key;
-	struct disk_cgroup_slot *s = cgroup_slot(key);
-	__u64 id;
+	struct disk_request_slot *s = request_slot(key);
+	struct disk_request_slot moved;
 
 	if (!s || !slot_holds(s, key))
 		return;
-	id = s->cgroup;
+	moved = *s;
 	s->id = 0;
 	rest.sector = key->sector + nr_sector;
-	s = cgroup_slot(&rest);
+	s = request_slot(&rest);
 	if (!s)
 		return;
-	if (s->id)
-		counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
-	s->cgroup = id;
-	s->id = rest.id;
-	s->sector = rest.sector;
+	if (!slot_holds(s, &rest))
+		claim_slot(s, &rest);
+	moved.id = rest.id;
+	moved.sector = rest.sector;
+	*s = moved;
 }
 
 /* ---- tp_btf and raw_tp: the request itself is at hand ---- */
@@ -387,20 +374,19 @@ static __always_inline int on_rq_created(struct request *rq)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
 
-	keep_cgroup(&key, true);
+	keep_request(&key, true, true, false, 0, 0);
 	return 0;
 }
 
 static __always_inline int on_rq_start(struct request *rq, bool issue)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
+	bool owner = slow_ns && issue;
 
-	if (!cgroup_at_io_start)
-		keep_cgroup(&key, !issue);
 	if (track_starts && starts_kept)
 		keep_start(&key, issue, 0);
-	if (slow_ns && issue)
-		keep_owner(&key, BPF_CORE_READ(rq, __sector), BPF_CORE_READ(rq, __data_len));
+	keep_request(&key, !cgroup_at_io_start, !issue, owner, owner ? BPF_CORE_READ(rq, __sector) : 0,
+		     owner ? BPF_CORE_READ(rq, __data_len) : 0);
 	return 0;
 }
 
@@ -415,6 +401,7 @@ static __always_inline int on_rq_start(struct request *rq, bool issue)
 static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_bytes, bool btf)
 {
 	struct disk_inflight_key rq_key = { .id = (__u64)rq };
+	struct disk_owner owner = {};
 	__u64 done = bpf_ktime_get_ns();
 	__u64 created = 0, issued = 0, cgroup, series;
 	bool empty_preflush;
@@ -451,12 +438,15 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 	}
 	dev = request_devt(rq, btf);
 	empty_preflush = !nr_bytes && op == DISK_OP_WRITE;
-	cgroup = take_cgroup(&rq_key);
+	if (slow_ns) {
+		owner.sector = RQ_READ(btf, rq, __sector);
+		owner.bytes = nr_bytes;
+	}
+	cgroup = take_request(&rq_key, &owner);
 	series = record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, cgroup, created, issued,
 				done, empty_preflush);
 	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
-		slow_requests(&rq_key, dev, op, series, created, issued, done, RQ_READ(btf, rq, __sector),
-			      nr_bytes);
+		slow_requests(&owner, dev, op, series, created, issued, done);
 	return 0;
 }
 
@@ -570,15 +560,14 @@ static __always_inline int on_classic_start(struct trace_event_raw_block_rq *ctx
 	char rwbs[8];
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
+	__u32 nr_sector;
 
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	d = decode_rwbs(rwbs);
 	key = classic_key(BPF_CORE_READ(ctx, dev), d.op, sector);
-	if (!cgroup_at_io_start)
-		keep_cgroup(&key, !issue);
-	keep_start(&key, issue, key.sector + BPF_CORE_READ(ctx, nr_sector));
-	if (slow_ns && issue)
-		keep_owner(&key, key.sector, BPF_CORE_READ(ctx, nr_sector) * 512);
+	nr_sector = BPF_CORE_READ(ctx, nr_sector);
+	keep_start(&key, issue, key.sector + nr_sector);
+	keep_request(&key, !cgroup_at_io_start, !issue, issue, key.sector, nr_sector * 512);
 	return 0;
 }
 
@@ -624,7 +613,7 @@ int disk_created_tp(struct trace_event_raw_block_rq *ctx)
 
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	key = classic_key(BPF_CORE_READ(ctx, dev), decode_rwbs(rwbs).op, BPF_CORE_READ(ctx, sector));
-	keep_cgroup(&key, true);
+	keep_request(&key, true, true, false, 0, 0);
 	return 0;
 }
 
@@ -636,6 +625,7 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct rwbs_decoded d;
 	struct disk_inflight_key key;
 	struct disk_start kept;
+	struct disk_owner owner = {};
 	__u64 cgroup, series;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
 	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
@@ -644,18 +634,17 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	d = decode_rwbs(rwbs);
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
 	if (classic_partial(&key, nr_sector)) {
-		if (slow_ns)
-			move_owner(&key, nr_sector);
-		if (by_cgroup)
-			move_cgroup(&key, nr_sector);
+		if (slow_ns || by_cgroup)
+			move_request(&key, nr_sector);
 		return 0;
 	}
 	kept = take_start(&key);
-	cgroup = take_cgroup(&key);
+	owner.sector = key.sector;
+	owner.bytes = nr_sector * 512;
+	cgroup = take_request(&key, &owner);
 	series = record_request(dev, d.op, want_flags ? d.flags : 0, cgroup, kept.insert_ns,
 				kept.issue_ns, done, d.op == DISK_OP_WRITE && !nr_sector);
 	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
-		slow_requests(&key, dev, d.op, series, kept.insert_ns, kept.issue_ns, done, key.sector,
-			      nr_sector * 512);
+		slow_requests(&owner, dev, d.op, series, kept.insert_ns, kept.issue_ns, done);
 	return 0;
 }

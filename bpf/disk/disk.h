@@ -54,14 +54,6 @@ struct disk_hists {
 	__u64 slots[DISK_STAGES * HIST_MAX_SLOTS];
 };
 
-/* by_cgroup: a request in flight (its disk_inflight_key; id 0: a free
- * slot) and the cgroup of the task that created it. */
-struct disk_cgroup_slot {
-	__u64 id;
-	__u64 sector;
-	__u64 cgroup;
-};
-
 /* Start times the probe keeps itself, only where the kernel's are missing. */
 struct disk_start {
 	__u64 insert_ns;
@@ -80,6 +72,24 @@ struct disk_owner {
 	char comm[16];
 };
 
+/* What a disk_requests slot holds for its request. */
+enum disk_kept {
+	DISK_KEPT_CGROUP = 1,
+	DISK_KEPT_OWNER = 2,
+};
+
+/* by_cgroup and slow events: a request in flight (its disk_inflight_key;
+ * id 0: a free slot), the cgroup of the task that created it and the task
+ * that issued it, each valid when its DISK_KEPT_* bit is set. */
+struct disk_request_slot {
+	__u64 id;
+	__u64 sector;
+	__u64 cgroup;
+	__u32 kept;
+	__u32 pad;
+	struct disk_owner owner;
+};
+
 /* The request pointer (tp_btf, raw_tp), or dev/op and sector (classic tracepoints). */
 struct disk_inflight_key {
 	__u64 id;
@@ -95,6 +105,7 @@ enum disk_counter {
 	DISK_STALE_START,   /* kernel creation stamps not the request's own: queue from the probe's insert time, else not measured */
 	DISK_CGROUP_INFLIGHT_FULL, /* by_cgroup: a request's cgroup slot taken over by another request in flight */
 	DISK_CGROUP_UNKNOWN, /* by_cgroup: completions without a kept cgroup, recorded as cgroup "unknown" */
+	DISK_OWNER_INFLIGHT_FULL, /* slow events: a request's owner slot taken over by another request in flight; its events go without a task */
 	DISK_COUNTERS,
 };
 

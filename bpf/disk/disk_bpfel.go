@@ -13,13 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type DiskDiskCgroupSlot struct {
-	_      structs.HostLayout
-	Id     uint64
-	Sector uint64
-	Cgroup uint64
-}
-
 type DiskDiskHistKey struct {
 	_      structs.HostLayout
 	Cgroup uint64
@@ -42,14 +35,22 @@ type DiskDiskInflightKey struct {
 	Sector uint64
 }
 
-type DiskDiskOwner struct {
+type DiskDiskRequestSlot struct {
 	_      structs.HostLayout
+	Id     uint64
 	Sector uint64
-	Bytes  uint32
-	Pid    uint32
-	Tid    uint32
-	Comm   [16]int8
-	_      [4]byte
+	Cgroup uint64
+	Kept   uint32
+	Pad    uint32
+	Owner  struct {
+		_      structs.HostLayout
+		Sector uint64
+		Bytes  uint32
+		Pid    uint32
+		Tid    uint32
+		Comm   [16]int8
+		_      [4]byte
+	}
 }
 
 type DiskDiskStart struct {
@@ -90,11 +91,10 @@ const (
 	DiskMapCgroupCounters       = "cgroup_counters"
 	DiskMapCgroupExcluded       = "cgroup_excluded"
 	DiskMapCgroupSlots          = "cgroup_slots"
-	DiskMapDiskCgroups          = "disk_cgroups"
 	DiskMapDiskCounters         = "disk_counters"
 	DiskMapDiskHists            = "disk_hists"
 	DiskMapDiskInflight         = "disk_inflight"
-	DiskMapDiskOwners           = "disk_owners"
+	DiskMapDiskRequests         = "disk_requests"
 	DiskMapHistEpoch            = "hist_epoch"
 	DiskMapSlowBucket           = "slow_bucket"
 	DiskMapSlowCounters         = "slow_counters"
@@ -114,9 +114,9 @@ const (
 	DiskVarBlockRqTpHasQueueArg = "block_rq_tp_has_queue_arg"
 	DiskVarByCgroup             = "by_cgroup"
 	DiskVarCgroupAtIoStart      = "cgroup_at_io_start"
-	DiskVarCgroupSlotMask       = "cgroup_slot_mask"
 	DiskVarFilterCgroups        = "filter_cgroups"
 	DiskVarHistScheme           = "hist_scheme"
+	DiskVarRequestSlotMask      = "request_slot_mask"
 	DiskVarSlowBurstNs          = "slow_burst_ns"
 	DiskVarSlowEventLayout      = "slow_event_layout"
 	DiskVarSlowNs               = "slow_ns"
@@ -192,11 +192,10 @@ type DiskMapSpecs struct {
 	CgroupCounters *ebpf.MapSpec `ebpf:"cgroup_counters"`
 	CgroupExcluded *ebpf.MapSpec `ebpf:"cgroup_excluded"`
 	CgroupSlots    *ebpf.MapSpec `ebpf:"cgroup_slots"`
-	DiskCgroups    *ebpf.MapSpec `ebpf:"disk_cgroups"`
 	DiskCounters   *ebpf.MapSpec `ebpf:"disk_counters"`
 	DiskHists      *ebpf.MapSpec `ebpf:"disk_hists"`
 	DiskInflight   *ebpf.MapSpec `ebpf:"disk_inflight"`
-	DiskOwners     *ebpf.MapSpec `ebpf:"disk_owners"`
+	DiskRequests   *ebpf.MapSpec `ebpf:"disk_requests"`
 	HistEpoch      *ebpf.MapSpec `ebpf:"hist_epoch"`
 	SlowBucket     *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters   *ebpf.MapSpec `ebpf:"slow_counters"`
@@ -210,9 +209,9 @@ type DiskVariableSpecs struct {
 	BlockRqTpHasQueueArg *ebpf.VariableSpec `ebpf:"block_rq_tp_has_queue_arg"`
 	ByCgroup             *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	CgroupAtIoStart      *ebpf.VariableSpec `ebpf:"cgroup_at_io_start"`
-	CgroupSlotMask       *ebpf.VariableSpec `ebpf:"cgroup_slot_mask"`
 	FilterCgroups        *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
+	RequestSlotMask      *ebpf.VariableSpec `ebpf:"request_slot_mask"`
 	SlowBurstNs          *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.VariableSpec `ebpf:"slow_event_layout"`
 	SlowNs               *ebpf.VariableSpec `ebpf:"slow_ns"`
@@ -248,11 +247,10 @@ type DiskMaps struct {
 	CgroupCounters *ebpf.Map `ebpf:"cgroup_counters"`
 	CgroupExcluded *ebpf.Map `ebpf:"cgroup_excluded"`
 	CgroupSlots    *ebpf.Map `ebpf:"cgroup_slots"`
-	DiskCgroups    *ebpf.Map `ebpf:"disk_cgroups"`
 	DiskCounters   *ebpf.Map `ebpf:"disk_counters"`
 	DiskHists      *ebpf.Map `ebpf:"disk_hists"`
 	DiskInflight   *ebpf.Map `ebpf:"disk_inflight"`
-	DiskOwners     *ebpf.Map `ebpf:"disk_owners"`
+	DiskRequests   *ebpf.Map `ebpf:"disk_requests"`
 	HistEpoch      *ebpf.Map `ebpf:"hist_epoch"`
 	SlowBucket     *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters   *ebpf.Map `ebpf:"slow_counters"`
@@ -264,11 +262,10 @@ func (m *DiskMaps) Close() error {
 		m.CgroupCounters,
 		m.CgroupExcluded,
 		m.CgroupSlots,
-		m.DiskCgroups,
 		m.DiskCounters,
 		m.DiskHists,
 		m.DiskInflight,
-		m.DiskOwners,
+		m.DiskRequests,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -283,9 +280,9 @@ type DiskVariables struct {
 	BlockRqTpHasQueueArg *ebpf.Variable `ebpf:"block_rq_tp_has_queue_arg"`
 	ByCgroup             *ebpf.Variable `ebpf:"by_cgroup"`
 	CgroupAtIoStart      *ebpf.Variable `ebpf:"cgroup_at_io_start"`
-	CgroupSlotMask       *ebpf.Variable `ebpf:"cgroup_slot_mask"`
 	FilterCgroups        *ebpf.Variable `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
+	RequestSlotMask      *ebpf.Variable `ebpf:"request_slot_mask"`
 	SlowBurstNs          *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.Variable `ebpf:"slow_event_layout"`
 	SlowNs               *ebpf.Variable `ebpf:"slow_ns"`

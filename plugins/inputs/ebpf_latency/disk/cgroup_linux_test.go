@@ -26,12 +26,17 @@ func readIn(t *testing.T, cg *testenv.Cgroup, dev string, n, first int) {
 
 // ddIn is readIn for any goroutine.
 func ddIn(cg *testenv.Cgroup, dev string, n, first int) error {
-	cmd := cg.Enter(exec.Command("dd", "if="+dev, "of=/dev/null", "iflag=direct",
-		fmt.Sprintf("bs=%d", testenv.BlockSize), fmt.Sprintf("count=%d", n), fmt.Sprintf("skip=%d", first)))
+	cmd := cg.Enter(ddCommand(dev, n, first))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("dd in %s: %v: %s", cg.Path, err, out)
 	}
 	return nil
+}
+
+// ddCommand reads n blocks of dev from block first with O_DIRECT.
+func ddCommand(dev string, n, first int) *exec.Cmd {
+	return exec.Command("dd", "if="+dev, "of=/dev/null", "iflag=direct",
+		fmt.Sprintf("bs=%d", testenv.BlockSize), fmt.Sprintf("count=%d", n), fmt.Sprintf("skip=%d", first))
 }
 
 // readsUnder is the read count of dev's service stage under cgroup tag cg.
@@ -137,7 +142,7 @@ func TestByCgroupFilterKeepsCompletionsExact(t *testing.T) {
 	require.Zero(t, w.p.Status().Counters["unseen_completions"], "excluded reads still counted as completions")
 }
 
-// Requests whose creator the probe could not keep (their disk_cgroups slot
+// Requests whose creator the probe could not keep (their disk_requests slot
 // taken over by another request in flight) are measured under cgroup
 // "unknown" and counted: with one slot and four readers on a slow disk, the
 // reads split between the readers' cgroup and "unknown", summing to what
@@ -148,7 +153,7 @@ func TestByCgroupLossesCounted(t *testing.T) {
 	dev := testenv.NewLoopDevice(t, testenv.NewDelayedFile(t, 16<<20, 20*time.Millisecond))
 	a := testenv.NewCgroup(t)
 	p := newProbe(byCgroup(dev.Name), testutil.Logger{}).(*diskProbe)
-	p.cgroupInflight = 1
+	p.requestSlots = 1
 	start(t, p)
 
 	var wg sync.WaitGroup
@@ -161,7 +166,7 @@ func TestByCgroupLossesCounted(t *testing.T) {
 	acc := gather(t, p)
 	tagged, unknown := readsUnder(acc, dev.Name, a.Path), readsUnder(acc, dev.Name, CgroupUnknown)
 	require.Equal(t, uint64(readers*each), tagged+unknown, "every read measured, under its cgroup or unknown")
-	require.Positive(t, unknown, "readers in flight together found disk_cgroups full")
+	require.Positive(t, unknown, "readers in flight together found disk_requests full")
 	c := p.Status().Counters
 	require.GreaterOrEqual(t, c["cgroup_inflight_full"], unknown, "each slot taken over counted (other disks' too)")
 	require.GreaterOrEqual(t, c["cgroup_unknown"], unknown)
@@ -174,9 +179,9 @@ func TestByCgroupOffLeavesNoTrace(t *testing.T) {
 	off := DefaultConfig()
 	refs := testenv.MapReferences(t, diskbpf.LoadDisk, func(spec *ebpf.CollectionSpec) error {
 		return off.Attribution.Prepare(spec)
-	}, diskbpf.DiskMapDiskCgroups)
+	}, diskbpf.DiskMapDiskRequests)
 	for prog, n := range refs {
-		require.Zero(t, n, "%s uses %s with by_cgroup off", prog, diskbpf.DiskMapDiskCgroups)
+		require.Zero(t, n, "%s uses %s with by_cgroup off", prog, diskbpf.DiskMapDiskRequests)
 	}
 
 	dev := loopOnTmpfs(t)

@@ -72,9 +72,9 @@ type diskProbe struct {
 	// retired are the completions of series deleted for the cgroups
 	// filter, by disk and direction: the kernel still counts them.
 	retired map[string][2]uint64
-	// Tests: size disk_cgroups (a power of two; 0: its default), and act as on a kernel
+	// Tests: size disk_requests (a power of two; 0: its default), and act as on a kernel
 	// without block_io_start (cgroups kept at insert/issue).
-	cgroupInflight uint32
+	requestSlots uint32
 	noIOStart      bool
 }
 
@@ -134,7 +134,7 @@ func (p *diskProbe) Start() error {
 				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
 			}
 			p.seriesRoom = granted
-			if err := p.sizeCgroupMap(spec); err != nil {
+			if err := p.sizeRequestMap(spec); err != nil {
 				return err
 			}
 			if err := p.cfg.Config.Prepare(spec); err != nil {
@@ -233,21 +233,21 @@ func (p *diskProbe) skippedCgroupPrograms(skip map[string]bool, ioStart bool) ma
 	return skip
 }
 
-// sizeCgroupMap gives disk_cgroups its room, a power of two: one slot
-// when by_cgroup is off (it is never used), else a slot per request that
-// can be in flight.
-func (p *diskProbe) sizeCgroupMap(spec *ebpf.CollectionSpec) error {
-	m := spec.Maps[diskbpf.DiskMapDiskCgroups]
+// sizeRequestMap gives disk_requests its room, a power of two: one slot
+// when neither by_cgroup nor slow events are on (it is never used), else a
+// slot per request that can be in flight.
+func (p *diskProbe) sizeRequestMap(spec *ebpf.CollectionSpec) error {
+	m := spec.Maps[diskbpf.DiskMapDiskRequests]
 	switch {
-	case !p.cfg.ByCgroup:
+	case !p.cfg.ByCgroup && !p.cfg.Config.On():
 		m.MaxEntries = 1
-	case p.cgroupInflight > 0:
-		m.MaxEntries = p.cgroupInflight
+	case p.requestSlots > 0:
+		m.MaxEntries = p.requestSlots
 	}
 	if m.MaxEntries&(m.MaxEntries-1) != 0 {
-		return fmt.Errorf("%s: %d slots, not a power of two", diskbpf.DiskMapDiskCgroups, m.MaxEntries)
+		return fmt.Errorf("%s: %d slots, not a power of two", diskbpf.DiskMapDiskRequests, m.MaxEntries)
 	}
-	return hooks.SetKnobs(spec, map[string]any{diskbpf.DiskVarCgroupSlotMask: m.MaxEntries - 1})
+	return hooks.SetKnobs(spec, map[string]any{diskbpf.DiskVarRequestSlotMask: m.MaxEntries - 1})
 }
 
 // chooseStartTimes decides between the block layer's request timestamps and

@@ -24,7 +24,7 @@ const (
 var (
 	opNames      = []string{"read", "write", "flush", "discard", "other"}
 	stageNames   = []string{StageQueue, StageService}
-	counterNames = []string{"untimed_completions", "preflush_unissued", "partial_completions", "inflight_full", "hist_full", "stale_start_times", "cgroup_inflight_full", "cgroup_unknown"}
+	counterNames = []string{"untimed_completions", "preflush_unissued", "partial_completions", "inflight_full", "hist_full", "stale_start_times", "cgroup_inflight_full", "cgroup_unknown", "owner_inflight_full"}
 )
 
 // stages is DISK_STAGES.

@@ -15,7 +15,10 @@ import (
 // A read the loop driver's backing file answers short completes in parts:
 // the loop driver ends the bytes it got (a partial completion), requeues
 // the rest, and the retry, finding end of file, ends the request with EIO.
-// Every hook must measure that request once, at its last completion.
+// Every hook must measure that request once, at its last completion, and
+// send its slow event (every request is slow over 1ns) then, owned by the
+// task that issued what was left (the loop driver's kworker requeues it)
+// and not lost on the way.
 func TestPartialCompletionMeasuredOnceAtTheEnd(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const size = 1 << 20
@@ -30,7 +33,7 @@ func TestPartialCompletionMeasuredOnceAtTheEnd(t *testing.T) {
 			require.NoError(t, os.Truncate(img, size-testenv.BlockSize/2))
 
 			cfg := DefaultConfig()
-			cfg.Devices, cfg.Hook = []string{dev.Name}, hook
+			cfg.Devices, cfg.Hook, cfg.Threshold = []string{dev.Name}, hook, "1ns"
 			p := startProbe(t, cfg)
 			readLastBlockShort(t, dev.Path, size)
 			acc := gather(t, p)
@@ -42,6 +45,18 @@ func TestPartialCompletionMeasuredOnceAtTheEnd(t *testing.T) {
 			require.Equal(t, uint64(1), s.Count, "one request, one sample: its last completion found its start time")
 			kernel, probe, unseen := completionsOf(t, acc, dev.Name, "read")
 			require.Equal(t, []uint64{1, 1, 0}, []uint64{kernel, probe, unseen}, "kernel, probe, unseen")
+			var service []map[string]any
+			for _, e := range testenv.SlowEvents(acc) {
+				if e.Tags()["stage"] == StageService {
+					service = append(service, e.Fields())
+				}
+			}
+			require.Len(t, service, 1, "one slow event for the request, at its last completion")
+			require.NotZero(t, service[0]["pid"], "the owner kept")
+			require.Contains(t, service[0]["comm"], "kworker")
+			require.Equal(t, uint64((size-testenv.BlockSize/2)/512), service[0]["sector"], "the rest's first sector")
+			require.Equal(t, uint64(testenv.BlockSize/2), service[0]["bytes"], "the rest's size")
+			require.Zero(t, st["owner_inflight_full"])
 		})
 	}
 }

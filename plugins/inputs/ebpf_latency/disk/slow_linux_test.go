@@ -1,12 +1,16 @@
 package disk
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
@@ -87,4 +91,62 @@ func TestSlowEventsOverTheRateAreCounted(t *testing.T) {
 	require.Equal(t, uint64(slowReads-sent), dropped, "every slow request not sent is counted")
 	require.GreaterOrEqual(t, sent, perSecond, "the burst is sent")
 	require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1, "no more than burst + rate x time")
+}
+
+// A request whose owner slot another request in flight took over still
+// has its slow event, without a task (pid 0), and the takeover is counted:
+// with one disk_requests slot and four readers in flight together on a slow
+// disk, every slow read is an event, each either dd's or ownerless.
+func TestSlowEventOwnersLostAreCounted(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const readers, each = 4, 5
+	dev := testenv.NewLoopDevice(t, testenv.NewDelayedFile(t, 16<<20, 20*time.Millisecond))
+	for _, hook := range []string{"tp_btf", "raw_tp", "tracepoint"} {
+		t.Run(hook, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Devices, cfg.Hook, cfg.Threshold, cfg.PerSecond = []string{dev.Name}, hook, "10ms", 1000
+			cfg.Stages = []string{StageService} // see TestSlowEventsAreExactlyTheSlowRequests
+			p := newProbe(cfg, testutil.Logger{}).(*diskProbe)
+			p.requestSlots = 1
+			start(t, p)
+
+			var wg sync.WaitGroup
+			pids := make([]int, readers)
+			errs := make([]error, readers)
+			for r := range readers {
+				wg.Go(func() { pids[r], errs[r] = ddRead(dev.Path, each, r*each) })
+			}
+			wg.Wait()
+			require.NoError(t, errors.Join(errs...))
+			acc := gather(t, p)
+
+			events := testenv.SlowEvents(acc)
+			require.Len(t, events, readers*each, "every slow read is an event, owner or not")
+			ownerless := uint64(0)
+			for _, e := range events {
+				f := e.Fields()
+				require.Equal(t, uint64(testenv.BlockSize), f["bytes"])
+				if f["pid"] == uint64(0) {
+					ownerless++
+					continue
+				}
+				require.Contains(t, pids, int(f["pid"].(uint64)), "an owner is one of the readers")
+				require.Equal(t, "dd", f["comm"])
+			}
+			require.Positive(t, ownerless, "readers in flight together found disk_requests full")
+			require.GreaterOrEqual(t, p.Status().Counters["owner_inflight_full"], ownerless,
+				"each owner slot taken over counted (other disks' too)")
+		})
+	}
+}
+
+// ddRead reads n blocks of dev from block first with O_DIRECT in a dd
+// process; its pid.
+func ddRead(dev string, n, first int) (int, error) {
+	cmd := ddCommand(dev, n, first)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("dd: %v: %s", err, out)
+	}
+	return cmd.Process.Pid, nil
 }

@@ -75,7 +75,7 @@ type diskProbe struct {
 	// Tests: size disk_requests (a power of two; 0: its default), and act as on a kernel
 	// without block_io_start (cgroups kept at insert/issue).
 	requestSlots uint32
-	noIOStart      bool
+	noIOStart    bool
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {

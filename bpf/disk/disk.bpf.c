@@ -370,6 +370,14 @@ static __always_inline void move_request(struct disk_inflight_key *key, __u32 nr
 
 /* ---- tp_btf and raw_tp: the request itself is at hand ---- */
 
+/*
+ * One body for tp_btf and raw_tp. Under tp_btf (btf = true, a constant the
+ * compiler folds) the request's fields are plain loads the verifier checks
+ * against BTF, several times cheaper than the probe-read helper calls raw_tp
+ * needs. RQ_READ picks one or the other.
+ */
+#define RQ_READ(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
 static __always_inline int on_rq_created(struct request *rq)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
@@ -378,25 +386,17 @@ static __always_inline int on_rq_created(struct request *rq)
 	return 0;
 }
 
-static __always_inline int on_rq_start(struct request *rq, bool issue)
+static __always_inline int on_rq_start(struct request *rq, bool issue, bool btf)
 {
 	struct disk_inflight_key key = { .id = (__u64)rq };
 	bool owner = slow_ns && issue;
 
 	if (track_starts && starts_kept)
 		keep_start(&key, issue, 0);
-	keep_request(&key, !cgroup_at_io_start, !issue, owner, owner ? BPF_CORE_READ(rq, __sector) : 0,
-		     owner ? BPF_CORE_READ(rq, __data_len) : 0);
+	keep_request(&key, !cgroup_at_io_start, !issue, owner, owner ? RQ_READ(btf, rq, __sector) : 0,
+		     owner ? RQ_READ(btf, rq, __data_len) : 0);
 	return 0;
 }
-
-/*
- * One body for tp_btf and raw_tp. Under tp_btf (btf = true, a constant the
- * compiler folds) the request's fields are plain loads the verifier checks
- * against BTF, several times cheaper than the probe-read helper calls raw_tp
- * needs. RQ_READ picks one or the other.
- */
-#define RQ_READ(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
 static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_bytes, bool btf)
 {
@@ -465,13 +465,13 @@ int disk_created_raw(__u64 *ctx)
 SEC("tp_btf/block_rq_insert")
 int disk_insert_btf(__u64 *ctx)
 {
-	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, false);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, false, true);
 }
 
 SEC("tp_btf/block_rq_issue")
 int disk_issue_btf(__u64 *ctx)
 {
-	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, true);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, true, true);
 }
 
 SEC("tp_btf/block_rq_complete")
@@ -483,13 +483,13 @@ int disk_complete_btf(__u64 *ctx)
 SEC("raw_tp/block_rq_insert")
 int disk_insert_raw(__u64 *ctx)
 {
-	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, false);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, false, false);
 }
 
 SEC("raw_tp/block_rq_issue")
 int disk_issue_raw(__u64 *ctx)
 {
-	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, true);
+	return WITH_BLOCK_RQ_ARG(ctx, on_rq_start, true, false);
 }
 
 SEC("raw_tp/block_rq_complete")

@@ -258,6 +258,19 @@ static __always_inline bool slot_holds(struct disk_request_slot *s, struct disk_
 	return s->id == key->id && s->sector == key->sector;
 }
 
+/* Free the request's slot; false when another request took it over
+ * meanwhile (what was read from it is the other's). Slow events need the
+ * compare-and-swap (Linux 5.12+, as their token bucket does) so that every
+ * owner lost is counted; by_cgroup alone keeps a plain store for older
+ * kernels (a takeover racing the completion may go uncounted). */
+static __always_inline bool release_slot(struct disk_request_slot *s, struct disk_inflight_key *key)
+{
+	if (slow_ns)
+		return slow_cmpxchg(&s->id, key->id, 0) == key->id;
+	s->id = 0;
+	return true;
+}
+
 /* Make s the request's, counting what a request still in it loses. */
 static __always_inline void claim_slot(struct disk_request_slot *s, struct disk_inflight_key *key)
 {
@@ -334,7 +347,11 @@ static __always_inline __u64 take_request(struct disk_inflight_key *key, struct 
 		id = s->cgroup;
 		if (slow_ns && (kept & DISK_KEPT_OWNER))
 			*owner = s->owner;
-		s->id = 0;
+		if (!release_slot(s, key)) {
+			/* Taken over while read (and counted by the taker). */
+			kept = 0;
+			*owner = (struct disk_owner){ .sector = owner->sector, .bytes = owner->bytes };
+		}
 	}
 	if (!by_cgroup)
 		return 0;
@@ -356,7 +373,8 @@ static __always_inline void move_request(struct disk_inflight_key *key, __u32 nr
 	if (!s || !slot_holds(s, key))
 		return;
 	moved = *s;
-	s->id = 0;
+	if (!release_slot(s, key))
+		return;
 	rest.sector = key->sector + nr_sector;
 	s = request_slot(&rest);
 	if (!s)

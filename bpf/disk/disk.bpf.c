@@ -75,6 +75,9 @@ struct {
 } disk_requests SEC(".maps");
 /* disk_requests' max_entries - 1, a power of two minus one (user space). */
 const volatile __u32 request_slot_mask = 16383;
+/* The kernel has BPF compare-and-swap (5.12+): slots are freed with it, so a
+ * takeover racing a completion is always counted. */
+const volatile bool slot_cmpxchg = false;
 
 /* Keeps struct slow_event in this object's BTF (locals are not), so bpf2go
  * generates the Go type plugins/inputs/ebpf_latency/slowevent checks its
@@ -259,13 +262,13 @@ static __always_inline bool slot_holds(struct disk_request_slot *s, struct disk_
 }
 
 /* Free the request's slot; false when another request took it over
- * meanwhile (what was read from it is the other's). Slow events need the
- * compare-and-swap (Linux 5.12+, as their token bucket does) so that every
- * owner lost is counted; by_cgroup alone keeps a plain store for older
- * kernels (a takeover racing the completion may go uncounted). */
+ * meanwhile (what was read from it is the other's). With compare-and-swap
+ * (Linux 5.12+, always there when slow events are on) every loss is
+ * counted; older kernels keep a plain store, where a takeover racing the
+ * completion may go uncounted (by_cgroup only). */
 static __always_inline bool release_slot(struct disk_request_slot *s, struct disk_inflight_key *key)
 {
-	if (slow_ns)
+	if (slot_cmpxchg)
 		return slow_cmpxchg(&s->id, key->id, 0) == key->id;
 	s->id = 0;
 	return true;

@@ -117,6 +117,7 @@ const (
 	DiskVarFilterCgroups        = "filter_cgroups"
 	DiskVarHistScheme           = "hist_scheme"
 	DiskVarRequestSlotMask      = "request_slot_mask"
+	DiskVarSlotCmpxchg          = "slot_cmpxchg"
 	DiskVarSlowBurstNs          = "slow_burst_ns"
 	DiskVarSlowEventLayout      = "slow_event_layout"
 	DiskVarSlowNs               = "slow_ns"
@@ -212,6 +213,7 @@ type DiskVariableSpecs struct {
 	FilterCgroups        *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	RequestSlotMask      *ebpf.VariableSpec `ebpf:"request_slot_mask"`
+	SlotCmpxchg          *ebpf.VariableSpec `ebpf:"slot_cmpxchg"`
 	SlowBurstNs          *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.VariableSpec `ebpf:"slow_event_layout"`
 	SlowNs               *ebpf.VariableSpec `ebpf:"slow_ns"`
@@ -283,6 +285,7 @@ type DiskVariables struct {
 	FilterCgroups        *ebpf.Variable `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
 	RequestSlotMask      *ebpf.Variable `ebpf:"request_slot_mask"`
+	SlotCmpxchg          *ebpf.Variable `ebpf:"slot_cmpxchg"`
 	SlowBurstNs          *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.Variable `ebpf:"slow_event_layout"`
 	SlowNs               *ebpf.Variable `ebpf:"slow_ns"`

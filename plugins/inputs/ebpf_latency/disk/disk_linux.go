@@ -152,6 +152,7 @@ func (p *diskProbe) Start() error {
 				diskbpf.DiskVarUseKernelTimes:       kernelTimes && kind != hooks.Tracepoint,
 				diskbpf.DiskVarBlockRqTpHasQueueArg: issueArgs == 2,
 				diskbpf.DiskVarCgroupAtIoStart:      ioStart,
+				diskbpf.DiskVarSlotCmpxchg:          slowevent.HaveCmpxchg(),
 			})
 		},
 		Skip:     p.skippedCgroupPrograms(p.skippedPrograms(probeTimes || mayFallBack || cgroupAtStart, p.cfg.On()), ioStart),

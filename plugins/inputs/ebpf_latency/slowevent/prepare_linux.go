@@ -65,11 +65,15 @@ func Available() error {
 	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
 		return fmt.Errorf("slow events are unavailable on this kernel: they need BPF ring buffers (Linux 5.8+): %w", err)
 	}
-	if !kernelAtLeast(5, 12) {
+	if !HaveCmpxchg() {
 		return errors.New("slow events are unavailable on this kernel: their rate limit needs BPF atomic compare-and-swap (Linux 5.12+)")
 	}
 	return nil
 }
+
+// HaveCmpxchg says whether BPF programs may use atomic compare-and-swap
+// (BPF_CMPXCHG, Linux 5.12+).
+func HaveCmpxchg() bool { return kernelAtLeast(5, 12) }
 
 func kernelAtLeast(major, minor int) bool {
 	var u unix.Utsname

@@ -90,7 +90,7 @@ func TestDashboardsEndToEnd(t *testing.T) {
 		name: "prometheus", escape: promRegexValue, cells: promCells,
 		list: func(q string, start, end time.Time) ([]string, error) { return promLabelValues(promAPI, q, start, end) },
 		timing: func(values map[string][]string, _, _ time.Time) {
-			values["__rate_interval"] = []string{"4s"} // Grafana's: 4 scrape intervals
+			values["__rate_interval"] = []string{"4s"} // at least Grafana's (4 scrape intervals), and 4 gathers
 		},
 		run: func(q string, start, end time.Time) ([]resultSeries, error) {
 			return promRange(promAPI, q, start, end, time.Second)

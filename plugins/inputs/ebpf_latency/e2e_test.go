@@ -193,6 +193,10 @@ func deriveConfig(t *testing.T, bin, pluginConf, output string) []byte {
 	require.Len(t, exampleIntervals.FindAllString(conf, -1), 2,
 		"%s: want interval and flush_interval = \"10s\"", exampleConfig)
 	conf = exampleIntervals.ReplaceAllString(conf, `${1}"1s"`)
+	// Flushed well within each 1 s gather, so that two gathers never reach
+	// an output in one flush: prometheus_client keeps only the last, and
+	// an interval gauge (seconds_max) of the first would be lost.
+	conf = strings.Replace(conf, `flush_interval = "1s"`, `flush_interval = "250ms"`, 1)
 	return []byte(conf)
 }
 

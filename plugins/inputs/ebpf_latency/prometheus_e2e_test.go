@@ -208,7 +208,7 @@ func startPrometheus(t *testing.T, prometheus, dir string, target int) string {
 	port := freePort(t)
 	conf := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(
-		"global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: telegraf\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n",
+		"global:\n  scrape_interval: 500ms\nscrape_configs:\n  - job_name: telegraf\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n",
 		target)), 0o600))
 	startService(t, dir, "prometheus", exec.Command(prometheus, "--config.file="+conf,
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port)))

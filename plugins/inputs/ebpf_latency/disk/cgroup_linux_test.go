@@ -168,8 +168,12 @@ func TestByCgroupLossesCounted(t *testing.T) {
 	require.Equal(t, uint64(readers*each), tagged+unknown, "every read measured, under its cgroup or unknown")
 	require.Positive(t, unknown, "readers in flight together found disk_requests full")
 	c := p.Status().Counters
-	require.GreaterOrEqual(t, c["cgroup_inflight_full"], unknown, "each slot taken over counted (other disks' too)")
-	require.GreaterOrEqual(t, c["cgroup_unknown"], unknown)
+	// Every read without its cgroup is counted where it ends. Why (a slot
+	// taken over) is counted where the takeover happens, without a lock:
+	// two CPUs claiming the one slot in the same instant can leave one
+	// takeover uncounted, so that counter only has to have seen them.
+	require.GreaterOrEqual(t, c["cgroup_unknown"], unknown, "every read without its cgroup counted (other disks' too)")
+	require.Positive(t, c["cgroup_inflight_full"], "slots taken over seen")
 }
 
 // Off costs nothing: the programs the kernel runs keep no cgroup, the

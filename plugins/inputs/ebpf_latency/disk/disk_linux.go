@@ -18,6 +18,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probeio"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 )
 
@@ -161,22 +162,11 @@ func (p *diskProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(att.Collection, diskbpf.DiskMapDiskHists, valueShape(p.Histograms().Scheme))
+	r, err := probeio.Open(att, diskbpf.DiskMapDiskHists, valueShape(p.Histograms().Scheme), &p.cfg.Config, &p.cfg.Attribution)
 	if err != nil {
-		att.Close()
 		return err
 	}
-	events, err := p.cfg.NewReader(att.Collection)
-	if err != nil {
-		att.Close()
-		return err
-	}
-	cgroups, err := p.cfg.NewTagger(att.Collection)
-	if err != nil {
-		att.Close()
-		return errors.Join(err, events.Close())
-	}
-	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
+	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
 	p.retired = map[string][2]uint64{}
 	p.expiry = idle.NewSeries[diskbpf.DiskDiskHistKey](p.IdleAfter())
 	p.emitter = histogram.NewEmitter(p.Histograms())

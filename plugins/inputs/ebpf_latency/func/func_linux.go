@@ -15,6 +15,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/hooks"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probeio"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
@@ -102,23 +103,12 @@ func (p *funcProbe) Start() error {
 		att.Close()
 		return fmt.Errorf("no function could be attached: %s", strings.Join(reasons, "; "))
 	}
-	reader, err := histogram.NewReader(att.Collection, funcbpf.FuncMapFuncHists, histogram.One(p.Histograms().Scheme))
-	if err != nil {
-		att.Close()
-		return err
-	}
-	events, err := slow.NewReader(att.Collection)
-	if err != nil {
-		att.Close()
-		return err
-	}
 	attribution := p.cfg.attribution()
-	cgroups, err := attribution.NewTagger(att.Collection)
+	r, err := probeio.Open(att, funcbpf.FuncMapFuncHists, histogram.One(p.Histograms().Scheme), &slow, &attribution)
 	if err != nil {
-		att.Close()
-		return errors.Join(err, events.Close())
+		return err
 	}
-	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
+	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.log.Infof("func: %d of %d functions attached, %s%s%s", p.attached, len(p.cfg), p.store, slow.Describe(), attribution.Describe())
 	return nil

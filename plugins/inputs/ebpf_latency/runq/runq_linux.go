@@ -16,6 +16,7 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probe"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/probeio"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/slowevent"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
@@ -78,22 +79,11 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	reader, err := histogram.NewReader(att.Collection, runqbpf.RunqMapRunqHists, histogram.One(p.Histograms().Scheme))
+	r, err := probeio.Open(att, runqbpf.RunqMapRunqHists, histogram.One(p.Histograms().Scheme), &p.cfg.Config, &p.cfg.Attribution)
 	if err != nil {
-		att.Close()
 		return err
 	}
-	events, err := p.cfg.NewReader(att.Collection)
-	if err != nil {
-		att.Close()
-		return err
-	}
-	cgroups, err := p.cfg.NewTagger(att.Collection)
-	if err != nil {
-		att.Close()
-		return errors.Join(err, events.Close())
-	}
-	p.att, p.reader, p.events, p.cgroups = att, reader, events, cgroups
+	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.expiry = idle.NewSeries[runqbpf.RunqRunqHistKey](p.IdleAfter())
 	for _, a := range att.Passed {

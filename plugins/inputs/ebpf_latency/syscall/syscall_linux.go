@@ -181,23 +181,14 @@ func (p *syscallProbe) Gather(acc telegraf.Accumulator) error {
 func (p *syscallProbe) expire(live map[[commLen]int8]bool, dropped []syscallbpf.SyscallSyscallHistKey) error {
 	expired := append(p.expiry.Sweep(), dropped...)
 	coll := p.att.Collection
-	if err := idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallHists], expired); err != nil {
+	err := idle.DeleteFreeing(coll.Maps[syscallbpf.SyscallMapSyscallHists], coll.Maps[syscallbpf.SyscallMapSyscallCommSlots], expired, live,
+		func(k *syscallbpf.SyscallSyscallHistKey) ([commLen]int8, bool) { return k.Comm, true })
+	if err != nil || p.cgroups == nil {
 		return err
 	}
-	var freed [][commLen]int8
-	cgroups := make([]uint64, 0, len(expired))
-	for _, k := range expired {
-		cgroups = append(cgroups, k.Cgroup)
-		if !live[k.Comm] {
-			live[k.Comm] = true // once
-			freed = append(freed, k.Comm)
-		}
-	}
-	if err := idle.Delete(coll.Maps[syscallbpf.SyscallMapSyscallCommSlots], freed); err != nil {
-		return err
-	}
-	if p.cgroups == nil {
-		return nil
+	cgroups := make([]uint64, len(expired))
+	for i, k := range expired {
+		cgroups[i] = k.Cgroup
 	}
 	return p.cgroups.Finish(cgroups)
 }

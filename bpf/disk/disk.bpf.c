@@ -75,8 +75,8 @@ struct {
 } disk_requests SEC(".maps");
 /* disk_requests' max_entries - 1, a power of two minus one (user space). */
 const volatile __u32 request_slot_mask = 16383;
-/* The kernel has BPF compare-and-swap (5.12+): slots are freed with it, so a
- * takeover racing a completion is always counted. */
+/* The kernel has BPF compare-and-swap (5.12+): slots are claimed and freed
+ * with it, so every takeover is counted exactly once (swap_tag). */
 const volatile bool slot_cmpxchg = false;
 
 /* Keeps struct slow_event in this object's BTF (locals are not), so bpf2go
@@ -241,8 +241,14 @@ static __always_inline struct disk_start take_start(struct disk_inflight_key *ke
 	return found;
 }
 
-/* The disk_requests slot of a request: a multiplicative hash of its key. */
-static __always_inline struct disk_request_slot *request_slot(struct disk_inflight_key *key)
+/*
+ * The disk_requests slot of a request and its tag there: one multiplicative
+ * hash of its key picks both. The hash is a bijection of the request pointer
+ * (tp_btf, raw_tp: sector 0), so two requests never share a tag; under
+ * classic tracepoints two would need equal dev/op/sector mixes to 64 bits.
+ */
+static __always_inline struct disk_request_slot *request_slot(struct disk_inflight_key *key,
+							       __u64 *tag)
 {
 	__u64 id, h;
 	__u32 idx;
@@ -252,40 +258,55 @@ static __always_inline struct disk_request_slot *request_slot(struct disk_inflig
 	bpf_probe_read_kernel(&id, sizeof(id), &key->id);
 	h = (id ^ (key->sector * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
 	idx = (__u32)(h >> 32) & request_slot_mask;
+	*tag = h << 2;
 
 	return bpf_map_lookup_elem(&disk_requests, &idx);
 }
 
-static __always_inline bool slot_holds(struct disk_request_slot *s, struct disk_inflight_key *key)
-{
-	return s->id == key->id && s->sector == key->sector;
-}
-
-/* Free the request's slot; false when another request took it over
- * meanwhile (what was read from it is the other's). With compare-and-swap
- * (Linux 5.12+, always there when slow events are on) every loss is
- * counted; older kernels keep a plain store, where a takeover racing the
- * completion may go uncounted (by_cgroup only). */
-static __always_inline bool release_slot(struct disk_request_slot *s, struct disk_inflight_key *key)
+/* Replace the slot's tag word old by new; false when another CPU changed it
+ * first. With compare-and-swap (Linux 5.12+, always there when slow events
+ * are on) every takeover is decided once and counted once; older kernels
+ * store plainly, where two claims at the same instant may go uncounted
+ * (by_cgroup only). */
+static __always_inline bool swap_tag(struct disk_request_slot *s, __u64 old, __u64 new)
 {
 	if (slot_cmpxchg)
-		return slow_cmpxchg(&s->id, key->id, 0) == key->id;
-	s->id = 0;
+		return slow_cmpxchg(&s->tag, old, new) == old;
+	s->tag = new;
 	return true;
 }
 
-/* Make s the request's, counting what a request still in it loses. */
-static __always_inline void claim_slot(struct disk_request_slot *s, struct disk_inflight_key *key)
+/* What a request lost when its slot went to another: the DISK_KEPT_* bits. */
+static __always_inline void count_lost(__u64 kept)
 {
-	if (s->id) {
-		if (s->kept & DISK_KEPT_CGROUP)
-			counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
-		if (s->kept & DISK_KEPT_OWNER)
-			counter_inc(&disk_counters, DISK_OWNER_INFLIGHT_FULL);
+	if (kept & DISK_KEPT_CGROUP)
+		counter_inc(&disk_counters, DISK_CGROUP_INFLIGHT_FULL);
+	if (kept & DISK_KEPT_OWNER)
+		counter_inc(&disk_counters, DISK_OWNER_INFLIGHT_FULL);
+}
+
+/* Make s hold the request tagged tag, with the DISK_KEPT_* bits kept added
+ * to what it already kept there (*had). A request still in the slot loses
+ * what it kept; a claim another CPU beat loses this request's kept. Both
+ * are counted. False when this request does not hold s. */
+static __always_inline bool claim_slot(struct disk_request_slot *s, __u64 tag, __u64 kept,
+				       __u64 *had)
+{
+	__u64 old = *(volatile __u64 *)&s->tag;
+	bool held = (old & ~(__u64)DISK_KEPT_ALL) == tag;
+	__u64 new;
+
+	*had = held ? old & DISK_KEPT_ALL : 0;
+	new = tag | kept | *had;
+	if (old == new)
+		return true;
+	if (!swap_tag(s, old, new)) {
+		count_lost(kept & ~*had); /* what it had, the taker counted */
+		return false;
 	}
-	s->id = key->id;
-	s->sector = key->sector;
-	s->kept = 0;
+	if (!held)
+		count_lost(old & DISK_KEPT_ALL);
+	return true;
 }
 
 /*
@@ -301,21 +322,19 @@ static __always_inline void keep_request(struct disk_inflight_key *key, bool cgr
 					 bool owner, __u64 sector, __u32 bytes)
 {
 	struct disk_request_slot *s;
-	__u64 pid_tgid;
+	__u64 pid_tgid, tag, had;
 
 	cgroup = cgroup && by_cgroup;
 	owner = owner && slow_ns;
 	if (!cgroup && !owner)
 		return;
-	s = request_slot(key);
+	s = request_slot(key, &tag);
 	if (!s)
 		return;
-	if (!slot_holds(s, key))
-		claim_slot(s, key);
-	if (cgroup && (first || !(s->kept & DISK_KEPT_CGROUP))) {
+	if (!claim_slot(s, tag, (cgroup ? DISK_KEPT_CGROUP : 0) | (owner ? DISK_KEPT_OWNER : 0), &had))
+		return;
+	if (cgroup && (first || !(had & DISK_KEPT_CGROUP)))
 		s->cgroup = cgroup_current();
-		s->kept |= DISK_KEPT_CGROUP;
-	}
 	if (owner) {
 		pid_tgid = bpf_get_current_pid_tgid();
 		s->owner.sector = sector;
@@ -323,7 +342,6 @@ static __always_inline void keep_request(struct disk_inflight_key *key, bool cgr
 		s->owner.pid = pid_tgid >> 32;
 		s->owner.tid = (__u32)pid_tgid;
 		bpf_get_current_comm(s->owner.comm, sizeof(s->owner.comm));
-		s->kept |= DISK_KEPT_OWNER;
 	}
 }
 
@@ -340,20 +358,24 @@ static __always_inline __u64 take_request(struct disk_inflight_key *key, struct 
 {
 	struct disk_request_slot *s;
 	__u64 id = DISK_CGROUP_UNKNOWN_ID;
-	__u32 kept = 0;
+	__u64 kept = 0, tag, word;
 
 	if (!by_cgroup && !slow_ns)
 		return 0;
-	s = request_slot(key);
-	if (s && slot_holds(s, key)) {
-		kept = s->kept;
-		id = s->cgroup;
-		if (slow_ns && (kept & DISK_KEPT_OWNER))
-			*owner = s->owner;
-		if (!release_slot(s, key)) {
-			/* Taken over while read (and counted by the taker). */
-			kept = 0;
-			*owner = (struct disk_owner){ .sector = owner->sector, .bytes = owner->bytes };
+	s = request_slot(key, &tag);
+	if (s) {
+		word = *(volatile __u64 *)&s->tag;
+		if ((word & ~(__u64)DISK_KEPT_ALL) == tag) {
+			kept = word & DISK_KEPT_ALL;
+			id = s->cgroup;
+			if (slow_ns && (kept & DISK_KEPT_OWNER))
+				*owner = s->owner;
+			if (!swap_tag(s, word, 0)) {
+				/* Taken over while read (and counted by the taker). */
+				kept = 0;
+				*owner = (struct disk_owner){ .sector = owner->sector,
+							      .bytes = owner->bytes };
+			}
 		}
 	}
 	if (!by_cgroup)
@@ -370,23 +392,29 @@ static __always_inline __u64 take_request(struct disk_inflight_key *key, struct 
 static __always_inline void move_request(struct disk_inflight_key *key, __u32 nr_sector)
 {
 	struct disk_inflight_key rest = *key;
-	struct disk_request_slot *s = request_slot(key);
+	struct disk_request_slot *s;
 	struct disk_request_slot moved;
+	__u64 tag, word, had;
 
-	if (!s || !slot_holds(s, key))
-		return;
-	moved = *s;
-	if (!release_slot(s, key))
-		return;
-	rest.sector = key->sector + nr_sector;
-	s = request_slot(&rest);
+	s = request_slot(key, &tag);
 	if (!s)
 		return;
-	if (!slot_holds(s, &rest))
-		claim_slot(s, &rest);
-	moved.id = rest.id;
-	moved.sector = rest.sector;
-	*s = moved;
+	word = *(volatile __u64 *)&s->tag;
+	if ((word & ~(__u64)DISK_KEPT_ALL) != tag)
+		return;
+	moved = *s;
+	if (!swap_tag(s, word, 0))
+		return; /* taken over, counted by the taker */
+	rest.sector = key->sector + nr_sector;
+	s = request_slot(&rest, &tag);
+	if (!s) {
+		count_lost(word & DISK_KEPT_ALL);
+		return;
+	}
+	if (!claim_slot(s, tag, word & DISK_KEPT_ALL, &had))
+		return;
+	s->cgroup = moved.cgroup;
+	s->owner = moved.owner;
 }
 
 /* ---- tp_btf and raw_tp: the request itself is at hand ---- */

@@ -72,21 +72,22 @@ struct disk_owner {
 	char comm[16];
 };
 
-/* What a disk_requests slot holds for its request. */
+/* What a disk_requests slot holds for its request: bits of its tag. */
 enum disk_kept {
 	DISK_KEPT_CGROUP = 1,
 	DISK_KEPT_OWNER = 2,
+	DISK_KEPT_ALL = 3,
 };
 
-/* by_cgroup and slow events: a request in flight (its disk_inflight_key;
- * id 0: a free slot), the cgroup of the task that created it and the task
- * that issued it, each valid when its DISK_KEPT_* bit is set. */
+/* by_cgroup and slow events: a request in flight, the cgroup of the task
+ * that created it and the task that issued it. tag is the request's own
+ * (a hash of its disk_inflight_key, shifted left two) or'ed with the
+ * DISK_KEPT_* bits saying which of the two fields are valid; 0: a free slot.
+ * One word, so taking a slot over and what the loser loses are decided by
+ * one compare-and-swap. */
 struct disk_request_slot {
-	__u64 id;
-	__u64 sector;
+	__u64 tag;
 	__u64 cgroup;
-	__u32 kept;
-	__u32 pad;
 	struct disk_owner owner;
 };
 

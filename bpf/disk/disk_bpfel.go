@@ -37,11 +37,8 @@ type DiskDiskInflightKey struct {
 
 type DiskDiskRequestSlot struct {
 	_      structs.HostLayout
-	Id     uint64
-	Sector uint64
+	Tag    uint64
 	Cgroup uint64
-	Kept   uint32
-	Pad    uint32
 	Owner  struct {
 		_      structs.HostLayout
 		Sector uint64

@@ -47,10 +47,7 @@ var DiskPath = Path{
 	Setup:       setupDisk,
 	Alternative: DiskBpftrace,
 	Targets: func(rows []*Row) []Target {
-		return []Target{
-			ratioTarget(rows, "disk probe (default) in-kernel cost vs bpftrace", DiskDefault, DiskBpftrace, 0.25),
-			ratioTarget(rows, "disk probe (default) in-kernel cost vs floor", DiskDefault, DiskFloorBTF, 3),
-		}
+		return probeTargets(rows, DiskDefault, DiskFloorBTF, DiskBpftrace, limitDiskVsFloor)
 	},
 }
 

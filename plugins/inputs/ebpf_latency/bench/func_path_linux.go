@@ -44,7 +44,9 @@ var FuncPath = Path{
 	PerWorkloadEvent: true,
 	Setup:            setupFunc,
 	Alternative:      FuncBpftrace,
-	Targets:          func([]*Row) []Target { return nil },
+	Targets: func(rows []*Row) []Target {
+		return probeTargets(rows, FuncDefault, FuncFloor, FuncBpftrace, limitVsFloor)
+	},
 }
 
 //go:embed testdata/funcbench.c

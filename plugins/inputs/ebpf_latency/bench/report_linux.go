@@ -157,7 +157,10 @@ func WriteTargets(w io.Writer, targets []Target) {
 		if t.Met {
 			met = "yes"
 		}
-		if t.Note != "" {
+		switch {
+		case t.Measured == "–" && t.Note != "":
+			met = t.Note // not measured: there is nothing to judge
+		case t.Note != "":
 			met += ": " + t.Note
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.What, t.Limit, t.Measured, met)

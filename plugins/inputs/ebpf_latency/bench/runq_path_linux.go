@@ -47,7 +47,9 @@ var RunqPath = Path{
 	Scale:       10,
 	Setup:       setupRunq,
 	Alternative: RunqBpftrace,
-	Targets:     func([]*Row) []Target { return nil },
+	Targets: func(rows []*Row) []Target {
+		return probeTargets(rows, RunqDefault, RunqFloor, RunqBpftrace, limitVsFloor)
+	},
 }
 
 //go:embed testdata/runqbench.c

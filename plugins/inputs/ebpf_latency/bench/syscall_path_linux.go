@@ -57,7 +57,7 @@ var (
 		Setup:       func(t testing.TB) (Workload, []Variant) { return setupSyscall(t, true) },
 		Alternative: SysBpftrace,
 		Targets: func(rows []*Row) []Target {
-			return []Target{ratioTarget(rows, "syscall probe (default) per timed syscall vs floor", SysDefault, SysFloorBTF, 2)}
+			return probeTargets(rows, SysDefault, SysFloorBTF, SysBpftrace, limitVsFloor)
 		},
 	}
 	SyscallUnwatchedPath = Path{
@@ -65,8 +65,8 @@ var (
 		Event: "getppid, one thread; per-syscall tracepoints never fire for it, so bpftrace has no row",
 		Scale: 10,
 		Setup: func(t testing.TB) (Workload, []Variant) { return setupSyscall(t, false) },
-		Targets: func(rows []*Row) []Target {
-			return []Target{ratioTarget(rows, "syscall probe (default) per untimed syscall vs floor", SysDefault, SysFloorBTF, 2)}
+		Targets: func(rows []*Row) []Target { // bpftrace's programs never run here: the floor alone
+			return []Target{ratioTarget(rows, SysDefault+" vs "+SysFloorBTF+", untimed getppid", SysDefault, SysFloorBTF, limitVsFloor)}
 		},
 	}
 )

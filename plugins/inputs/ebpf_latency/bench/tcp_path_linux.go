@@ -51,7 +51,9 @@ var (
 		Scale:            1,
 		PerWorkloadEvent: true,
 		Setup:            setupTCPRoundTrips,
-		Targets:          func([]*Row) []Target { return nil },
+		Targets: func(rows []*Row) []Target {
+			return probeTargets(rows, TCPRTTDefault, TCPFloorSockOps, "", limitVsFloor)
+		},
 	}
 	TCPConnectPath = Path{
 		Name: "tcp_connect",
@@ -61,7 +63,9 @@ var (
 		PerWorkloadEvent: true,
 		Setup:            setupTCPConnects,
 		Alternative:      TCPConnectBpftrace,
-		Targets:          func([]*Row) []Target { return nil },
+		Targets: func(rows []*Row) []Target {
+			return probeTargets(rows, TCPConnectDefault, TCPFloorSetState, TCPConnectBpftrace, limitVsFloor)
+		},
 	}
 )
 

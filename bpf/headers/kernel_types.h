@@ -113,11 +113,37 @@ struct css_set {
 	struct cgroup *dfl_cgrp;
 } __attribute__((preserve_access_index));
 
+/* kernel/sched/sched.h, include/linux/sched.h: the scheduler's own stamp
+ * of a task's enqueue (sched_info.last_queued, CONFIG_SCHED_INFO; 0 when
+ * not queued) is taken from its CPU's rq->clock. The rq of the task's CPU
+ * is reached through se.cfs_rq->rq (CONFIG_FAIR_GROUP_SCHED), not the
+ * per-CPU `runqueues`: cilium/ebpf resolves no typed ksyms. */
+#define TASK_ON_RQ_MIGRATING 2
+
+struct rq {
+	__u64 clock;
+} __attribute__((preserve_access_index));
+
+struct cfs_rq {
+	struct rq *rq;
+} __attribute__((preserve_access_index));
+
+struct sched_entity {
+	struct cfs_rq *cfs_rq;
+} __attribute__((preserve_access_index));
+
+struct sched_info {
+	unsigned long long last_queued;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int pid;
 	int tgid;
 	char comm[16];
 	unsigned int __state;
+	int on_rq;
+	struct sched_entity se;
+	struct sched_info sched_info;
 	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 

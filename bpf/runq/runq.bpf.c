@@ -3,10 +3,21 @@
 /*
  * Run-queue probe: how long a runnable task waits for a CPU, from the moment
  * it is queued (woken, newly created, or switched out while still runnable)
- * until it is switched in. Enqueue times are per-thread records
- * (task_starts.bpf.h): in task storage under tp_btf, whose arguments are the
- * BTF task pointers it needs, else in a hash of the queued threads.
- * Each hook comes in two flavours (tp_btf, raw_tp); user space loads one.
+ * until it is switched in.
+ *
+ * Best (tp_btf, CONFIG_SCHED_INFO and CONFIG_FAIR_GROUP_SCHED): no enqueue
+ * time of our own. The scheduler stamps every enqueue itself
+ * (task->sched_info.last_queued = rq_clock) and clears the stamp only in
+ * sched_info_arrive, after sched_switch fired; __schedule has just updated
+ * the rq clock, so one sched_switch program takes the wait as rq->clock
+ * minus the stamp: both the rq clock of next's CPU, never mixed with
+ * bpf_ktime_get_ns. A queued task moved to another CPU is stamped anew
+ * there (counted, runq_migrate_btf).
+ *
+ * Fallback: enqueue times of our own, per-thread records
+ * (task_starts.bpf.h): in task storage under tp_btf, whose arguments are
+ * the BTF task pointers it needs, else in a hash of the queued threads.
+ * Those hooks come in two flavours (tp_btf, raw_tp); user space loads one.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +37,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Comm globs (comm_glob.bpf.h); no filter: one series for all. */
 const volatile bool comm_filter = false;
+
+/* Tests only (0 otherwise, and pruned): the clock read at switch-in lags
+ * this far, so that enqueue times look later than it (clock_backwards). */
+const volatile __u64 test_clock_lag_ns = 0;
 
 /* (max_comms + 1 for "other") x (max_cgroups + 1); set by user space. */
 struct {
@@ -72,10 +87,11 @@ static __always_inline struct hist *series_of(struct runq_hist_key *key)
 }
 
 /* The task that waited, in addition to its sample, never instead. */
-static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 now, __u64 cgroup,
-				      bool btf)
+/* The event's end time is bpf_ktime_get_ns (user space converts it), read
+ * here and only here: the stamp flavour's clock is the rq clock. */
+static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 cgroup, bool btf)
 {
-	struct slow_event *e = slow_reserve(ns, now);
+	struct slow_event *e = slow_reserve(ns, bpf_ktime_get_ns());
 
 	if (!e)
 		return;
@@ -86,17 +102,25 @@ static __always_inline void slow_wait(struct task_struct *t, __u64 ns, __u64 now
 	slow_submit(e);
 }
 
-static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, bool btf)
+/* Whether comms leaves t measured; its comm goes to key when filtering. */
+static __always_inline bool comm_measured(struct task_struct *t, struct runq_hist_key *key)
+{
+	if (!comm_filter)
+		return true;
+	BPF_CORE_READ_STR_INTO(&key->comm, t, comm);
+	if (!comm_glob_wanted(key->comm))
+		return false;
+	key->series = RUNQ_SERIES_COMM;
+	return true;
+}
+
+static __always_inline void record(struct task_struct *t, __u64 ns, bool btf)
 {
 	struct runq_hist_key key = {};
 	struct hist *h;
 
-	if (comm_filter) {
-		BPF_CORE_READ_STR_INTO(&key.comm, t, comm);
-		if (!comm_glob_wanted(key.comm))
-			return;
-		key.series = RUNQ_SERIES_COMM;
-	}
+	if (!comm_measured(t, &key))
+		return;
 	if (by_cgroup) {
 		key.cgroup = task_cgroup_id(t, btf);
 		if (!cgroup_wanted(key.cgroup))
@@ -105,7 +129,7 @@ static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, b
 	h = series_of(&key);
 	/* After admission: the event carries its series' cgroup. */
 	if (slow_wanted(ns))
-		slow_wait(t, ns, now, key.cgroup, btf);
+		slow_wait(t, ns, key.cgroup, btf);
 	if (!h) {
 		counter_inc(&runq_counters, RUNQ_HIST_FULL);
 		return;
@@ -117,6 +141,19 @@ static __always_inline void record(struct task_struct *t, __u64 ns, __u64 now, b
 static __always_inline __u32 task_pid(struct task_struct *t, bool btf)
 {
 	return btf ? t->pid : BPF_CORE_READ(t, pid);
+}
+
+/* Records now - queued, both from one clock; a queued time later than now
+ * is counted, never recorded. */
+static __always_inline void record_wait(struct task_struct *t, __u64 queued, __u64 now, bool btf)
+{
+	if (test_clock_lag_ns)
+		now = now > test_clock_lag_ns ? now - test_clock_lag_ns : 0;
+	if (queued > now) {
+		counter_inc(&runq_counters, RUNQ_CLOCK_BACKWARDS);
+		return;
+	}
+	record(t, now - queued, btf);
 }
 
 static __always_inline void enqueue(struct task_struct *t, __u32 pid)
@@ -141,7 +178,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				     struct task_struct *next, bool btf)
 {
 	__u32 pid = task_pid(prev, btf);
-	__u64 *start, queued, now;
+	__u64 *start, queued;
 
 	/* A preempted or still-runnable prev stays queued, with no wakeup to
 	 * come. One going to sleep or exiting is not queued: a hash record
@@ -162,12 +199,35 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	queued = *start;
 	*start = 0;
 	task_start_release(pid);
-	now = bpf_ktime_get_ns();
-	if (queued > now) {
+	record_wait(next, queued, bpf_ktime_get_ns(), btf);
+	return 0;
+}
+
+/*
+ * The stamp flavour: next's wait from the scheduler's own enqueue stamp.
+ * A task without one (0: not queued through enqueue_task since it last
+ * ran, e.g. preempted while already going to sleep) is counted untimed.
+ */
+static __always_inline int on_switch_stamped(struct task_struct *next)
+{
+	__u64 queued;
+
+	/* Guards for a kernel user space misjudged: nothing is recorded. */
+	if (!bpf_core_field_exists(next->sched_info.last_queued) ||
+	    !bpf_core_field_exists(next->se.cfs_rq) || !bpf_core_field_exists(next->se.cfs_rq->rq)) {
 		counter_inc(&runq_counters, RUNQ_UNTIMED);
 		return 0;
 	}
-	record(next, now - queued, now, btf);
+	if (!next->pid)
+		return 0;
+	queued = next->sched_info.last_queued;
+	if (!queued) {
+		counter_inc(&runq_counters, RUNQ_UNTIMED);
+		return 0;
+	}
+	/* next runs on this CPU: its cfs_rq's rq is this CPU's, its clock
+	 * the one sched_info_arrive reads right after this tracepoint. */
+	record_wait(next, queued, next->se.cfs_rq->rq->clock, true);
 	return 0;
 }
 
@@ -193,6 +253,31 @@ SEC("tp_btf/sched_switch")
 int runq_switch_btf(__u64 *ctx)
 {
 	return on_switch((bool)ctx[0], (struct task_struct *)ctx[1], (struct task_struct *)ctx[2], true);
+}
+
+SEC("tp_btf/sched_switch")
+int runq_switch_stamp_btf(__u64 *ctx)
+{
+	return on_switch_stamped((struct task_struct *)ctx[2]);
+}
+
+/*
+ * sched_migrate_task(p, dest_cpu) fires in set_task_cpu. A task moved while
+ * queued (load balancing, an affinity change: on_rq is MIGRATING, its stamp
+ * already cleared by the dequeue) is stamped anew on the new CPU, so its
+ * sample holds only the wait there: counted, for the tasks comms measures.
+ * A wakeup choosing another CPU (on_rq 0) splits nothing.
+ */
+SEC("tp_btf/sched_migrate_task")
+int runq_migrate_btf(__u64 *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx[0];
+	struct runq_hist_key key = {};
+
+	if (t->on_rq != TASK_ON_RQ_MIGRATING || !comm_measured(t, &key))
+		return 0;
+	counter_inc(&runq_counters, RUNQ_MIGRATED_WAITS);
+	return 0;
 }
 
 SEC("raw_tp/sched_wakeup")

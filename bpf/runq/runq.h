@@ -21,9 +21,11 @@ struct runq_hist_key {
 };
 
 enum runq_counter {
-	RUNQ_UNTIMED,     /* switch-ins with no enqueue time (queued before attach, or not kept: see task_starts.bpf.h) */
+	RUNQ_UNTIMED,     /* switch-ins with no enqueue time (queued before attach, not kept: see task_starts.bpf.h, or no kernel stamp) */
 	RUNQ_COMM_FOLDED, /* samples folded into comm="other" (max_comms comms hold a series) */
 	RUNQ_HIST_FULL,   /* samples lost: histogram map full */
+	RUNQ_CLOCK_BACKWARDS, /* switch-ins not measured: enqueue time later than the clock at switch-in */
+	RUNQ_MIGRATED_WAITS,  /* measured tasks moved to another CPU while queued (kernel stamps: wait restarts there) */
 	RUNQ_COUNTERS,
 };
 

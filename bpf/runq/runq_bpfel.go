@@ -37,40 +37,43 @@ type RunqRunqHistKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	RunqMapCgroupCounters     = "cgroup_counters"
-	RunqMapCgroupExcluded     = "cgroup_excluded"
-	RunqMapCgroupSlots        = "cgroup_slots"
-	RunqMapCommGlobNames      = "comm_glob_names"
-	RunqMapHistEpoch          = "hist_epoch"
-	RunqMapRunqCommSlots      = "runq_comm_slots"
-	RunqMapRunqCounters       = "runq_counters"
-	RunqMapRunqHists          = "runq_hists"
-	RunqMapSlowBucket         = "slow_bucket"
-	RunqMapSlowCounters       = "slow_counters"
-	RunqMapSlowEvents         = "slow_events"
-	RunqMapTaskStartsCounters = "task_starts_counters"
-	RunqMapTaskStartsHash     = "task_starts_hash"
-	RunqMapTaskStartsStorage  = "task_starts_storage"
-	RunqProgRunqSwitchBtf     = "runq_switch_btf"
-	RunqProgRunqSwitchRaw     = "runq_switch_raw"
-	RunqProgRunqWakeupBtf     = "runq_wakeup_btf"
-	RunqProgRunqWakeupNewBtf  = "runq_wakeup_new_btf"
-	RunqProgRunqWakeupNewRaw  = "runq_wakeup_new_raw"
-	RunqProgRunqWakeupRaw     = "runq_wakeup_raw"
-	RunqVarByCgroup           = "by_cgroup"
-	RunqVarCommFilter         = "comm_filter"
-	RunqVarCommGlobAccept     = "comm_glob_accept"
-	RunqVarCommGlobChars      = "comm_glob_chars"
-	RunqVarCommGlobHasGlobs   = "comm_glob_has_globs"
-	RunqVarCommGlobHasNames   = "comm_glob_has_names"
-	RunqVarCommGlobStar       = "comm_glob_star"
-	RunqVarCommGlobStart      = "comm_glob_start"
-	RunqVarFilterCgroups      = "filter_cgroups"
-	RunqVarHistScheme         = "hist_scheme"
-	RunqVarSlowBurstNs        = "slow_burst_ns"
-	RunqVarSlowNs             = "slow_ns"
-	RunqVarSlowTokenNs        = "slow_token_ns"
-	RunqVarTaskStartsLocal    = "task_starts_local"
+	RunqMapCgroupCounters      = "cgroup_counters"
+	RunqMapCgroupExcluded      = "cgroup_excluded"
+	RunqMapCgroupSlots         = "cgroup_slots"
+	RunqMapCommGlobNames       = "comm_glob_names"
+	RunqMapHistEpoch           = "hist_epoch"
+	RunqMapRunqCommSlots       = "runq_comm_slots"
+	RunqMapRunqCounters        = "runq_counters"
+	RunqMapRunqHists           = "runq_hists"
+	RunqMapSlowBucket          = "slow_bucket"
+	RunqMapSlowCounters        = "slow_counters"
+	RunqMapSlowEvents          = "slow_events"
+	RunqMapTaskStartsCounters  = "task_starts_counters"
+	RunqMapTaskStartsHash      = "task_starts_hash"
+	RunqMapTaskStartsStorage   = "task_starts_storage"
+	RunqProgRunqMigrateBtf     = "runq_migrate_btf"
+	RunqProgRunqSwitchBtf      = "runq_switch_btf"
+	RunqProgRunqSwitchRaw      = "runq_switch_raw"
+	RunqProgRunqSwitchStampBtf = "runq_switch_stamp_btf"
+	RunqProgRunqWakeupBtf      = "runq_wakeup_btf"
+	RunqProgRunqWakeupNewBtf   = "runq_wakeup_new_btf"
+	RunqProgRunqWakeupNewRaw   = "runq_wakeup_new_raw"
+	RunqProgRunqWakeupRaw      = "runq_wakeup_raw"
+	RunqVarByCgroup            = "by_cgroup"
+	RunqVarCommFilter          = "comm_filter"
+	RunqVarCommGlobAccept      = "comm_glob_accept"
+	RunqVarCommGlobChars       = "comm_glob_chars"
+	RunqVarCommGlobHasGlobs    = "comm_glob_has_globs"
+	RunqVarCommGlobHasNames    = "comm_glob_has_names"
+	RunqVarCommGlobStar        = "comm_glob_star"
+	RunqVarCommGlobStart       = "comm_glob_start"
+	RunqVarFilterCgroups       = "filter_cgroups"
+	RunqVarHistScheme          = "hist_scheme"
+	RunqVarSlowBurstNs         = "slow_burst_ns"
+	RunqVarSlowNs              = "slow_ns"
+	RunqVarSlowTokenNs         = "slow_token_ns"
+	RunqVarTaskStartsLocal     = "task_starts_local"
+	RunqVarTestClockLagNs      = "test_clock_lag_ns"
 )
 
 // LoadRunq returns the embedded CollectionSpec for Runq.
@@ -115,12 +118,14 @@ type RunqSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type RunqProgramSpecs struct {
-	RunqSwitchBtf    *ebpf.ProgramSpec `ebpf:"runq_switch_btf"`
-	RunqSwitchRaw    *ebpf.ProgramSpec `ebpf:"runq_switch_raw"`
-	RunqWakeupBtf    *ebpf.ProgramSpec `ebpf:"runq_wakeup_btf"`
-	RunqWakeupNewBtf *ebpf.ProgramSpec `ebpf:"runq_wakeup_new_btf"`
-	RunqWakeupNewRaw *ebpf.ProgramSpec `ebpf:"runq_wakeup_new_raw"`
-	RunqWakeupRaw    *ebpf.ProgramSpec `ebpf:"runq_wakeup_raw"`
+	RunqMigrateBtf     *ebpf.ProgramSpec `ebpf:"runq_migrate_btf"`
+	RunqSwitchBtf      *ebpf.ProgramSpec `ebpf:"runq_switch_btf"`
+	RunqSwitchRaw      *ebpf.ProgramSpec `ebpf:"runq_switch_raw"`
+	RunqSwitchStampBtf *ebpf.ProgramSpec `ebpf:"runq_switch_stamp_btf"`
+	RunqWakeupBtf      *ebpf.ProgramSpec `ebpf:"runq_wakeup_btf"`
+	RunqWakeupNewBtf   *ebpf.ProgramSpec `ebpf:"runq_wakeup_new_btf"`
+	RunqWakeupNewRaw   *ebpf.ProgramSpec `ebpf:"runq_wakeup_new_raw"`
+	RunqWakeupRaw      *ebpf.ProgramSpec `ebpf:"runq_wakeup_raw"`
 }
 
 // RunqMapSpecs contains maps before they are loaded into the kernel.
@@ -161,6 +166,7 @@ type RunqVariableSpecs struct {
 	SlowNs           *ebpf.VariableSpec `ebpf:"slow_ns"`
 	SlowTokenNs      *ebpf.VariableSpec `ebpf:"slow_token_ns"`
 	TaskStartsLocal  *ebpf.VariableSpec `ebpf:"task_starts_local"`
+	TestClockLagNs   *ebpf.VariableSpec `ebpf:"test_clock_lag_ns"`
 }
 
 // RunqObjects contains all objects after they have been loaded into the kernel.
@@ -236,24 +242,29 @@ type RunqVariables struct {
 	SlowNs           *ebpf.Variable `ebpf:"slow_ns"`
 	SlowTokenNs      *ebpf.Variable `ebpf:"slow_token_ns"`
 	TaskStartsLocal  *ebpf.Variable `ebpf:"task_starts_local"`
+	TestClockLagNs   *ebpf.Variable `ebpf:"test_clock_lag_ns"`
 }
 
 // RunqPrograms contains all programs after they have been loaded into the kernel.
 //
 // It can be passed to LoadRunqObjects or ebpf.CollectionSpec.LoadAndAssign.
 type RunqPrograms struct {
-	RunqSwitchBtf    *ebpf.Program `ebpf:"runq_switch_btf"`
-	RunqSwitchRaw    *ebpf.Program `ebpf:"runq_switch_raw"`
-	RunqWakeupBtf    *ebpf.Program `ebpf:"runq_wakeup_btf"`
-	RunqWakeupNewBtf *ebpf.Program `ebpf:"runq_wakeup_new_btf"`
-	RunqWakeupNewRaw *ebpf.Program `ebpf:"runq_wakeup_new_raw"`
-	RunqWakeupRaw    *ebpf.Program `ebpf:"runq_wakeup_raw"`
+	RunqMigrateBtf     *ebpf.Program `ebpf:"runq_migrate_btf"`
+	RunqSwitchBtf      *ebpf.Program `ebpf:"runq_switch_btf"`
+	RunqSwitchRaw      *ebpf.Program `ebpf:"runq_switch_raw"`
+	RunqSwitchStampBtf *ebpf.Program `ebpf:"runq_switch_stamp_btf"`
+	RunqWakeupBtf      *ebpf.Program `ebpf:"runq_wakeup_btf"`
+	RunqWakeupNewBtf   *ebpf.Program `ebpf:"runq_wakeup_new_btf"`
+	RunqWakeupNewRaw   *ebpf.Program `ebpf:"runq_wakeup_new_raw"`
+	RunqWakeupRaw      *ebpf.Program `ebpf:"runq_wakeup_raw"`
 }
 
 func (p *RunqPrograms) Close() error {
 	return _RunqClose(
+		p.RunqMigrateBtf,
 		p.RunqSwitchBtf,
 		p.RunqSwitchRaw,
+		p.RunqSwitchStampBtf,
 		p.RunqWakeupBtf,
 		p.RunqWakeupNewBtf,
 		p.RunqWakeupNewRaw,

@@ -20,6 +20,9 @@ func (e *EbpfLatency) gatherSelf(acc telegraf.Accumulator) {
 		if p, ok := e.running[name]; ok {
 			st := p.Status()
 			tags["hook"] = st.Hook
+			if st.StartTimes != "" {
+				tags["start_times"] = st.StartTimes
+			}
 			fields["up"] = 1
 			for k, v := range st.Counters {
 				fields[k] = v

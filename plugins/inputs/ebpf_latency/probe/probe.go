@@ -32,8 +32,12 @@ type Probe interface {
 
 // Status is a probe's self-report.
 type Status struct {
-	Hook     string            // flavour that attached, e.g. "tp_btf"
-	Counters map[string]uint64 // field name -> cumulative count
+	Hook string // flavour that attached, e.g. "tp_btf"
+	// StartTimes is where start times come from when a probe offers a
+	// choice the hook does not tell (runq: "kernel", "task_storage",
+	// "hash"); empty otherwise.
+	StartTimes string
+	Counters   map[string]uint64 // field name -> cumulative count
 }
 
 // Definition registers a probe under the name used in `probes`.

@@ -31,18 +31,18 @@ func cgroupTags(p *runqProbe, t *testing.T) map[string]bool {
 
 // Two servers with one comm in two cgroups are two series, each with
 // exactly the switch-ins the kernel counted for its own server, through
-// both hooks: the cgroup is the switched-in task's, not the current one's.
+// every flavour: the cgroup is the switched-in task's, not the current one's.
 func TestByCgroupTellsSameCommApart(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	for _, hook := range []string{"tp_btf", "raw_tp"} {
-		t.Run(hook, func(t *testing.T) {
+	for _, fl := range everyFlavour {
+		t.Run(fl.String(), func(t *testing.T) {
 			cpu := testCPU(t)
 			comm := uniqueComm("ebpfl-twin")
 			a, b := testenv.NewCgroup(t), testenv.NewCgroup(t)
 			sa, sb := startServerIn(t, comm, cpu, 1000, a), startServerIn(t, comm, cpu, 1000, b)
 			cfg := DefaultConfig()
-			cfg.Comms, cfg.Hook, cfg.ByCgroup = []string{comm}, hook, true
-			p := startProbe(t, cfg)
+			cfg.Comms, cfg.ByCgroup = []string{comm}, true
+			p := startProbe(t, fl.pin(cfg))
 
 			switchInsA, untimedA := sleepCounted(t, p, sa, 30)
 			switchInsB, untimedB := sleepCounted(t, p, sb, 20)
@@ -66,28 +66,30 @@ func TestByCgroupTellsSameCommApart(t *testing.T) {
 // excluded.
 func TestMaxCgroupsFoldAndFilter(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	cpu := testCPU(t)
-	comm := uniqueComm("ebpfl-fold")
-	a, b, c := testenv.NewCgroup(t), testenv.NewCgroup(t), testenv.NewCgroup(t)
-	sa, sb, sc := startServerIn(t, comm, cpu, 1000, a), startServerIn(t, comm, cpu, 1000, b), startServerIn(t, comm, cpu, 1000, c)
-	cfg := DefaultConfig()
-	cfg.Comms, cfg.ByCgroup, cfg.MaxCgroups = []string{comm}, true, 1
-	cfg.Cgroups = []string{a.Path, b.Path}
-	p := startProbe(t, cfg)
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		cpu := testCPU(t)
+		comm := uniqueComm("ebpfl-fold")
+		a, b, c := testenv.NewCgroup(t), testenv.NewCgroup(t), testenv.NewCgroup(t)
+		sa, sb, sc := startServerIn(t, comm, cpu, 1000, a), startServerIn(t, comm, cpu, 1000, b), startServerIn(t, comm, cpu, 1000, c)
+		cfg := DefaultConfig()
+		cfg.Comms, cfg.ByCgroup, cfg.MaxCgroups = []string{comm}, true, 1
+		cfg.Cgroups = []string{a.Path, b.Path}
+		p := startProbe(t, fl.pin(cfg))
 
-	switchInsA, untimedA := sleepCounted(t, p, sa, 10)
-	switchInsB, untimedB := sleepCounted(t, p, sb, 15)
-	switchInsC, untimedC := sleepCounted(t, p, sc, 12)
+		switchInsA, untimedA := sleepCounted(t, p, sa, 10)
+		switchInsB, untimedB := sleepCounted(t, p, sb, 15)
+		switchInsC, untimedC := sleepCounted(t, p, sc, 12)
 
-	acc := gather(t, p)
-	ca, _ := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: a.Path})
-	requireSwitchIns(t, p, ca, switchInsA, untimedA)
-	other, _ := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: cgroup.Folded})
-	requireSwitchIns(t, p, other, switchInsB, untimedB)
-	st := p.Status().Counters
-	require.Equal(t, other.Count, st["cgroup_folded"], "each folded sample counted")
-	excluded := st["cgroup_excluded"]
-	require.LessOrEqual(t, excluded, switchInsC, "no more exclusions than the excluded server's switch-ins")
-	require.LessOrEqual(t, switchInsC-excluded, untimedC+1, "each switch-in of the excluded server counted")
-	require.Equal(t, map[string]bool{a.Path: true, cgroup.Folded: true}, cgroupTags(p, t))
+		acc := gather(t, p)
+		ca, _ := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: a.Path})
+		requireSwitchIns(t, p, ca, switchInsA, untimedA)
+		other, _ := findSeries(acc, map[string]string{TagComm: comm, TagCgroup: cgroup.Folded})
+		requireSwitchIns(t, p, other, switchInsB, untimedB)
+		st := p.Status().Counters
+		require.Equal(t, other.Count, st["cgroup_folded"], "each folded sample counted")
+		excluded := st["cgroup_excluded"]
+		require.LessOrEqual(t, excluded, switchInsC, "no more exclusions than the excluded server's switch-ins")
+		require.LessOrEqual(t, switchInsC-excluded, untimedC+1, "each switch-in of the excluded server counted")
+		require.Equal(t, map[string]bool{a.Path: true, cgroup.Folded: true}, cgroupTags(p, t))
+	})
 }

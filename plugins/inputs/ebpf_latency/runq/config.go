@@ -23,7 +23,8 @@ type Config struct {
 
 	// Buckets overrides the plugin-wide bucket scheme for this probe.
 	histogram.TableBuckets
-	// Where enqueue times live: start_times.
+	// Where enqueue times come from: start_times, the shared values
+	// ("auto", "task_storage", "hash") plus StartTimesKernel.
 	taskstarts.Setting
 	// Slow events: slow_threshold, slow_events_per_second.
 	slowevent.Config
@@ -43,6 +44,10 @@ func DefaultConfig() *Config {
 		Setting: taskstarts.DefaultSetting(), Config: slowevent.DefaultConfig(), Attribution: cgroup.Default()}
 }
 
+// StartTimesKernel takes enqueue times from the scheduler's own stamps
+// (sched_info.last_queued): one sched_switch program, tp_btf only.
+const StartTimesKernel = "kernel"
+
 // offered are the flavours this probe has programs for, best first.
 var offered = []hooks.Kind{hooks.TPBTF, hooks.RawTP}
 
@@ -60,7 +65,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("hook: unknown hook %q (want \"auto\", %q or %q)", c.Hook, offered[0], offered[1])
 		}
 	}
-	if err := c.Setting.Validate(); err != nil {
+	if err := c.validateStartTimes(); err != nil {
 		return err
 	}
 	if err := c.Attribution.Validate(); err != nil {
@@ -76,4 +81,20 @@ func (c *Config) pinnedHook() *hooks.Kind {
 	}
 	k, _ := hooks.ParseKind(c.Hook)
 	return &k
+}
+
+// validateStartTimes accepts the shared start_times values and "kernel",
+// which needs tp_btf.
+func (c *Config) validateStartTimes() error {
+	if c.StartTimes != StartTimesKernel {
+		if err := c.Setting.Validate(); err != nil {
+			return fmt.Errorf("start_times: unknown value %q (want %q, %q, %q or %q)",
+				c.StartTimes, taskstarts.Auto, StartTimesKernel, taskstarts.TaskStorage, taskstarts.Hash)
+		}
+		return nil
+	}
+	if c.Hook != "auto" && c.Hook != hooks.TPBTF.String() {
+		return fmt.Errorf("start_times: %q needs hook %q or \"auto\", not %q", c.StartTimes, hooks.TPBTF, c.Hook)
+	}
+	return nil
 }

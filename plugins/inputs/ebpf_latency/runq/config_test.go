@@ -20,7 +20,10 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 		{"max_comms huge", func(c *Config) { c.MaxComms = 5000 }, "max_comms: 5000 out of range (want 1 to 4096)"},
 		{"hook unknown", func(c *Config) { c.Hook = "kprobe" }, `hook: unknown hook "kprobe" (want "auto", "tp_btf" or "raw_tp")`},
 		{"start_times hash", func(c *Config) { c.StartTimes = "hash" }, ""},
-		{"start_times unknown", func(c *Config) { c.StartTimes = "lru" }, `start_times: unknown value "lru" (want "auto", "task_storage" or "hash")`},
+		{"start_times unknown", func(c *Config) { c.StartTimes = "lru" }, `start_times: unknown value "lru" (want "auto", "kernel", "task_storage" or "hash")`},
+		{"start_times kernel", func(c *Config) { c.StartTimes = "kernel" }, ""},
+		{"start_times kernel, tp_btf", func(c *Config) { c.StartTimes, c.Hook = "kernel", "tp_btf" }, ""},
+		{"start_times kernel, raw_tp", func(c *Config) { c.StartTimes, c.Hook = "kernel", "raw_tp" }, `start_times: "kernel" needs hook "tp_btf" or "auto", not "raw_tp"`},
 		{"hook not offered", func(c *Config) { c.Hook = "tracepoint" }, `hook: unknown hook "tracepoint" (want "auto", "tp_btf" or "raw_tp")`},
 	}
 	for _, tt := range tests {

@@ -49,7 +49,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 	t.Helper()
 	spec, err := runqbpf.LoadRunq()
 	require.NoError(t, err)
-	raw := flavours[1]
+	raw := flavours[len(flavours)-1]
 	require.Equal(t, hooks.RawTP, raw.Kind)
 	keep := map[string]bool{}
 	for _, h := range raw.Hooks {

@@ -14,28 +14,30 @@ import (
 // series of its own instead of folding into "other".
 func TestIdleCommExpiresAndFreesItsSlot(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	const expiry = 300 * time.Millisecond
-	cpu := testCPU(t)
-	tag := uniqueComm("x")[2:] // four hex digits of this run
-	commA, commB := "ebpf-idle-a"+tag, "ebpf-idle-b"+tag
-	a, b := startServer(t, commA, cpu, 1000), startServer(t, commB, cpu, 1000)
-	cfg := DefaultConfig()
-	cfg.Comms, cfg.MaxComms = []string{"ebpf-idle-[ab]" + tag}, 1
-	p := startProbe(t, cfg, func(p *runqProbe) { p.ExpireIdleSeries(expiry) })
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		const expiry = 300 * time.Millisecond
+		cpu := testCPU(t)
+		tag := uniqueComm("x")[2:] // four hex digits of this run
+		commA, commB := "ebpf-idle-a"+tag, "ebpf-idle-b"+tag
+		a, b := startServer(t, commA, cpu, 1000), startServer(t, commB, cpu, 1000)
+		cfg := DefaultConfig()
+		cfg.Comms, cfg.MaxComms = []string{"ebpf-idle-[ab]" + tag}, 1
+		p := startProbe(t, fl.pin(cfg), func(p *runqProbe) { p.ExpireIdleSeries(expiry) })
 
-	a.sleep(t, 10)
-	// Wait until a is blocked: a switch-in after "done" (a preemption
-	// between the reply and the read) would land after this gather and
-	// restart the idle clock.
-	a.switchIns(t)
-	require.Equal(t, map[string]bool{commA: true}, commsSeen(gather(t, p)))
-	time.Sleep(expiry + 100*time.Millisecond) // a waits blocked: no sample
-	require.Empty(t, commsSeen(gather(t, p)), "idle for the expiry time: no longer written")
+		a.sleep(t, 10)
+		// Wait until a is blocked: a switch-in after "done" (a preemption
+		// between the reply and the read) would land after this gather and
+		// restart the idle clock.
+		a.switchIns(t)
+		require.Equal(t, map[string]bool{commA: true}, commsSeen(gather(t, p)))
+		time.Sleep(expiry + 100*time.Millisecond) // a waits blocked: no sample
+		require.Empty(t, commsSeen(gather(t, p)), "idle for the expiry time: no longer written")
 
-	b.sleep(t, 10)
-	acc := gather(t, p)
-	require.Equal(t, map[string]bool{commB: true}, commsSeen(acc), "the newcomer took the freed slot")
-	s, _ := findSeries(acc, map[string]string{TagComm: commB})
-	require.Positive(t, s.Count)
-	require.Zero(t, p.Status().Counters["comm_folded"])
+		b.sleep(t, 10)
+		acc := gather(t, p)
+		require.Equal(t, map[string]bool{commB: true}, commsSeen(acc), "the newcomer took the freed slot")
+		s, _ := findSeries(acc, map[string]string{TagComm: commB})
+		require.Positive(t, s.Count)
+		require.Zero(t, p.Status().Counters["comm_folded"])
+	})
 }

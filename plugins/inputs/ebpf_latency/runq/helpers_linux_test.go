@@ -16,6 +16,7 @@ import (
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
 // helperBin is testdata/runqhelper.c, built by TestMain.
@@ -63,6 +64,20 @@ func testCPU(t *testing.T) int {
 	return 0
 }
 
+// otherCPU is a CPU this process may use besides cpu.
+func otherCPU(t *testing.T, cpu int) int {
+	t.Helper()
+	var set unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &set))
+	for c := 0; c < 1024; c++ {
+		if c != cpu && set.IsSet(c) {
+			return c
+		}
+	}
+	t.Fatal("one CPU only: a wait cannot move between run queues")
+	return 0
+}
+
 // startHog busy-loops on cpu until the test ends; it is killed by PID.
 // It returns once the hog is pinned and spinning.
 func startHog(t *testing.T, cpu int) {
@@ -92,14 +107,49 @@ func runHelper(t *testing.T, mode string, cpu, n int, arg, name string) uint64 {
 // runHelperPid is runHelper that also says which process ran.
 func runHelperPid(t *testing.T, mode string, cpu, n int, arg, name string) (switches uint64, pid int) {
 	t.Helper()
+	return runHelperArgs(t, mode, strconv.Itoa(cpu), strconv.Itoa(n), arg, name)
+}
+
+// runHelperArgs runs runqhelper with args to its end and returns the
+// switch-outs it counted and which process ran.
+func runHelperArgs(t *testing.T, args ...string) (switches uint64, pid int) {
+	t.Helper()
 	requireHelper(t)
-	cmd := exec.Command(helperBin, mode, strconv.Itoa(cpu), strconv.Itoa(n), arg, name)
+	cmd := exec.Command(helperBin, args...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "runqhelper %s: %s", mode, stderr.String())
+	require.NoError(t, cmd.Run(), "runqhelper %v: %s", args, stderr.String())
 	switches, err := strconv.ParseUint(strings.TrimSpace(stdout.String()), 10, 64)
 	require.NoError(t, err)
 	return switches, cmd.Process.Pid
+}
+
+// flavour is one way the probe times waits: a hook, and where enqueue
+// times come from.
+type flavour struct{ hook, startTimes string }
+
+// everyFlavour is the fallback chain, best first; every behaviour test
+// runs on each. (tp_btf with the hash, the chain's step on kernels without
+// task storage, is covered by TestCrowdBeyondStartRecords.)
+var everyFlavour = []flavour{
+	{"tp_btf", StartTimesKernel},
+	{"tp_btf", taskstarts.TaskStorage},
+	{"raw_tp", taskstarts.Hash},
+}
+
+func (f flavour) String() string { return f.hook + "," + f.startTimes }
+
+// eachFlavour runs test as one subtest per flavour.
+func eachFlavour(t *testing.T, test func(t *testing.T, fl flavour)) {
+	for _, fl := range everyFlavour {
+		t.Run(fl.String(), func(t *testing.T) { test(t, fl) })
+	}
+}
+
+// pin makes cfg run this flavour only.
+func (f flavour) pin(cfg *Config) *Config {
+	cfg.Hook, cfg.StartTimes = f.hook, f.startTimes
+	return cfg
 }
 
 // startProbe runs a runq probe, after setup (plugin-wide settings) if
@@ -115,6 +165,9 @@ func startProbe(t *testing.T, cfg *Config, setup ...func(*runqProbe)) *runqProbe
 	}
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
+	if st := p.Status(); cfg.Hook != "auto" && cfg.StartTimes != taskstarts.Auto {
+		require.Equal(t, flavour{cfg.Hook, cfg.StartTimes}, flavour{st.Hook, st.StartTimes}, "the pinned flavour runs")
+	}
 	t.Cleanup(func() { logHealthOnFailure(t, p) }) // runs before Stop
 	return p
 }

@@ -27,4 +27,4 @@ const (
 	seriesOther = 2
 )
 
-var counterNames = []string{"untimed_switches", "comm_folded", "hist_full"}
+var counterNames = []string{"untimed_switches", "comm_folded", "hist_full", "clock_backwards", "migrated_waits"}

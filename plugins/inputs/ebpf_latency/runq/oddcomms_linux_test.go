@@ -16,27 +16,29 @@ import (
 // from the line protocol; as nothing folds, comm="other" stays absent.
 func TestOddCommsKeepTheirOwnSeries(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	cfg := DefaultConfig()
-	cfg.Comms, cfg.MaxComms = []string{"*"}, maxMaxComms // every task: the empty name too
-	p := startProbe(t, cfg)
-	sleeps := map[string]int{}
-	for i, name := range testenv.OddComms {
-		n := i + 1
-		testenv.AsNamedThread(t, name, func() {
-			for range n {
-				ts := unix.NsecToTimespec(int64(time.Millisecond))
-				require.NoError(t, unix.Nanosleep(&ts, nil))
-			}
-		})
-		sleeps[tagvalue.Escape(name)] = n
-	}
-	acc := testenv.ThroughLineProtocol(t, gather(t, p))
-	testenv.RequireDistinctSeries(t, acc, Measurement)
-	seen := commsSeen(acc)
-	require.False(t, seen[CommOther], "nothing folded (comm_folded %d), yet a comm=other series", p.Status().Counters["comm_folded"])
-	for comm, n := range sleeps {
-		require.True(t, seen[comm], "no series for comm %q", comm)
-		s, _ := findSeries(acc, map[string]string{TagComm: comm})
-		require.Positive(t, s.Count, "%q slept %d times", comm, n)
-	}
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		cfg := DefaultConfig()
+		cfg.Comms, cfg.MaxComms = []string{"*"}, maxMaxComms // every task: the empty name too
+		p := startProbe(t, fl.pin(cfg))
+		sleeps := map[string]int{}
+		for i, name := range testenv.OddComms {
+			n := i + 1
+			testenv.AsNamedThread(t, name, func() {
+				for range n {
+					ts := unix.NsecToTimespec(int64(time.Millisecond))
+					require.NoError(t, unix.Nanosleep(&ts, nil))
+				}
+			})
+			sleeps[tagvalue.Escape(name)] = n
+		}
+		acc := testenv.ThroughLineProtocol(t, gather(t, p))
+		testenv.RequireDistinctSeries(t, acc, Measurement)
+		seen := commsSeen(acc)
+		require.False(t, seen[CommOther], "nothing folded (comm_folded %d), yet a comm=other series", p.Status().Counters["comm_folded"])
+		for comm, n := range sleeps {
+			require.True(t, seen[comm], "no series for comm %q", comm)
+			s, _ := findSeries(acc, map[string]string{TagComm: comm})
+			require.Positive(t, s.Count, "%q slept %d times", comm, n)
+		}
+	})
 }

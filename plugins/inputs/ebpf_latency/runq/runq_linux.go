@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/influxdata/telegraf"
 
 	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
@@ -21,9 +22,16 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/taskstarts"
 )
 
-// flavours lists the hook chain, best first. sched_switch comes first so
-// that no enqueue time is kept before switch-ins can consume it.
+// flavours lists the hook chain, best first: the scheduler's own enqueue
+// stamps (one sched_switch program, plus a count of the waits a migration
+// restarts), then enqueue times of the probe's own. In those, sched_switch
+// comes first so that no enqueue time is kept before switch-ins can
+// consume it.
 var flavours = []hooks.Flavour{
+	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
+		{Program: runqbpf.RunqProgRunqSwitchStampBtf, Group: "sched", Event: "sched_switch"},
+		{Program: runqbpf.RunqProgRunqMigrateBtf, Group: "sched", Event: "sched_migrate_task"},
+	}},
 	{Kind: hooks.TPBTF, Hooks: []hooks.Hook{
 		{Program: runqbpf.RunqProgRunqSwitchBtf, Group: "sched", Event: "sched_switch"},
 		{Program: runqbpf.RunqProgRunqWakeupBtf, Group: "sched", Event: "sched_wakeup"},
@@ -35,6 +43,20 @@ var flavours = []hooks.Flavour{
 		{Program: runqbpf.RunqProgRunqWakeupNewRaw, Group: "sched", Event: "sched_wakeup_new"},
 	}},
 }
+
+// chain is the part of flavours start_times allows.
+func (c *Config) chain() []hooks.Flavour {
+	switch c.StartTimes {
+	case StartTimesKernel:
+		return flavours[:1]
+	case taskstarts.Auto:
+		return flavours
+	}
+	return flavours[1:]
+}
+
+// threadSchedstat is the calling thread's sched_info (run time, wait, arrivals).
+const threadSchedstat = "/proc/thread-self/schedstat"
 
 type runqProbe struct {
 	histogram.Settings
@@ -48,10 +70,18 @@ type runqProbe struct {
 	emitter *histogram.Emitter
 	cgroups *cgroup.Tagger // nil unless by_cgroup
 	expiry  *idle.Series[runqbpf.RunqRunqHistKey]
-	store   taskstarts.Store
-	// startEntries sizes the fallback hash of enqueue times (0: default);
-	// tests shrink it to overflow it.
+	// startTimes is the start_times value that runs: "kernel",
+	// "task_storage" or "hash"; store describes the latter two.
+	startTimes string
+	store      taskstarts.Store
+	// Tests: size the fallback hash of enqueue times (0: default), to
+	// overflow it; stand in for the kernel's BTF and a thread's schedstat
+	// (nil, "": the real ones), as an older kernel would show them; make
+	// the switch-in clock lag (test_clock_lag_ns).
 	startEntries uint32
+	kernelTypes  *btf.Spec
+	schedstat    string
+	clockLag     time.Duration
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -70,7 +100,7 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
-	att, err := hooks.Attach(spec, flavours, hooks.Options{
+	att, err := hooks.Attach(spec, p.cfg.chain(), hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
 			return p.prepare(spec, kind, comms)
@@ -87,10 +117,51 @@ func (p *runqProbe) Start() error {
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.expiry = idle.NewSeries[runqbpf.RunqRunqHistKey](p.IdleAfter())
 	for _, a := range att.Passed {
+		if errors.As(a.Err, new(errNoStamps)) {
+			p.log.Warnf("runq: %v; fell back to enqueue times of its own", a.Err)
+			continue
+		}
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("runq: attached through %s, %s%s%s", att.Kind, p.store, p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
+	p.log.Infof("runq: attached through %s, %s%s%s", att.Kind, p.describeStartTimes(), p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
+}
+
+func (p *runqProbe) describeStartTimes() string {
+	if p.startTimes == StartTimesKernel {
+		return "start_times \"kernel\": enqueue times from the scheduler's own stamps (sched_info.last_queued, rq clock)"
+	}
+	return fmt.Sprintf("start_times %q: %s", p.startTimes, p.store)
+}
+
+// prepareStartTimes sets up where enqueue times come from for one load:
+// the scheduler's stamps when the flavour is the stamp program (refused,
+// saying why, where the kernel lacks them), else records of the probe's
+// own in task storage or a hash.
+func (p *runqProbe) prepareStartTimes(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
+	if spec.Programs[runqbpf.RunqProgRunqSwitchStampBtf] == nil {
+		store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
+		if err != nil {
+			return err
+		}
+		p.store, p.startTimes = store, taskstarts.Hash
+		if store.Local {
+			p.startTimes = taskstarts.TaskStorage
+		}
+		return nil
+	}
+	schedstat := p.schedstat
+	if schedstat == "" {
+		schedstat = threadSchedstat
+	}
+	if err := checkStamps(p.kernelTypes, schedstat); err != nil {
+		if p.cfg.StartTimes == StartTimesKernel {
+			return fmt.Errorf("start_times: %q unavailable: %w", StartTimesKernel, err)
+		}
+		return err
+	}
+	p.startTimes = StartTimesKernel
+	return taskstarts.Unused(spec)
 }
 
 // prepare sets the knobs (slow events, cgroups, comm filter) and sizes the
@@ -99,11 +170,9 @@ func (p *runqProbe) Start() error {
 // may split it into. Enqueue times go to task storage under tp_btf, whose
 // arguments are BTF task pointers.
 func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, comms *commglob.Filter) error {
-	store, err := p.cfg.Setting.Prepare(spec, kind == hooks.TPBTF, p.startEntries)
-	if err != nil {
+	if err := p.prepareStartTimes(spec, kind); err != nil {
 		return err
 	}
-	p.store = store
 	if err := p.cfg.Config.Prepare(spec); err != nil {
 		return err
 	}
@@ -126,7 +195,10 @@ func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, comms *c
 	if err := comms.Prepare(spec); err != nil {
 		return err
 	}
-	return hooks.SetKnobs(spec, map[string]any{runqbpf.RunqVarCommFilter: filter})
+	return hooks.SetKnobs(spec, map[string]any{
+		runqbpf.RunqVarCommFilter:     filter,
+		runqbpf.RunqVarTestClockLagNs: uint64(p.clockLag.Nanoseconds()),
+	})
 }
 
 func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
@@ -200,6 +272,7 @@ func (p *runqProbe) Status() probe.Status {
 	st := p.events.Counters(probe.StatusOf(p.att, runqbpf.RunqMapRunqCounters, counterNames))
 	if p.att != nil {
 		st = taskstarts.Counters(p.att.Collection, st)
+		st.StartTimes = p.startTimes
 	}
 	p.cgroups.Counters(st.Counters)
 	return st

@@ -61,18 +61,17 @@ func untimed(p *runqProbe) uint64 { return p.Status().Counters["untimed_switches
 // A sleeper beside a CPU hog waits for the CPU after each of its wakeups,
 // or is preempted by the hog and waits again: every switch-in, whichever
 // way the task was queued, is exactly one sample.
-func TestSleeperBesideHogThroughEveryHook(t *testing.T) {
+func TestSleeperBesideHogThroughEveryFlavour(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const rounds = 200
-	for _, hook := range []string{"tp_btf", "raw_tp"} {
-		t.Run(hook, func(t *testing.T) {
+	for _, fl := range everyFlavour {
+		t.Run(fl.String(), func(t *testing.T) {
 			cpu := testCPU(t)
 			comm := uniqueComm("ebpfl-slp")
 			srv := startServer(t, comm, cpu, 1000)
 			cfg := DefaultConfig()
-			cfg.Comms, cfg.Hook = []string{comm}, hook
-			p := startProbe(t, cfg)
-			require.Equal(t, hook, p.Status().Hook)
+			cfg.Comms = []string{comm}
+			p := startProbe(t, fl.pin(cfg))
 			startHog(t, cpu)
 
 			before, untimed0 := srv.switchIns(t), untimed(p)
@@ -98,11 +97,11 @@ func TestKnownDelayLandsInItsBucket(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const rounds = 5
 	delay := 20 * time.Millisecond
-	for _, hook := range []string{"tp_btf", "raw_tp"} {
-		t.Run(hook, func(t *testing.T) {
+	for _, fl := range everyFlavour {
+		t.Run(fl.String(), func(t *testing.T) {
 			cfg := DefaultConfig()
-			cfg.Comms, cfg.Hook = []string{"ebpfl-blocked"}, hook
-			p := startProbe(t, cfg)
+			cfg.Comms = []string{"ebpfl-blocked"}
+			p := startProbe(t, fl.pin(cfg))
 
 			switches := runHelper(t, "block", testCPU(t), rounds, "20", "ebpfl-blocked")
 			s, ok := findSeries(gather(t, p), map[string]string{TagComm: "ebpfl-blocked"})
@@ -123,30 +122,34 @@ func TestKnownDelayLandsInItsBucket(t *testing.T) {
 // A filter on another name leaves the sleeper, and everything else, out.
 func TestFilteredCommNotCounted(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	cpu := testCPU(t)
-	cfg := DefaultConfig()
-	cfg.Comms = []string{"ebpfl-nomatch"}
-	p := startProbe(t, cfg)
-	startHog(t, cpu)
-	runHelper(t, "sleep", cpu, 50, "1000", sleeperName)
-	acc := gather(t, p)
-	require.Empty(t, commsSeen(acc), "no task is named ebpfl-nomatch")
-	require.Zero(t, p.Status().Counters["comm_folded"])
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		cpu := testCPU(t)
+		cfg := DefaultConfig()
+		cfg.Comms = []string{"ebpfl-nomatch"}
+		p := startProbe(t, fl.pin(cfg))
+		startHog(t, cpu)
+		runHelper(t, "sleep", cpu, 50, "1000", sleeperName)
+		acc := gather(t, p)
+		require.Empty(t, commsSeen(acc), "no task is named ebpfl-nomatch")
+		require.Zero(t, p.Status().Counters["comm_folded"])
+	})
 }
 
 // Without comms, every task lands in one series without a comm tag.
 func TestNoCommsOneSeries(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	const rounds = 50
-	cpu := testCPU(t)
-	p := startProbe(t, DefaultConfig())
-	startHog(t, cpu)
-	runHelper(t, "sleep", cpu, rounds, "1000", sleeperName)
-	acc := gather(t, p)
-	require.Equal(t, map[string]bool{"": true}, commsSeen(acc))
-	s, ok := findSeries(acc, map[string]string{})
-	require.True(t, ok)
-	require.GreaterOrEqual(t, s.Count, uint64(rounds), "the sleeper's samples are among all tasks'")
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		const rounds = 50
+		cpu := testCPU(t)
+		p := startProbe(t, fl.pin(DefaultConfig()))
+		startHog(t, cpu)
+		runHelper(t, "sleep", cpu, rounds, "1000", sleeperName)
+		acc := gather(t, p)
+		require.Equal(t, map[string]bool{"": true}, commsSeen(acc))
+		s, ok := findSeries(acc, map[string]string{})
+		require.True(t, ok)
+		require.GreaterOrEqual(t, s.Count, uint64(rounds), "the sleeper's samples are among all tasks'")
+	})
 }
 
 // Past max_comms, matching comms fold into comm="other", each fold counted:
@@ -154,47 +157,53 @@ func TestNoCommsOneSeries(t *testing.T) {
 // scheduler counted them.
 func TestFoldsPastMaxComms(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	const roundsA, roundsB = 30, 40
-	cpu := testCPU(t)
-	tag := uniqueComm("x")[2:] // four hex digits of this run
-	commA, commB := "ebpf-fold-a"+tag, "ebpf-fold-b"+tag
-	a, b := startServer(t, commA, cpu, 1000), startServer(t, commB, cpu, 1000)
-	cfg := DefaultConfig()
-	cfg.Comms, cfg.MaxComms = []string{"nomatch", "ebpf-f?ld-[a-c]" + tag}, 1
-	p := startProbe(t, cfg)
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		const roundsA, roundsB = 30, 40
+		cpu := testCPU(t)
+		tag := uniqueComm("x")[2:] // four hex digits of this run
+		commA, commB := "ebpf-fold-a"+tag, "ebpf-fold-b"+tag
+		a, b := startServer(t, commA, cpu, 1000), startServer(t, commB, cpu, 1000)
+		cfg := DefaultConfig()
+		cfg.Comms, cfg.MaxComms = []string{"nomatch", "ebpf-f?ld-[a-c]" + tag}, 1
+		p := startProbe(t, fl.pin(cfg))
 
-	quiet := gather(t, p)
-	require.Empty(t, commsSeen(quiet), "an empty \"other\" is not emitted")
+		quiet := gather(t, p)
+		require.Empty(t, commsSeen(quiet), "an empty \"other\" is not emitted")
 
-	a0, untimedA := a.switchIns(t), untimed(p)
-	a.sleep(t, roundsA) // first: takes the one comm slot
-	switchInsA := a.switchIns(t) - a0
-	b0, untimedB := b.switchIns(t), untimed(p)
-	untimedA = untimedB - untimedA
-	b.sleep(t, roundsB)
-	switchInsB := b.switchIns(t) - b0
-	untimedB = untimed(p) - untimedB
-	acc := gather(t, p)
-	require.Equal(t, map[string]bool{commA: true, CommOther: true}, commsSeen(acc))
-	sa, _ := findSeries(acc, map[string]string{TagComm: commA})
-	requireSwitchIns(t, p, sa, switchInsA, untimedA)
-	other, _ := findSeries(acc, map[string]string{TagComm: CommOther})
-	requireSwitchIns(t, p, other, switchInsB, untimedB)
-	folded := p.Status().Counters["comm_folded"]
-	require.LessOrEqual(t, folded, switchInsB, "no more folds than the folded task's switch-ins")
-	require.LessOrEqual(t, switchInsB-folded, untimedB+1, "a fold per switch-in of the folded task")
+		a0, untimedA := a.switchIns(t), untimed(p)
+		a.sleep(t, roundsA) // first: takes the one comm slot
+		switchInsA := a.switchIns(t) - a0
+		b0, untimedB := b.switchIns(t), untimed(p)
+		untimedA = untimedB - untimedA
+		b.sleep(t, roundsB)
+		switchInsB := b.switchIns(t) - b0
+		untimedB = untimed(p) - untimedB
+		acc := gather(t, p)
+		require.Equal(t, map[string]bool{commA: true, CommOther: true}, commsSeen(acc))
+		sa, _ := findSeries(acc, map[string]string{TagComm: commA})
+		requireSwitchIns(t, p, sa, switchInsA, untimedA)
+		other, _ := findSeries(acc, map[string]string{TagComm: CommOther})
+		requireSwitchIns(t, p, other, switchInsB, untimedB)
+		folded := p.Status().Counters["comm_folded"]
+		require.LessOrEqual(t, folded, switchInsB, "no more folds than the folded task's switch-ins")
+		require.LessOrEqual(t, switchInsB-folded, untimedB+1, "a fold per switch-in of the folded task")
+	})
 }
 
 // Start and Stop leave no program or map behind, however often they run.
 func TestStartStopLeavesNothing(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	for _, hook := range []string{"tp_btf", "raw_tp", "tp_btf"} {
+	for _, fl := range append(everyFlavour, everyFlavour[0]) {
 		cfg := DefaultConfig()
-		cfg.Hook, cfg.Comms = hook, []string{"ebpfl-*"}
-		p := newProbe(cfg, testutil.Logger{}).(*runqProbe)
+		cfg.Comms = []string{"ebpfl-*"}
+		p := newProbe(fl.pin(cfg), testutil.Logger{}).(*runqProbe)
 		require.NoError(t, p.Start())
 		objs := testenv.ObjectsOf(t, p.att.Collection)
-		require.Len(t, objs.Programs, 3, "switch, wakeup, wakeup_new")
+		if fl.startTimes == StartTimesKernel {
+			require.Len(t, objs.Programs, 2, "switch, migrate")
+		} else {
+			require.Len(t, objs.Programs, 3, "switch, wakeup, wakeup_new")
+		}
 		require.NoError(t, p.Stop())
 		require.NoError(t, p.Stop(), "second Stop is a no-op")
 		testenv.RequireFreed(t, objs)

@@ -19,12 +19,12 @@ func TestSlowEventsAreExactlyTheSlowWaits(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const slowRounds, fastRounds = 5, 50
 	spin := 30 * time.Millisecond
-	for _, hook := range []string{"tp_btf", "raw_tp"} {
-		t.Run(hook, func(t *testing.T) {
+	for _, fl := range everyFlavour {
+		t.Run(fl.String(), func(t *testing.T) {
 			slowComm, fastComm := uniqueComm("ebpfl-slow"), uniqueComm("ebpfl-fast")
 			cfg := DefaultConfig()
-			cfg.Comms, cfg.Hook, cfg.Threshold = []string{slowComm, fastComm}, hook, "15ms"
-			p := startProbe(t, cfg)
+			cfg.Comms, cfg.Threshold = []string{slowComm, fastComm}, "15ms"
+			p := startProbe(t, fl.pin(cfg))
 			cpu := testCPU(t)
 
 			fastSwitches := runHelper(t, "sleep", cpu, fastRounds, "1000", fastComm)
@@ -58,22 +58,24 @@ func TestSlowEventsAreExactlyTheSlowWaits(t *testing.T) {
 // Over slow_events_per_second, the slow waits not sent are counted exactly.
 func TestSlowWaitsOverTheRateAreCounted(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	const rounds, perSecond = 12, 2
-	comm := uniqueComm("ebpfl-rate")
-	cfg := DefaultConfig()
-	cfg.Comms, cfg.Threshold, cfg.PerSecond = []string{comm}, "5ms", perSecond
-	p := startProbe(t, cfg)
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		const rounds, perSecond = 12, 2
+		comm := uniqueComm("ebpfl-rate")
+		cfg := DefaultConfig()
+		cfg.Comms, cfg.Threshold, cfg.PerSecond = []string{comm}, "5ms", perSecond
+		p := startProbe(t, fl.pin(cfg))
 
-	began := time.Now()
-	switches := runHelper(t, "block", testCPU(t), rounds, "10", comm)
-	elapsed := time.Since(began)
-	acc := gather(t, p)
+		began := time.Now()
+		switches := runHelper(t, "block", testCPU(t), rounds, "10", comm)
+		elapsed := time.Since(began)
+		acc := gather(t, p)
 
-	s, ok := findSeries(acc, map[string]string{TagComm: comm})
-	require.True(t, ok)
-	requireBetween(t, p, s, rounds, switches)
-	sent := len(testenv.SlowEvents(acc))
-	require.Equal(t, s.Count-uint64(sent), p.Status().Counters[slowevent.CounterDropped], "every slow wait is sent or counted")
-	require.GreaterOrEqual(t, sent, perSecond, "the burst is sent")
-	require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1)
+		s, ok := findSeries(acc, map[string]string{TagComm: comm})
+		require.True(t, ok)
+		requireBetween(t, p, s, rounds, switches)
+		sent := len(testenv.SlowEvents(acc))
+		require.Equal(t, s.Count-uint64(sent), p.Status().Counters[slowevent.CounterDropped], "every slow wait is sent or counted")
+		require.GreaterOrEqual(t, sent, perSecond, "the burst is sent")
+		require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1)
+	})
 }

@@ -4,6 +4,12 @@
 //   runqhelper sleep CPU N USEC NAME  sleeps N times for USEC us as NAME
 //   runqhelper block CPU N MS NAME    as NAME, is kept off the CPU N times
 //                                     for MS ms by a higher SCHED_FIFO child
+//   runqhelper move CPU OTHER N MS NAME
+//                                     as block, but halfway through each
+//                                     spin the child moves the waiting
+//                                     parent to CPU OTHER, where it runs
+//                                     at once; the parent moves itself
+//                                     back named ebpfl-done
 //   runqhelper crowd CPU K MS NAME    K children named NAME wait together:
 //                                     woken at once while a SCHED_FIFO
 //                                     parent keeps the CPU for MS ms more
@@ -33,14 +39,19 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void pin(int cpu)
+static void pin_task(pid_t pid, int cpu)
 {
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (sched_setaffinity(pid, sizeof(set), &set))
 		die("sched_setaffinity");
+}
+
+static void pin(int cpu)
+{
+	pin_task(0, cpu);
 }
 
 static long switches(void)
@@ -80,16 +91,16 @@ static void sleeper(int n, long usec, const char *name)
 	printf("%ld\n", after - before);
 }
 
-// The child spins ms after each request. Both are SCHED_FIFO on the same
-// CPU, the child one priority higher: the request's wakeup preempts the
-// parent, which then waits exactly the spin, and nothing else, for the CPU.
-static void blocked(int n, double ms, const char *name)
+// Forks the child that, for each of n requests on req, acks on ack and
+// spins ms; with move_to >= 0 it moves the parent to that CPU halfway
+// through each spin. Both become SCHED_FIFO on the same CPU, the child one
+// priority higher: the request's wakeup preempts the parent, which then
+// waits for the CPU as long as the child spins, and nothing else.
+static pid_t spinner(int req[2], int ack[2], int n, double ms, int move_to)
 {
 	struct sched_param low = { .sched_priority = 1 }, high = { .sched_priority = 2 };
-	int req[2], ack[2], status;
-	long before, after;
+	pid_t parent = getpid(), child;
 	char b = 0;
-	pid_t child;
 
 	if (pipe(req) || pipe(ack))
 		die("pipe");
@@ -100,7 +111,15 @@ static void blocked(int n, double ms, const char *name)
 		for (int i = 0; i < n; i++) {
 			if (read(req[0], &b, 1) != 1 || write(ack[1], &b, 1) != 1)
 				_exit(1);
-			for (double end = now_ms() + ms; now_ms() < end;)
+			if (move_to < 0) {
+				for (double end = now_ms() + ms; now_ms() < end;)
+					;
+				continue;
+			}
+			for (double end = now_ms() + ms / 2; now_ms() < end;)
+				;
+			pin_task(parent, move_to);
+			for (double end = now_ms() + ms / 2; now_ms() < end;)
 				;
 		}
 		_exit(0);
@@ -108,6 +127,25 @@ static void blocked(int n, double ms, const char *name)
 	// Once FIFO, the child runs at once and blocks in its first read.
 	if (sched_setscheduler(child, SCHED_FIFO, &high) || sched_setscheduler(0, SCHED_FIFO, &low))
 		die("sched_setscheduler(SCHED_FIFO)");
+	return child;
+}
+
+static void reap(pid_t child)
+{
+	int status;
+
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("child");
+}
+
+// Kept off the CPU n times for ms by the spinner child.
+static void blocked(int n, double ms, const char *name)
+{
+	int req[2], ack[2];
+	pid_t child = spinner(req, ack, n, ms, -1);
+	long before, after;
+	char b = 0;
+
 	before = switches();
 	rename_to(name);
 	for (int i = 0; i < n; i++)
@@ -115,9 +153,31 @@ static void blocked(int n, double ms, const char *name)
 			die("pipe round trip");
 	rename_to("ebpfl-done");
 	after = switches();
-	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
-		die("child");
+	reap(child);
 	printf("%ld\n", after - before);
+}
+
+// As blocked, but the child moves the parent, queued behind its spin, to
+// CPU other halfway through: the parent's wait is split across two run
+// queues, once per round while named name. It moves itself back unnamed.
+static void moved(int cpu, int other, int n, double ms, const char *name)
+{
+	int req[2], ack[2];
+	pid_t child = spinner(req, ack, n, ms, other);
+	long before, switched = 0;
+	char b = 0;
+
+	for (int i = 0; i < n; i++) {
+		before = switches();
+		rename_to(name);
+		if (write(req[1], &b, 1) != 1 || read(ack[0], &b, 1) != 1)
+			die("pipe round trip");
+		rename_to("ebpfl-done");
+		switched += switches() - before;
+		pin(cpu);
+	}
+	reap(child);
+	printf("%ld\n", switched);
 }
 
 // K children, each blocked on a pipe of its own, are woken back to back by
@@ -211,6 +271,11 @@ int main(int argc, char **argv)
 		blocked(atoi(argv[3]), atof(argv[4]), argv[5]);
 		return 0;
 	}
+	if (argc == 7 && !strcmp(argv[1], "move")) {
+		pin(atoi(argv[2]));
+		moved(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]), argv[6]);
+		return 0;
+	}
 	if (argc == 6 && !strcmp(argv[1], "crowd")) {
 		pin(atoi(argv[2]));
 		crowd(atoi(argv[3]), atof(argv[4]), argv[5]);
@@ -221,6 +286,6 @@ int main(int argc, char **argv)
 		serve(atol(argv[3]));
 		return 0;
 	}
-	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | crowd CPU K MS NAME | serve CPU USEC\n");
+	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | move CPU OTHER N MS NAME | crowd CPU K MS NAME | serve CPU USEC\n");
 	return 2;
 }

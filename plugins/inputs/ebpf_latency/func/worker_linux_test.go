@@ -33,8 +33,9 @@ func buildWorker(t *testing.T) string {
 
 // worker is a started workload, blocked until run sends its line.
 type worker struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
 }
 
 func startWorker(t *testing.T, bin string, args ...string) *worker {
@@ -55,7 +56,7 @@ func startWorkerCmd(t *testing.T, cmd *exec.Cmd) *worker {
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	w := &worker{cmd: cmd, stdin: stdin}
+	w := &worker{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(stdout)}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill() // by PID; a no-op once it has exited
@@ -63,10 +64,23 @@ func startWorkerCmd(t *testing.T, cmd *exec.Cmd) *worker {
 		}
 	})
 	// Once it says ready, its libraries are mapped and it waits for us.
-	ready, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, "worker %v", cmd.Args)
-	require.Equal(t, "ready\n", ready)
+	w.await(t, "ready")
 	return w
+}
+
+// await reads the worker's next line, which must be want.
+func (w *worker) await(t *testing.T, want string) {
+	t.Helper()
+	line, err := w.stdout.ReadString('\n')
+	require.NoError(t, err, "worker %v", w.cmd.Args)
+	require.Equal(t, want+"\n", line)
+}
+
+// release sends the worker its line without waiting for it.
+func (w *worker) release(t *testing.T) {
+	t.Helper()
+	_, err := io.WriteString(w.stdin, "go\n")
+	require.NoError(t, err)
 }
 
 func (w *worker) pid() int { return w.cmd.Process.Pid }
@@ -74,8 +88,7 @@ func (w *worker) pid() int { return w.cmd.Process.Pid }
 // run releases the worker and waits for it to finish its mode.
 func (w *worker) run(t *testing.T) {
 	t.Helper()
-	_, err := io.WriteString(w.stdin, "go\n")
-	require.NoError(t, err)
+	w.release(t)
 	require.NoError(t, w.stdin.Close())
 	require.NoError(t, w.cmd.Wait(), "worker %v", w.cmd.Args)
 }

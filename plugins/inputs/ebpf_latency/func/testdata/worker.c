@@ -6,6 +6,8 @@
 //   worker nest <calls> <depth> <ms>              nest(depth, ms), calls times
 //   worker threads <n> <ms>                       n threads in do_work(ms) at once
 //   worker chain <calls> <ms>                     chain1(ms) .. chain5, calls times
+//   worker hold <n>                               n threads call do_work(0) once each and
+//                                                 stay; "called" once all have, exit on a line
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -72,6 +74,37 @@ static int threads(int n, int ms)
 	return 0;
 }
 
+static pthread_barrier_t called;
+
+// Calls once, then stays: the thread's task storage lives as long as it.
+static void *call_and_stay(void *unused)
+{
+	(void)unused;
+	do_work(0);
+	pthread_barrier_wait(&called);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int hold(int n)
+{
+	pthread_attr_t small;
+	pthread_t tid;
+	char line[16];
+
+	if (pthread_barrier_init(&called, NULL, n + 1) || pthread_attr_init(&small) ||
+	    pthread_attr_setstacksize(&small, 64 << 10))
+		return 6;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&tid, &small, call_and_stay, NULL))
+			return 6;
+	pthread_barrier_wait(&called);
+	puts("called");
+	fflush(stdout);
+	return fgets(line, sizeof(line), stdin) ? 0 : 3; // exit ends every thread
+}
+
 int main(int argc, char **argv)
 {
 	struct sched_param sp = { .sched_priority = 10 };
@@ -106,6 +139,8 @@ int main(int argc, char **argv)
 			nest(atoi(argv[3]), atoi(argv[4]));
 	} else if (!strcmp(argv[1], "threads") && argc == 4) {
 		return threads(atoi(argv[2]), atoi(argv[3]));
+	} else if (!strcmp(argv[1], "hold") && argc == 3) {
+		return hold(atoi(argv[2]));
 	} else if (!strcmp(argv[1], "chain") && argc == 4) {
 		for (int i = 0; i < atoi(argv[2]); i++)
 			chain1(atoi(argv[3]));

@@ -3,12 +3,17 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // ProcessMap opens the BPF map named name among those process pid holds
@@ -51,4 +56,35 @@ func mapIDsOf(pid int) []ebpf.MapID {
 		}
 	}
 	return ids
+}
+
+// Threads lists the thread ids of process pid, its main thread included.
+func Threads(t testing.TB, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	require.NoError(t, err)
+	tids := make([]int, 0, len(entries))
+	for _, e := range entries {
+		tid, err := strconv.Atoi(e.Name())
+		require.NoError(t, err)
+		tids = append(tids, tid)
+	}
+	return tids
+}
+
+// HasTaskStorage tells whether task-storage map m holds a record for
+// thread tid: the kernel's own answer, read through a pidfd of the thread
+// (PIDFD_THREAD, Linux 6.9+; a lookup never creates one).
+func HasTaskStorage(t testing.TB, m *ebpf.Map, tid int) bool {
+	t.Helper()
+	fd, err := unix.PidfdOpen(tid, unix.PIDFD_THREAD)
+	require.NoError(t, err, "pidfd of thread %d", tid)
+	defer unix.Close(fd)
+	value := make([]byte, m.ValueSize())
+	err = m.Lookup(int32(fd), &value)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return false
+	}
+	require.NoError(t, err, "task storage of thread %d", tid)
+	return true
 }

@@ -87,44 +87,26 @@ func TestNestedFunctionsBeyondSlots(t *testing.T) {
 }
 
 // Task storage refuses a record when the kernel cannot allocate one. The
-// probe's maps are made inside a memory cgroup, which is then left no room
-// (Exhaust), and more threads call the function than the allocator's
-// charged per-CPU caches hold. Each thread calls once and stays, so the
-// kernel's own task storage tells which threads were refused: start_refused
-// counts exactly those, each of their returns is unmatched, the others'
-// calls are recorded, and nothing else counts.
+// probe's maps are made inside a memory cgroup, which is then left no room,
+// and more threads call the function than the allocator's charged per-CPU
+// caches hold. Each thread calls once and stays, so the kernel's own task
+// storage tells which threads were refused: start_refused counts exactly
+// those, each of their returns is unmatched, the others' calls are
+// recorded, and nothing else counts.
 func TestStartRefusedWithoutMemory(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	bin := buildWorker(t)
 	const threads = 400
 	mem := testenv.NewMemoryCgroup(t)
 	var p *funcProbe
-	mem.Charging(t, func() {
+	mem.Starve(t, func() {
 		p = startWithStore(t, Config{{Binary: bin, Symbol: "do_work"}}, taskstarts.TaskStorage, 0)
 	})
 	w := startWorker(t, bin, "hold", itoa(threads)) // outside the cgroup: its threads cost it nothing
-	mem.Exhaust(t)
-	failedBefore := mem.Failures(t)
 	w.release(t)
 	w.await(t, "called")
-
-	storage := p.att.Collection.Maps[funcbpf.FuncMapTaskStartsStorage]
-	kept, refused := 0, 0
-	for _, tid := range testenv.Threads(t, w.pid()) {
-		switch {
-		case tid == w.pid(): // the main thread never calls
-		case testenv.HasTaskStorage(t, storage, tid):
-			kept++
-		default:
-			refused++
-		}
-	}
-	t.Logf("%d threads: %d kept a record, %d refused; memory cgroup refused %d charges",
-		threads, kept, refused, mem.Failures(t)-failedBefore)
-	require.Equal(t, threads, kept+refused)
-	require.Positive(t, refused, "more threads than the charged caches hold")
-	require.Positive(t, kept, "the allocator's per-CPU caches, filled when the map was made, hold a few")
-	require.Greater(t, mem.Failures(t), failedBefore, "the limit refused charges: memory was short")
+	// The main thread never calls.
+	kept, refused := mem.RequireRefused(t, p.att.Collection.Maps[funcbpf.FuncMapTaskStartsStorage], w.pid(), threads)
 
 	gatherSeries(t, p, "worker", "do_work").requireCalls(t, kept)
 	st := p.Status().Counters

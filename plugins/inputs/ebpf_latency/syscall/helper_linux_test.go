@@ -47,7 +47,7 @@ func sysloopBinary(t testing.TB) string {
 			return
 		}
 		bin := filepath.Join(sysloop.dir, "sysloop")
-		out, err := exec.Command("gcc", "-O2", "-Wall", "-o", bin, "testdata/sysloop.c").CombinedOutput()
+		out, err := exec.Command("gcc", "-O2", "-Wall", "-pthread", "-o", bin, "testdata/sysloop.c").CombinedOutput()
 		if err != nil {
 			sysloop.err = fmt.Errorf("gcc testdata/sysloop.c: %w\n%s", err, out)
 			return

@@ -128,3 +128,33 @@ func TestExitedThreadsFreeTheirRecords(t *testing.T) {
 	}
 	require.Zero(t, n, "no record left behind")
 }
+
+// Task storage refuses a record when the kernel cannot allocate one (as
+// the func probe's TestStartRefusedWithoutMemory): the probe's maps are
+// made inside a memory cgroup then left no room, and 400 threads of a
+// sysloop make one fdatasync each and stay. start_refused counts exactly
+// the threads the kernel's own task storage holds no record for; the
+// others' syscalls are recorded; nothing else counts.
+func TestStartRefusedWithoutMemory(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const threads = 400
+	comm := uniq("refused")
+	cfg := config([]string{"fdatasync"}, []string{comm})
+	cfg.StartTimes = taskstarts.TaskStorage
+	mem := testenv.NewMemoryCgroup(t)
+	var p *syscallProbe
+	mem.Starve(t, func() { p = startProbe(t, cfg) })
+	require.True(t, p.store.Local)
+	h := startHelper(t, comm) // outside the cgroup: its threads cost it nothing
+	h.do(t, "threads %d", threads)
+	// The main thread made no timed syscall.
+	kept, refused := mem.RequireRefused(t, p.att.Collection.Maps[syscallbpf.SyscallMapTaskStartsStorage], h.Pid, threads)
+
+	require.Equal(t, uint64(kept), count(gather(t, p), "fdatasync", comm))
+	st := p.Status().Counters
+	require.Equal(t, uint64(refused), st[taskstarts.CounterRefused])
+	require.Zero(t, st[taskstarts.CounterFull])
+	for _, name := range counterNames {
+		require.Zero(t, st[name], name)
+	}
+}

@@ -58,24 +58,29 @@ func mapIDsOf(pid int) []ebpf.MapID {
 	return ids
 }
 
-// Threads lists the thread ids of process pid, its main thread included.
-func Threads(t testing.TB, pid int) []int {
+// CountTaskStorage counts the threads of process pid other than its main
+// thread by whether task-storage map m holds a record for them: the
+// kernel's own answer, read through a pidfd of each thread (PIDFD_THREAD,
+// Linux 6.9+; a lookup never creates a record).
+func CountTaskStorage(t testing.TB, m *ebpf.Map, pid int) (with, without int) {
 	t.Helper()
 	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	require.NoError(t, err)
-	tids := make([]int, 0, len(entries))
 	for _, e := range entries {
 		tid, err := strconv.Atoi(e.Name())
 		require.NoError(t, err)
-		tids = append(tids, tid)
+		switch {
+		case tid == pid:
+		case hasTaskStorage(t, m, tid):
+			with++
+		default:
+			without++
+		}
 	}
-	return tids
+	return with, without
 }
 
-// HasTaskStorage tells whether task-storage map m holds a record for
-// thread tid: the kernel's own answer, read through a pidfd of the thread
-// (PIDFD_THREAD, Linux 6.9+; a lookup never creates one).
-func HasTaskStorage(t testing.TB, m *ebpf.Map, tid int) bool {
+func hasTaskStorage(t testing.TB, m *ebpf.Map, tid int) bool {
 	t.Helper()
 	fd, err := unix.PidfdOpen(tid, unix.PIDFD_THREAD)
 	require.NoError(t, err, "pidfd of thread %d", tid)

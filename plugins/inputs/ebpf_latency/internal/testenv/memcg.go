@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
@@ -25,9 +26,10 @@ import (
 // then take the room away (Exhaust). Cgroup v1's memory controller where it
 // is mounted on its own (hybrid hosts), else cgroup v2's.
 type MemoryCgroup struct {
-	Dir  string
-	v1   bool
-	home string // the memory cgroup this process came from (Charging returns to it)
+	Dir          string
+	v1           bool
+	home         string // the memory cgroup this process came from (Charging returns to it)
+	failedBefore uint64 // Failures when Starve left no room
 }
 
 // NewMemoryCgroup makes a fresh memory cgroup; at test end the processes
@@ -52,6 +54,35 @@ func NewMemoryCgroup(t testing.TB) *MemoryCgroup {
 	require.NoError(t, os.Mkdir(m.Dir, 0o755))
 	t.Cleanup(func() { m.remove(t) })
 	return m
+}
+
+// Starve runs load (a probe's Start) with the maps it makes charged to
+// this cgroup, then leaves the cgroup no room (Charging, Exhaust).
+func (m *MemoryCgroup) Starve(t testing.TB, load func()) {
+	t.Helper()
+	m.Charging(t, load)
+	m.Exhaust(t)
+	m.failedBefore = m.Failures(t)
+}
+
+// RequireRefused checks a starved task-storage map after threads threads
+// of process pid (other than its main thread) each made one operation
+// that wanted a record there: every thread counted, some refused (more
+// threads than the allocator's charged per-CPU caches hold), some kept
+// (what those caches held when the map was made), and the cgroup's limit
+// refused charges (memory, not something else, was short). It returns the
+// threads with and without a record: the kernel's own count of starts
+// kept and refused.
+func (m *MemoryCgroup) RequireRefused(t testing.TB, storage *ebpf.Map, pid, threads int) (kept, refused int) {
+	t.Helper()
+	kept, refused = CountTaskStorage(t, storage, pid)
+	failed := m.Failures(t) - m.failedBefore
+	t.Logf("%d threads: %d kept a record, %d refused; the memory cgroup refused %d charges", threads, kept, refused, failed)
+	require.Equal(t, threads, kept+refused, "threads")
+	require.Positive(t, refused, "threads refused a record")
+	require.Positive(t, kept, "threads given a record")
+	require.Positive(t, failed, "charges refused by the memory cgroup's limit")
+	return kept, refused
 }
 
 // Charging runs create with this goroutine's thread inside the cgroup (v1;

@@ -13,10 +13,13 @@
 //   getpid N         N raw getpid(2)
 //   pread N          N pread(2) of 4 KiB at offset 0 of FILE
 //   int80 N NR       N 32-bit syscalls NR through int $0x80 (x86-64 only)
+//   threads N        N new threads each make one fdatasync(2) on FILE and stay
+//                    until exit ("ok" once all have)
 // It exits at end of input.
 #define _GNU_SOURCE
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +34,39 @@ static void die(const char *what)
 	exit(1);
 }
 
+static int fd;
+static pthread_barrier_t synced;
+
+static void *sync_and_stay(void *unused)
+{
+	(void)unused;
+	if (fdatasync(fd) != 0)
+		die("fdatasync");
+	pthread_barrier_wait(&synced);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Threads that live on: their task storage lives as long as they do. */
+static void threads(long n)
+{
+	pthread_attr_t small;
+	pthread_t tid;
+
+	if (pthread_barrier_init(&synced, NULL, n + 1) || pthread_attr_init(&small) ||
+	    pthread_attr_setstacksize(&small, 64 << 10))
+		die("pthread setup");
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&tid, &small, sync_and_stay, NULL))
+			die("pthread_create");
+	pthread_barrier_wait(&synced);
+}
+
 int main(int argc, char *argv[])
 {
 	char line[128], arg[64];
 	long n, ms;
-	int fd;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s COMM FILE\n", argv[0]);
@@ -67,6 +98,8 @@ int main(int argc, char *argv[])
 			for (long i = 0; i < n; i++)
 				if (pread(fd, buf, sizeof(buf), 0) < 0)
 					die("pread");
+		} else if (sscanf(line, "threads %ld", &n) == 1) {
+			threads(n);
 		} else if (sscanf(line, "getpid %ld", &n) == 1) {
 			for (long i = 0; i < n; i++)
 				syscall(SYS_getpid);

@@ -57,7 +57,9 @@ int floor_sockops(struct bpf_sock_ops *skops)
 FLOOR("uprobe", floor_uprobe)
 FLOOR("uretprobe", floor_uretprobe)
 
-/* Runq path: the runq probe's three scheduler hooks. */
+/* Runq path: the runq probe's scheduler hooks (its own enqueue times:
+ * wakeup, wakeup_new, switch; the scheduler's stamps: switch, migrate). */
 FLOOR("tp_btf/sched_wakeup", floor_wakeup_btf)
 FLOOR("tp_btf/sched_wakeup_new", floor_wakeup_new_btf)
 FLOOR("tp_btf/sched_switch", floor_switch_btf)
+FLOOR("tp_btf/sched_migrate_task", floor_migrate_btf)

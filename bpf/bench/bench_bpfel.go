@@ -25,6 +25,7 @@ const (
 	BenchProgFloorIssueBtf     = "floor_issue_btf"
 	BenchProgFloorIssueRaw     = "floor_issue_raw"
 	BenchProgFloorIssueTp      = "floor_issue_tp"
+	BenchProgFloorMigrateBtf   = "floor_migrate_btf"
 	BenchProgFloorSetStateBtf  = "floor_set_state_btf"
 	BenchProgFloorSockops      = "floor_sockops"
 	BenchProgFloorSwitchBtf    = "floor_switch_btf"
@@ -90,6 +91,7 @@ type BenchProgramSpecs struct {
 	FloorIssueBtf     *ebpf.ProgramSpec `ebpf:"floor_issue_btf"`
 	FloorIssueRaw     *ebpf.ProgramSpec `ebpf:"floor_issue_raw"`
 	FloorIssueTp      *ebpf.ProgramSpec `ebpf:"floor_issue_tp"`
+	FloorMigrateBtf   *ebpf.ProgramSpec `ebpf:"floor_migrate_btf"`
 	FloorSetStateBtf  *ebpf.ProgramSpec `ebpf:"floor_set_state_btf"`
 	FloorSockops      *ebpf.ProgramSpec `ebpf:"floor_sockops"`
 	FloorSwitchBtf    *ebpf.ProgramSpec `ebpf:"floor_switch_btf"`
@@ -161,6 +163,7 @@ type BenchPrograms struct {
 	FloorIssueBtf     *ebpf.Program `ebpf:"floor_issue_btf"`
 	FloorIssueRaw     *ebpf.Program `ebpf:"floor_issue_raw"`
 	FloorIssueTp      *ebpf.Program `ebpf:"floor_issue_tp"`
+	FloorMigrateBtf   *ebpf.Program `ebpf:"floor_migrate_btf"`
 	FloorSetStateBtf  *ebpf.Program `ebpf:"floor_set_state_btf"`
 	FloorSockops      *ebpf.Program `ebpf:"floor_sockops"`
 	FloorSwitchBtf    *ebpf.Program `ebpf:"floor_switch_btf"`
@@ -186,6 +189,7 @@ func (p *BenchPrograms) Close() error {
 		p.FloorIssueBtf,
 		p.FloorIssueRaw,
 		p.FloorIssueTp,
+		p.FloorMigrateBtf,
 		p.FloorSetStateBtf,
 		p.FloorSockops,
 		p.FloorSwitchBtf,

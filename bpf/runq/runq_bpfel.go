@@ -45,6 +45,7 @@ const (
 	RunqMapRunqCommSlots       = "runq_comm_slots"
 	RunqMapRunqCounters        = "runq_counters"
 	RunqMapRunqHists           = "runq_hists"
+	RunqMapRunqSingle          = "runq_single"
 	RunqMapSlowBucket          = "slow_bucket"
 	RunqMapSlowCounters        = "slow_counters"
 	RunqMapSlowEvents          = "slow_events"
@@ -140,6 +141,7 @@ type RunqMapSpecs struct {
 	RunqCommSlots      *ebpf.MapSpec `ebpf:"runq_comm_slots"`
 	RunqCounters       *ebpf.MapSpec `ebpf:"runq_counters"`
 	RunqHists          *ebpf.MapSpec `ebpf:"runq_hists"`
+	RunqSingle         *ebpf.MapSpec `ebpf:"runq_single"`
 	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.MapSpec `ebpf:"slow_counters"`
 	SlowEvents         *ebpf.MapSpec `ebpf:"slow_events"`
@@ -197,6 +199,7 @@ type RunqMaps struct {
 	RunqCommSlots      *ebpf.Map `ebpf:"runq_comm_slots"`
 	RunqCounters       *ebpf.Map `ebpf:"runq_counters"`
 	RunqHists          *ebpf.Map `ebpf:"runq_hists"`
+	RunqSingle         *ebpf.Map `ebpf:"runq_single"`
 	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters       *ebpf.Map `ebpf:"slow_counters"`
 	SlowEvents         *ebpf.Map `ebpf:"slow_events"`
@@ -215,6 +218,7 @@ func (m *RunqMaps) Close() error {
 		m.RunqCommSlots,
 		m.RunqCounters,
 		m.RunqHists,
+		m.RunqSingle,
 		m.SlowBucket,
 		m.SlowCounters,
 		m.SlowEvents,

@@ -63,6 +63,7 @@ var runqFloors = map[hooks.Kind][]floorHook{
 		{benchbpf.BenchProgFloorWakeupBtf, "sched", "sched_wakeup", false},
 		{benchbpf.BenchProgFloorWakeupNewBtf, "sched", "sched_wakeup_new", false},
 		{benchbpf.BenchProgFloorSwitchBtf, "sched", "sched_switch", true},
+		{benchbpf.BenchProgFloorMigrateBtf, "sched", "sched_migrate_task", false},
 	},
 }
 

@@ -25,15 +25,18 @@ import (
 const (
 	RunqBaseline = "baseline: no programs"
 	RunqFloor    = "floor: tp_btf sched_wakeup+sched_wakeup_new+sched_switch"
-	RunqDefault  = "runq: default (tp_btf, one series for all tasks)"
-	RunqComms    = `runq: comms = ["bench-runq"]`
-	RunqHash     = `runq: start_times = "hash" (tp_btf, the fallback's map)`
-	RunqSlow     = `runq: slow_threshold = "1s" (events on, none sent)`
-	RunqCgroup   = "runq: by_cgroup = true"
-	RunqBpftrace = "bpftrace runqlat (tracepoints)"
-	runqComm     = "bench-runq"
-	runqSwitch   = "sched_switch" // bpftrace's per-event program
-	runqQuiet    = 10 * time.Second
+	// The hooks of start_times = "kernel", the default.
+	RunqFloorStamps = "floor: tp_btf sched_switch+sched_migrate_task"
+	RunqDefault     = `runq: default (tp_btf, start_times = "kernel", one series for all tasks)`
+	RunqComms       = `runq: comms = ["bench-runq"]`
+	RunqTaskStorage = `runq: start_times = "task_storage" (tp_btf, the first fallback)`
+	RunqHash        = `runq: start_times = "hash" (tp_btf, the fallback's map)`
+	RunqSlow        = `runq: slow_threshold = "1s" (events on, none sent)`
+	RunqCgroup      = "runq: by_cgroup = true"
+	RunqBpftrace    = "bpftrace runqlat (tracepoints)"
+	runqComm        = "bench-runq"
+	runqSwitch      = "sched_switch" // bpftrace's per-event program
+	runqQuiet       = 10 * time.Second
 )
 
 // RunqPath passes a token between two threads on one CPU. The scheduler
@@ -48,7 +51,10 @@ var RunqPath = Path{
 	Setup:       setupRunq,
 	Alternative: RunqBpftrace,
 	Targets: func(rows []*Row) []Target {
-		return probeTargets(rows, RunqDefault, RunqFloor, RunqBpftrace, limitVsFloor)
+		// Its own floor (the hooks it attaches), and the three-hook floor
+		// issue 9's table used, which the fallbacks still attach.
+		return append(probeTargets(rows, RunqDefault, RunqFloorStamps, RunqBpftrace, limitVsFloor),
+			ratioTarget(rows, RunqDefault+" vs "+RunqFloor, RunqDefault, RunqFloor, limitVsFloor))
 	},
 }
 
@@ -219,17 +225,22 @@ func setupRunq(t testing.TB) (Workload, []Variant) {
 		}},
 		// Without comms every task shares one series: the workload's
 		// samples cannot be told apart, so nothing is counted.
-		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "", false)},
-		// Task storage against the hash older kernels and raw_tp get.
+		{Name: RunqFloorStamps, Role: Floor, Start: func(t testing.TB) (*Running, error) {
+			return startFloor(t, runqFloors, hooks.TPBTF, "sched_switch", "sched_migrate_task")
+		}},
+		{Name: RunqDefault, Role: Probe, Records: 0, Floor: RunqFloorStamps, Start: probeWith(nil, taskstarts.Auto, "", false)},
+		// The fallbacks: enqueue times of the probe's own, in task storage,
+		// and in the hash older kernels and raw_tp get.
+		{Name: RunqTaskStorage, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.TaskStorage, "", false)},
 		{Name: RunqHash, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Hash, "", false)},
 		// Slow events on, with a threshold no switch-in reaches: the cost
 		// of the check itself.
-		{Name: RunqSlow, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "1s", false)},
+		{Name: RunqSlow, Role: Probe, Records: 0, Floor: RunqFloorStamps, Start: probeWith(nil, taskstarts.Auto, "1s", false)},
 		// Every task's cgroup read at switch-in, one series per cgroup.
-		{Name: RunqCgroup, Role: Probe, Records: 0, Floor: RunqFloor, Start: probeWith(nil, taskstarts.Auto, "", true)},
+		{Name: RunqCgroup, Role: Probe, Records: 0, Floor: RunqFloorStamps, Start: probeWith(nil, taskstarts.Auto, "", true)},
 		// With comms, one sample per switch-in of the named threads: the
 		// kernel's count of them (Result.Due), exactly.
-		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloor, Start: probeWith([]string{runqComm}, taskstarts.Auto, "", false)},
+		{Name: RunqComms, Role: Probe, Records: 1, Floor: RunqFloorStamps, Start: probeWith([]string{runqComm}, taskstarts.Auto, "", false)},
 		{Name: RunqBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceRunqlat, []string{"sched_wakeup", "sched_wakeup_ne", runqSwitch}, runqSwitch)
 		}},

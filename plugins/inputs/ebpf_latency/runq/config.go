@@ -3,6 +3,7 @@ package runq
 import (
 	"fmt"
 
+	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/commglob"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
@@ -97,4 +98,16 @@ func (c *Config) validateStartTimes() error {
 		return fmt.Errorf("start_times: %q needs hook %q or \"auto\", not %q", c.StartTimes, hooks.TPBTF, c.Hook)
 	}
 	return nil
+}
+
+// singleSeries: without comms or by_cgroup every task shares one series,
+// kept in a per-CPU array (runq_single) instead of the keyed hash.
+func (c *Config) singleSeries() bool { return len(c.Comms) == 0 && !c.ByCgroup }
+
+// histMap is the map the series are read from.
+func (c *Config) histMap() string {
+	if c.singleSeries() {
+		return runqbpf.RunqMapRunqSingle
+	}
+	return runqbpf.RunqMapRunqHists
 }

@@ -41,3 +41,24 @@ func TestIdleCommExpiresAndFreesItsSlot(t *testing.T) {
 		require.Zero(t, p.Status().Counters["comm_folded"])
 	})
 }
+
+// Without comms or by_cgroup the one series lives in a per-CPU array entry,
+// which cannot be deleted: once idle for expire_idle_series (the programs
+// detached, so nothing more is recorded) it stops being written and is
+// zeroed, so it is not written again until a new sample.
+func TestSingleSeriesExpiresToZero(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const expiry = 200 * time.Millisecond
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		p := startProbe(t, fl.pin(DefaultConfig()), func(p *runqProbe) { p.ExpireIdleSeries(expiry) })
+		runHelper(t, "sleep", testCPU(t), 20, "1000", sleeperName)
+		s, ok := findSeries(gather(t, p), map[string]string{})
+		require.True(t, ok)
+		require.Positive(t, s.Count)
+		require.NoError(t, p.att.Detach())
+		gather(t, p) // the count as of the detach
+		time.Sleep(expiry + 100*time.Millisecond)
+		require.Empty(t, commsSeen(gather(t, p)), "idle for the expiry time: no longer written")
+		require.Empty(t, commsSeen(gather(t, p)), "zeroed: an empty series is not written")
+	})
+}

@@ -109,7 +109,7 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	r, err := probeio.Open(att, runqbpf.RunqMapRunqHists, histogram.One(p.Histograms().Scheme), &p.cfg.Config, &p.cfg.Attribution)
+	r, err := probeio.Open(att, p.cfg.histMap(), histogram.One(p.Histograms().Scheme), &p.cfg.Config, &p.cfg.Attribution)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	live := map[[16]int8]bool{}           // comms with a series left
 	var dropped []runqbpf.RunqRunqHistKey // series of cgroups `cgroups` excludes
-	err := histogram.ReadAll(p.reader, func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
+	visit := func(k *runqbpf.RunqRunqHistKey, iv *histogram.Interval) {
 		if !p.expiry.Keep(*k, iv.Count(), now) {
 			return
 		}
@@ -235,7 +235,18 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 			return
 		}
 		p.emitter.Emit(acc, Measurement, tags, iv, now)
-	})
+	}
+	var err error
+	if p.cfg.singleSeries() {
+		all := runqbpf.RunqRunqHistKey{Series: seriesAll}
+		err = histogram.ReadAll(p.reader, func(_ *uint32, iv *histogram.Interval) {
+			if iv.Count() > 0 { // the array's entry is there before any sample
+				visit(&all, iv)
+			}
+		})
+	} else {
+		err = histogram.ReadAll(p.reader, visit)
+	}
 	if err != nil {
 		return err
 	}
@@ -248,6 +259,9 @@ func (p *runqProbe) Gather(acc telegraf.Accumulator) error {
 func (p *runqProbe) expire(live map[[16]int8]bool, dropped []runqbpf.RunqRunqHistKey) error {
 	expired := append(p.expiry.Sweep(), dropped...)
 	coll := p.att.Collection
+	if p.cfg.singleSeries() {
+		return resetSingle(coll.Maps[runqbpf.RunqMapRunqSingle], len(expired) > 0)
+	}
 	err := idle.DeleteFreeing(coll.Maps[runqbpf.RunqMapRunqHists], coll.Maps[runqbpf.RunqMapRunqCommSlots], expired, live,
 		func(k *runqbpf.RunqRunqHistKey) ([16]int8, bool) { return k.Comm, k.Series == seriesComm })
 	if err != nil || p.cgroups == nil {
@@ -285,4 +299,22 @@ func (p *runqProbe) Stop() error {
 	err := errors.Join(p.events.Close(), p.att.Close())
 	p.att, p.events, p.cgroups = nil, nil, nil
 	return err
+}
+
+// resetSingle zeroes the one series of the single-series array when it
+// expired: it comes back from zero, as a deleted hash series would (an
+// array entry cannot be deleted).
+func resetSingle(single *ebpf.Map, expired bool) error {
+	if !expired {
+		return nil
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return err
+	}
+	zero := make([][]byte, cpus)
+	for i := range zero {
+		zero[i] = make([]byte, single.ValueSize())
+	}
+	return single.Update(uint32(0), zero, ebpf.UpdateExist)
 }

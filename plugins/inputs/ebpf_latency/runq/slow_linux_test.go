@@ -79,3 +79,34 @@ func TestSlowWaitsOverTheRateAreCounted(t *testing.T) {
 		require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1)
 	})
 }
+
+// Without comms (one series for all tasks, in the per-CPU array) the slow
+// waits are events too: the blocked helper's, with its pid and comm.
+func TestSlowEventsOfTheSingleSeries(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const rounds = 4
+	spin := 30 * time.Millisecond
+	eachFlavour(t, func(t *testing.T, fl flavour) {
+		comm := uniqueComm("ebpfl-one")
+		cfg := DefaultConfig()
+		cfg.Threshold = "15ms"
+		p := startProbe(t, fl.pin(cfg))
+		_, pid := runHelperPid(t, "block", testCPU(t), rounds, strconv.Itoa(int(spin.Milliseconds())), comm)
+		acc := gather(t, p)
+		s, ok := findSeries(acc, map[string]string{})
+		require.True(t, ok)
+		var helper int
+		for _, e := range testenv.SlowEvents(acc) {
+			f := e.Fields()
+			require.GreaterOrEqual(t, f["seconds"], 0.015)
+			if f["pid"] == uint64(pid) {
+				require.Equal(t, comm, f["comm"])
+				helper++
+			}
+		}
+		t.Logf("%d samples, %d slow events of the helper", s.Count, helper)
+		require.LessOrEqual(t, helper, rounds)
+		require.GreaterOrEqual(t, helper, rounds-1, "every round's wait (bar the one switch sched_switch may miss)")
+		require.Zero(t, p.Status().Counters[slowevent.CounterDropped])
+	})
+}

@@ -152,6 +152,7 @@ struct task_struct {
 /* include/uapi/linux/bpf.h */
 enum {
 	BPF_MAP_TYPE_LPM_TRIE = 11,
+	BPF_MAP_TYPE_STACK = 23, /* tcp_rtt's free slots */
 	BPF_MAP_TYPE_SK_STORAGE = 24,
 };
 #define BPF_F_NO_PREALLOC 1

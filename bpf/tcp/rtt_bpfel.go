@@ -55,6 +55,12 @@ type RttTcpPrefix struct {
 	Addr      [16]uint8
 }
 
+type RttTcpSlot struct {
+	_    structs.HostLayout
+	Slot uint32
+	Gen  uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -70,8 +76,12 @@ const (
 	RttMapTcpFolded       = "tcp_folded"
 	RttMapTcpGroups       = "tcp_groups"
 	RttMapTcpPeers        = "tcp_peers"
+	RttMapTcpRttCache     = "tcp_rtt_cache"
+	RttMapTcpRttFree      = "tcp_rtt_free"
+	RttMapTcpRttGens      = "tcp_rtt_gens"
 	RttMapTcpRttHists     = "tcp_rtt_hists"
 	RttMapTcpRttOwners    = "tcp_rtt_owners"
+	RttMapTcpRttSeries    = "tcp_rtt_series"
 	RttProgTcpRttProbeBtf = "tcp_rtt_probe_btf"
 	RttProgTcpRttProbeRaw = "tcp_rtt_probe_raw"
 	RttProgTcpRttProbeTp  = "tcp_rtt_probe_tp"
@@ -79,6 +89,7 @@ const (
 	RttVarByCgroup        = "by_cgroup"
 	RttVarByInterface     = "by_interface"
 	RttVarByPort          = "by_port"
+	RttVarCacheSeries     = "cache_series"
 	RttVarFilterCgroups   = "filter_cgroups"
 	RttVarFilterPorts     = "filter_ports"
 	RttVarHasGroups       = "has_groups"
@@ -152,8 +163,12 @@ type RttMapSpecs struct {
 	TcpFolded      *ebpf.MapSpec `ebpf:"tcp_folded"`
 	TcpGroups      *ebpf.MapSpec `ebpf:"tcp_groups"`
 	TcpPeers       *ebpf.MapSpec `ebpf:"tcp_peers"`
+	TcpRttCache    *ebpf.MapSpec `ebpf:"tcp_rtt_cache"`
+	TcpRttFree     *ebpf.MapSpec `ebpf:"tcp_rtt_free"`
+	TcpRttGens     *ebpf.MapSpec `ebpf:"tcp_rtt_gens"`
 	TcpRttHists    *ebpf.MapSpec `ebpf:"tcp_rtt_hists"`
 	TcpRttOwners   *ebpf.MapSpec `ebpf:"tcp_rtt_owners"`
+	TcpRttSeries   *ebpf.MapSpec `ebpf:"tcp_rtt_series"`
 }
 
 // RttVariableSpecs contains global variables before they are loaded into the kernel.
@@ -163,6 +178,7 @@ type RttVariableSpecs struct {
 	ByCgroup      *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	ByInterface   *ebpf.VariableSpec `ebpf:"by_interface"`
 	ByPort        *ebpf.VariableSpec `ebpf:"by_port"`
+	CacheSeries   *ebpf.VariableSpec `ebpf:"cache_series"`
 	FilterCgroups *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	FilterPorts   *ebpf.VariableSpec `ebpf:"filter_ports"`
 	HasGroups     *ebpf.VariableSpec `ebpf:"has_groups"`
@@ -204,8 +220,12 @@ type RttMaps struct {
 	TcpFolded      *ebpf.Map `ebpf:"tcp_folded"`
 	TcpGroups      *ebpf.Map `ebpf:"tcp_groups"`
 	TcpPeers       *ebpf.Map `ebpf:"tcp_peers"`
+	TcpRttCache    *ebpf.Map `ebpf:"tcp_rtt_cache"`
+	TcpRttFree     *ebpf.Map `ebpf:"tcp_rtt_free"`
+	TcpRttGens     *ebpf.Map `ebpf:"tcp_rtt_gens"`
 	TcpRttHists    *ebpf.Map `ebpf:"tcp_rtt_hists"`
 	TcpRttOwners   *ebpf.Map `ebpf:"tcp_rtt_owners"`
+	TcpRttSeries   *ebpf.Map `ebpf:"tcp_rtt_series"`
 }
 
 func (m *RttMaps) Close() error {
@@ -221,8 +241,12 @@ func (m *RttMaps) Close() error {
 		m.TcpFolded,
 		m.TcpGroups,
 		m.TcpPeers,
+		m.TcpRttCache,
+		m.TcpRttFree,
+		m.TcpRttGens,
 		m.TcpRttHists,
 		m.TcpRttOwners,
+		m.TcpRttSeries,
 	)
 }
 
@@ -233,6 +257,7 @@ type RttVariables struct {
 	ByCgroup      *ebpf.Variable `ebpf:"by_cgroup"`
 	ByInterface   *ebpf.Variable `ebpf:"by_interface"`
 	ByPort        *ebpf.Variable `ebpf:"by_port"`
+	CacheSeries   *ebpf.Variable `ebpf:"cache_series"`
 	FilterCgroups *ebpf.Variable `ebpf:"filter_cgroups"`
 	FilterPorts   *ebpf.Variable `ebpf:"filter_ports"`
 	HasGroups     *ebpf.Variable `ebpf:"has_groups"`

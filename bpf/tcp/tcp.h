@@ -28,6 +28,13 @@ struct tcp_key {
 	__u8 direction; /* enum tcp_direction (tcp_connect only) */
 };
 
+/* Where a series' histogram lives (tcp_rtt): its slot in the per-CPU
+ * array, and the slot's generation when the series took it. */
+struct tcp_slot {
+	__u32 slot;
+	__u32 gen;
+};
+
 /* LPM trie key of the peer groups: prefixlen counts bits of addr. */
 struct tcp_prefix {
 	__u32 prefixlen;

@@ -144,6 +144,17 @@ static __always_inline void make_key(struct tcp_key *key, const struct tcp_conn 
 	key->cgroup = cgroup;
 }
 
+/* A series missing for key: admit its peer under max_peers (else it
+ * folds into "other") and its cgroup under max_cgroups. */
+static __always_inline void series_admit(struct tcp_key *key)
+{
+	if (key->kind == TCP_PEER_ADDR && !peer_admitted((const struct tcp_addr *)key->addr)) {
+		key->kind = TCP_PEER_OTHER;
+		__builtin_memset(key->addr, 0, sizeof(key->addr));
+	}
+	key->cgroup = cgroup_admit(key->cgroup);
+}
+
 /*
  * The value of key's series in map, made from init on a miss. A series
  * exists only for an admitted peer and cgroup, so the usual case is one
@@ -157,11 +168,7 @@ static __always_inline void *series_value(void *map, struct tcp_key *key, const 
 
 	if (v)
 		return v;
-	if (key->kind == TCP_PEER_ADDR && !peer_admitted((const struct tcp_addr *)key->addr)) {
-		key->kind = TCP_PEER_OTHER;
-		__builtin_memset(key->addr, 0, sizeof(key->addr));
-	}
-	key->cgroup = cgroup_admit(key->cgroup);
+	series_admit(key);
 	v = map_lookup_or_init(map, key, init);
 	if (!v)
 		counter_inc(&tcp_counters, TCP_SERIES_FULL);

@@ -11,6 +11,15 @@
  *
  * A sample at or above slow_threshold is also a slow event, with the peer
  * and, for sockets that connected under sock_ops, who called connect().
+ *
+ * A series' histogram lives in a slot of a per-CPU array; tcp_rtt_series
+ * maps its key to the slot. Under sock_ops a socket keeps its series' slot
+ * in its own storage after its first sample, so a round trip costs a
+ * storage lookup and an array index instead of building and hashing the
+ * 40-byte key (docs/benchmarks.md, "tcp_rtt: series slot in socket
+ * storage"). User space frees a slot when its series expires: it deletes
+ * the key, bumps the slot's generation (which voids every socket's copy),
+ * and zeroes and returns the slot one gather later.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -23,14 +32,47 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Every map of slots has as many entries as tcp_rtt_hists: user space sizes them. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 4096); /* user space sizes it */
-	__type(key, struct tcp_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
 	__type(value, struct hist);
 } tcp_rtt_hists SEC(".maps");
 
-static const struct hist empty_hist;
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tcp_key);
+	__type(value, struct tcp_slot);
+} tcp_rtt_series SEC(".maps");
+
+/* Bumped by user space when it frees the slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} tcp_rtt_gens SEC(".maps");
+
+/* Free slots, zeroed; user space fills it with every slot at start. A
+ * stack: the slot freed last, still in cache, is taken first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK);
+	__uint(max_entries, 4096);
+	__type(value, __u32);
+} tcp_rtt_free SEC(".maps");
+
+/* A socket's series (sock_ops). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcp_slot);
+} tcp_rtt_cache SEC(".maps");
+
+/* Off: every sample builds and looks up its key (the harness compares). */
+const volatile bool cache_series = true;
 
 /* Who called connect(), kept in the socket's storage at
  * BPF_SOCK_OPS_TCP_CONNECT_CB. Slow events only; user space drops the map
@@ -49,21 +91,66 @@ static __always_inline void slow_rtt(const struct tcp_conn *c, __u64 rtt_us, con
 	slow_conn(c, rtt_us * 1000, bpf_ktime_get_ns(), who, cgroup);
 }
 
+/*
+ * The slot of key's series, given one on a miss: the peer and cgroup are
+ * admitted (or folded) as series_value does, then a free slot is taken.
+ * NULL, counted, when no slot is free.
+ */
+static __always_inline struct tcp_slot *series_slot(struct tcp_key *key)
+{
+	struct tcp_slot *s = bpf_map_lookup_elem(&tcp_rtt_series, key);
+	struct tcp_slot fresh;
+	__u32 *gen;
+
+	if (s)
+		return s;
+	series_admit(key);
+	s = bpf_map_lookup_elem(&tcp_rtt_series, key);
+	if (s)
+		return s;
+	if (bpf_map_pop_elem(&tcp_rtt_free, &fresh.slot))
+		goto full;
+	gen = bpf_map_lookup_elem(&tcp_rtt_gens, &fresh.slot);
+	fresh.gen = gen ? *gen : 0;
+	/* EEXIST: another CPU made the series meanwhile; the slot goes back. */
+	if (bpf_map_update_elem(&tcp_rtt_series, key, &fresh, BPF_NOEXIST))
+		bpf_map_push_elem(&tcp_rtt_free, &fresh.slot, 0);
+	s = bpf_map_lookup_elem(&tcp_rtt_series, key);
+	if (s)
+		return s;
+full:
+	counter_inc(&tcp_counters, TCP_SERIES_FULL);
+	return NULL;
+}
+
+static __always_inline void record_slot(__u32 slot, __u64 rtt_us)
+{
+	struct hist *h = bpf_map_lookup_elem(&tcp_rtt_hists, &slot);
+
+	if (h)
+		hist_record(h, rtt_us * 1000, hist_current_epoch());
+}
+
 /* Record one sample of c, charged to *cgroup, which becomes the cgroup its
  * series is keyed by (for its slow event); false when the `cgroups`
- * filter excludes it (no slow event either). */
-static __always_inline bool record(const struct tcp_conn *c, __u64 rtt_us, __u64 *cgroup)
+ * filter excludes it (no slow event either). *kept: the series' slot, when
+ * a socket may keep it (neither peer nor cgroup folded: those are looked
+ * up, and may be admitted, at every sample). */
+static __always_inline bool record(const struct tcp_conn *c, __u64 rtt_us, __u64 *cgroup, struct tcp_slot **kept)
 {
 	struct tcp_key key;
-	struct hist *h;
+	struct tcp_slot *s;
 
+	*kept = NULL;
 	if (!cgroup_wanted(*cgroup))
 		return false;
 	make_key(&key, c, guess_listen_port(c->lport, c->rport), TCP_DIR_NONE, *cgroup);
-	h = series_value(&tcp_rtt_hists, &key, &empty_hist);
+	s = series_slot(&key);
+	if (key.cgroup == *cgroup && key.kind != TCP_PEER_OTHER)
+		*kept = s;
 	*cgroup = key.cgroup;
-	if (h)
-		hist_record(h, rtt_us * 1000, hist_current_epoch());
+	if (s)
+		record_slot(s->slot, rtt_us);
 	return true;
 }
 
@@ -142,9 +229,53 @@ static __always_inline void keep_owner(struct bpf_sock_ops *skops)
 		owner_set_current(who);
 }
 
+/*
+ * Whether a socket may keep its series' slot: not where a sample's series
+ * can change under it (by_interface: the route's device; `cgroups`: an
+ * exclusion user space adds later).
+ */
+static __always_inline bool slot_keepable(void)
+{
+	return cache_series && !by_interface && !filter_cgroups;
+}
+
+/* Record into the slot the socket kept, if it still holds its series. */
+static __always_inline bool record_kept(struct bpf_sock_ops *skops, __u32 rtt_us)
+{
+	struct bpf_sock *sk;
+	struct tcp_slot *kept;
+	__u32 *gen;
+
+	if (!slot_keepable() || !(sk = sock_ops_sk(skops)))
+		return false;
+	kept = bpf_sk_storage_get(&tcp_rtt_cache, sk, NULL, 0);
+	if (!kept)
+		return false;
+	gen = bpf_map_lookup_elem(&tcp_rtt_gens, &kept->slot);
+	if (!gen || *gen != kept->gen)
+		return false; /* freed since: the next sample finds its series anew */
+	record_slot(kept->slot, rtt_us);
+	return true;
+}
+
+/* Keep the slot in the socket's storage; without storage (allocation
+ * failed) the socket's samples keep taking the key's way. */
+static __always_inline void keep_slot(struct bpf_sock_ops *skops, const struct tcp_slot *slot)
+{
+	struct bpf_sock *sk;
+	struct tcp_slot *kept;
+
+	if (!slot_keepable() || !slot || !(sk = sock_ops_sk(skops)))
+		return;
+	kept = bpf_sk_storage_get(&tcp_rtt_cache, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (kept)
+		*kept = *slot;
+}
+
 SEC("sockops")
 int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 {
+	struct tcp_slot *kept;
 	struct bpf_sock *sk;
 	struct tcp_conn c;
 	__u64 cgroup;
@@ -163,13 +294,22 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_RTT_CB_FLAG);
 		break;
 	case BPF_SOCK_OPS_RTT_CB:
-		if (!sock_ops_conn(skops, &c) || !ports_pass(c.lport, c.rport))
-			break;
-		c.ifindex = sock_ops_ifindex(skops);
 		rtt_us = sock_ops_rtt_us(skops);
-		cgroup = sock_ops_cgroup(skops);
-		if (!record(&c, rtt_us, &cgroup))
-			break;
+		if (record_kept(skops, rtt_us)) {
+			/* The connection only for a slow event; a kept series is
+			 * neither folded nor filtered, so its cgroup is the socket's. */
+			if (!slow_wanted(rtt_us * 1000) || !sock_ops_conn(skops, &c))
+				break;
+			cgroup = sock_ops_cgroup(skops);
+		} else {
+			if (!sock_ops_conn(skops, &c) || !ports_pass(c.lport, c.rport))
+				break;
+			c.ifindex = sock_ops_ifindex(skops);
+			cgroup = sock_ops_cgroup(skops);
+			if (!record(&c, rtt_us, &cgroup, &kept))
+				break;
+			keep_slot(skops, kept);
+		}
 		/* The owner's storage lookup only for a slow sample: most are not. */
 		if (slow_wanted(rtt_us * 1000) && (sk = sock_ops_sk(skops)))
 			slow_rtt(&c, rtt_us, bpf_sk_storage_get(&tcp_rtt_owners, sk, NULL, 0), cgroup);
@@ -182,6 +322,7 @@ int tcp_rtt_sockops(struct bpf_sock_ops *skops)
 
 static __always_inline int on_probe(struct sock *sk, bool btf)
 {
+	struct tcp_slot *kept;
 	struct tcp_conn c;
 	__u64 rtt_us, cgroup;
 
@@ -189,7 +330,7 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 		return 0;
 	rtt_us = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
 	cgroup = sock_cgroup(sk, btf);
-	if (record(&c, rtt_us, &cgroup) && slow_ns)
+	if (record(&c, rtt_us, &cgroup, &kept) && slow_ns)
 		slow_rtt(&c, rtt_us, NULL, cgroup);
 	return 0;
 }
@@ -223,6 +364,7 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 {
 	__u8 sa[28];
 	__u16 family;
+	struct tcp_slot *kept;
 	struct tcp_conn c = {};
 	__u64 rtt_us, cgroup;
 
@@ -244,7 +386,7 @@ int tcp_rtt_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 		return 0;
 	rtt_us = BPF_CORE_READ(ctx, srtt);
 	cgroup = probe_record_cgroup(ctx);
-	if (record(&c, rtt_us, &cgroup) && slow_ns)
+	if (record(&c, rtt_us, &cgroup, &kept) && slow_ns)
 		slow_rtt(&c, rtt_us, NULL, cgroup);
 	return 0;
 }

@@ -28,6 +28,7 @@ const (
 	TCPRTTProbe        = `tcp_rtt: hook = "tp_btf" (tcp_probe)`
 	TCPRTTByCgroup     = "tcp_rtt: by_cgroup = true (sock_ops)"
 	TCPRTTSlow         = `tcp_rtt: slow_threshold = "1s" (sock_ops; events on, none sent)`
+	TCPRTTUncached     = "tcp_rtt: every sample looked up by its series key, as before sockets kept their series' slot (sock_ops)"
 	TCPFloorSetState   = "floor: tp_btf inet_sock_set_state"
 	TCPConnectDefault  = "tcp_connect: default (tp_btf, start times in socket storage)"
 	TCPConnectStartMap = `tcp_connect: start_times = "lru" (tp_btf; the fallback before Linux 5.11)`
@@ -187,10 +188,11 @@ func setupTCPRoundTrips(t testing.TB) (Workload, []Variant) {
 		}
 	})
 	server := w.env.link.B4.String()
-	rtt := func(hook string, records uint64, byCgroup bool, slow string) func(testing.TB) (*Running, error) {
+	rtt := func(hook string, records uint64, byCgroup bool, slow string, uncached ...bool) func(testing.TB) (*Running, error) {
 		return func(t testing.TB) (*Running, error) {
 			cfg := tcp.DefaultConfig()
 			cfg.Hook, cfg.ByCgroup, cfg.Threshold = hook, byCgroup, slow
+			cfg.UncachedSeries = len(uncached) > 0 && uncached[0]
 			var recorded func(probe.Probe) (uint64, error)
 			if records > 0 {
 				// The client's end: exactly one RTT callback per round trip
@@ -211,6 +213,7 @@ func setupTCPRoundTrips(t testing.TB) (Workload, []Variant) {
 		{Name: TCPRTTDefault, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false, "")},
 		{Name: TCPRTTByCgroup, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, true, "")},
 		{Name: TCPRTTSlow, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false, "1s")},
+		{Name: TCPRTTUncached, Role: Probe, Records: 1, Floor: TCPFloorSockOps, Start: rtt("sock_ops", 1, false, "", true)},
 		// tcp_probe records the smoothed RTT at every received segment, and
 		// quick-ack phases add segments: its count is not exact, so it is
 		// not checked (Records 0, nothing read).

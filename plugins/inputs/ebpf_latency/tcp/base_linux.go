@@ -48,6 +48,8 @@ type base struct {
 	cgroups *cgroup.Tagger // nil unless by_cgroup
 	// prepare, if set, edits a flavour's spec after the shared knobs.
 	prepare func(spec *ebpf.CollectionSpec) error
+	// expired, if set, learns the series expire deleted from a map.
+	expired func(mapName string, gone []tcpKey) error
 }
 
 // attach loads spec through the first flavour that works, after sizing
@@ -105,7 +107,7 @@ func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMap
 			return fmt.Errorf("object lacks map %s", name)
 		}
 		m.MaxEntries = n
-		if m.Type == ebpf.PerCPUHash { // per-CPU series: within the memory budget
+		if m.Type == ebpf.PerCPUHash || m.Type == ebpf.PerCPUArray { // per-CPU series: within the memory budget
 			if _, err := histogram.FitMap(m, n); err != nil {
 				return err
 			}

@@ -41,6 +41,11 @@ type Config struct {
 	slowevent.Config
 	// By cgroup: by_cgroup, cgroups, max_cgroups.
 	cgroup.Attribution
+
+	// UncachedSeries, not a config key: tcp_rtt looks every sample's
+	// series up by its key, as before sockets kept their series' slot;
+	// the overhead harness measures both side by side.
+	UncachedSeries bool `toml:"-"`
 }
 
 // PeerGroup is one [[inputs.ebpf_latency.tcp.peer_groups]].

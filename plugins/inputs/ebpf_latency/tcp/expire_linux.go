@@ -84,6 +84,11 @@ func (b *base) expire() error {
 		if err := idle.Delete(b.att.Collection.Maps[name], gone); err != nil {
 			return err
 		}
+		if b.expired != nil {
+			if err := b.expired(name, gone); err != nil {
+				return err
+			}
+		}
 		for _, k := range gone {
 			cgroups = append(cgroups, k.Cgroup)
 			if k.Kind == kindAddr && !x.live[k.Addr] {

@@ -48,3 +48,42 @@ func connectCounts(acc *testutil.Accumulator) map[string]uint64 {
 	}
 	return out
 }
+
+// A socket keeps its series' slot (sock_ops); when the series expires, the
+// slot is freed and reused, here by the next new series (free slots are a
+// stack). The old connection's later samples must start a series of their
+// own, exactly counted, and none may land in the slot's new series.
+func TestRTTExpiredSlotIsNotReusedByItsSocket(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const expiry = 300 * time.Millisecond
+	l := testenv.NewVethLink(t)
+	second := l.V4(11)
+	l.AddAddr(t, second)
+	port := serve(t, l.B)
+	cfg := DefaultConfig()
+	cfg.Hook, cfg.Ports = "sock_ops", []int{port}
+	p := startProbe(t, NameRTT, cfg, func(p probe.Probe) { p.(idle.Expiring).ExpireIdleSeries(expiry) })
+	client := func(a netip.Addr) string { return "peer=" + a.String() }
+	clientCounts := func() map[string]uint64 {
+		out := map[string]uint64{}
+		for id, s := range histSeries(gather(t, p), MeasurementRTT) {
+			if id != client(l.A4) { // the server's end: not counted here
+				out[id] = s.count
+			}
+		}
+		return out
+	}
+
+	old := dial(t, l.A, l.B4, port)
+	roundTrips(t, old, 5)
+	require.Equal(t, map[string]uint64{client(l.B4): 5}, clientCounts())
+	time.Sleep(expiry + 100*time.Millisecond)
+	require.Empty(t, clientCounts(), "idle for the expiry time: expired, its slot freed")
+	require.Empty(t, clientCounts(), "the freed slots are back in the kernel's free stack")
+
+	roundTrips(t, dial(t, l.A, second, port), 7) // takes a freed slot
+	roundTrips(t, old, 3)
+	require.Equal(t, map[string]uint64{client(second): 7, client(l.B4): 3}, clientCounts(),
+		"the old connection's series came back from zero; nothing of it in the slot's new series")
+	require.Zero(t, p.Status().Counters["series_full"])
+}

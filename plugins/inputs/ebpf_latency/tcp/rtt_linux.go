@@ -37,6 +37,7 @@ type rttProbe struct {
 
 	base
 	reader  *histogram.Reader
+	slots   *rttSlots
 	emitter *histogram.Emitter
 	events  *slowevent.Reader
 	armed   map[string]uint64 // counts of the start-time arming of old connections
@@ -45,11 +46,15 @@ type rttProbe struct {
 
 func newRTTProbe(cfg *Config, log telegraf.Logger) probe.Probe {
 	p := &rttProbe{base: base{name: NameRTT, cfg: cfg, log: log}}
-	// The connect() callers' map serves sock_ops only.
 	p.prepare = func(spec *ebpf.CollectionSpec) error {
-		dropUnreferenced(spec, tcpbpf.RttMapTcpRttOwners)
-		return nil
+		// The connect() callers' and the sockets' slots serve sock_ops only.
+		dropUnreferenced(spec, tcpbpf.RttMapTcpRttOwners, tcpbpf.RttMapTcpRttCache)
+		if err := hooks.SetKnobs(spec, map[string]any{tcpbpf.RttVarCacheSeries: !cfg.UncachedSeries}); err != nil {
+			return err
+		}
+		return sizeSlotMaps(spec)
 	}
+	p.expired = func(_ string, gone []tcpKey) error { return p.slots.expired(gone) }
 	return p
 }
 
@@ -80,6 +85,10 @@ func (p *rttProbe) Start() error {
 	}
 	reader, err := histogram.NewReader(p.att.Collection, tcpbpf.RttMapTcpRttHists, histogram.One(p.Histograms().Scheme))
 	if err != nil {
+		p.Stop()
+		return err
+	}
+	if p.slots, err = newRTTSlots(p.att.Collection); err != nil {
 		p.Stop()
 		return err
 	}
@@ -123,8 +132,18 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 	now := time.Now()
 	emitPeerEvents(acc, p.name, p.events, p.cgroups, nil)
 	p.begin(acc)
-	err := histogram.ReadAll(p.reader, func(k *tcpKey, iv *histogram.Interval) {
-		if tags, ok := p.series(tcpbpf.RttMapTcpRttHists, k, iv.Count(), now); ok {
+	series, err := p.slots.read()
+	if err != nil {
+		return err
+	}
+	// A slot without a series is free, or taken after the read: its
+	// samples are read at the next gather.
+	err = histogram.ReadAll(p.reader, func(slot *uint32, iv *histogram.Interval) {
+		k, ok := series[*slot]
+		if !ok {
+			return
+		}
+		if tags, ok := p.series(tcpbpf.RttMapTcpRttSeries, &k, iv.Count(), now); ok {
 			p.emitter.Emit(acc, MeasurementRTT, tags, iv, now)
 		}
 	})

@@ -1,0 +1,160 @@
+package tcp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+
+	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+)
+
+// tcpSlot is struct tcp_slot: where a tcp_rtt series' histogram lives.
+type tcpSlot = tcpbpf.RttTcpSlot
+
+// The maps of tcp_rtt's series slots (tcp_rtt.bpf.c): histograms in a
+// per-CPU array, the series' keys in a hash to their slot, each slot's
+// generation, and the free slots.
+var rttSlotMaps = []string{tcpbpf.RttMapTcpRttSeries, tcpbpf.RttMapTcpRttGens, tcpbpf.RttMapTcpRttFree}
+
+// sizeSlotMaps gives every slot map as many entries as the histogram array
+// was granted (prepareSpec fits it to the memory budget first).
+func sizeSlotMaps(spec *ebpf.CollectionSpec) error {
+	hists, ok := spec.Maps[tcpbpf.RttMapTcpRttHists]
+	if !ok {
+		return fmt.Errorf("object lacks map %s", tcpbpf.RttMapTcpRttHists)
+	}
+	for _, name := range rttSlotMaps {
+		m, ok := spec.Maps[name]
+		if !ok {
+			return fmt.Errorf("object lacks map %s", name)
+		}
+		m.MaxEntries = hists.MaxEntries
+	}
+	return nil
+}
+
+// rttSlots is user space's side of the slots: which series holds which
+// slot, read every gather, and the slots of expired series, returned to the
+// kernel one gather after their series was deleted.
+type rttSlots struct {
+	hists, series, gens, free *ebpf.Map
+
+	bySlot  map[uint32]tcpKey // this gather's series
+	byKey   map[tcpKey]tcpSlot
+	pending []uint32 // freed in the last expire: zeroed and returned next gather
+	zero    [][]byte // one zero value per CPU
+	keys    []tcpKey // batch buffers
+	values  []tcpSlot
+	noBatch bool
+}
+
+func newRTTSlots(coll *ebpf.Collection) (*rttSlots, error) {
+	s := &rttSlots{
+		hists: coll.Maps[tcpbpf.RttMapTcpRttHists], series: coll.Maps[tcpbpf.RttMapTcpRttSeries],
+		gens: coll.Maps[tcpbpf.RttMapTcpRttGens], free: coll.Maps[tcpbpf.RttMapTcpRttFree],
+		bySlot: map[uint32]tcpKey{}, byKey: map[tcpKey]tcpSlot{},
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, err
+	}
+	s.zero = make([][]byte, cpus)
+	for i := range s.zero {
+		s.zero[i] = make([]byte, s.hists.ValueSize())
+	}
+	// Every slot starts free (and zero: the array is created so).
+	for slot := uint32(0); slot < s.hists.MaxEntries(); slot++ {
+		if err := s.free.Update(nil, slot, ebpf.UpdateAny); err != nil {
+			return nil, fmt.Errorf("filling %s: %w", s.free.String(), err)
+		}
+	}
+	return s, nil
+}
+
+// read returns the key of every series that holds a slot, by slot, after
+// returning the slots freed in the last expire to the kernel.
+func (s *rttSlots) read() (map[uint32]tcpKey, error) {
+	if err := s.release(); err != nil {
+		return nil, err
+	}
+	clear(s.bySlot)
+	clear(s.byKey)
+	add := func(k *tcpKey, v *tcpSlot) {
+		s.bySlot[v.Slot], s.byKey[*k] = *k, *v
+	}
+	if err := s.walk(add); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.series.String(), err)
+	}
+	return s.bySlot, nil
+}
+
+// walk visits every series, in batches where the kernel can.
+func (s *rttSlots) walk(fn func(*tcpKey, *tcpSlot)) error {
+	if !s.noBatch {
+		if s.keys == nil {
+			s.keys, s.values = make([]tcpKey, 256), make([]tcpSlot, 256)
+		}
+		var cursor ebpf.MapBatchCursor
+		for first := true; ; first = false {
+			n, err := s.series.BatchLookup(&cursor, s.keys, s.values, nil)
+			for i := 0; i < n; i++ {
+				fn(&s.keys[i], &s.values[i])
+			}
+			switch {
+			case errors.Is(err, ebpf.ErrKeyNotExist):
+				return nil
+			case first && n == 0 && errors.Is(err, ebpf.ErrNotSupported):
+				s.noBatch = true
+			case err != nil:
+				return err
+			}
+			if s.noBatch {
+				break
+			}
+		}
+	}
+	var (
+		k tcpKey
+		v tcpSlot
+	)
+	it := s.series.Iterate()
+	for it.Next(&k, &v) {
+		fn(&k, &v)
+	}
+	return it.Err()
+}
+
+// expired takes back the slots of series expire deleted (their keys are
+// gone from the series map already): a bumped generation voids every
+// socket's copy of the slot now; the slot is zeroed and reused from the
+// next gather on, so a sample already on its way into it is never filed
+// under the slot's next series.
+func (s *rttSlots) expired(gone []tcpKey) error {
+	for i := range gone {
+		v, ok := s.byKey[gone[i]]
+		if !ok {
+			continue
+		}
+		delete(s.byKey, gone[i])
+		if err := s.gens.Update(v.Slot, v.Gen+1, ebpf.UpdateExist); err != nil {
+			return fmt.Errorf("freeing slot %d of %s: %w", v.Slot, s.gens.String(), err)
+		}
+		s.pending = append(s.pending, v.Slot)
+	}
+	return nil
+}
+
+// release zeroes the slots freed in the last expire and returns them.
+func (s *rttSlots) release() error {
+	for _, slot := range s.pending {
+		if err := s.hists.Update(slot, s.zero, ebpf.UpdateExist); err != nil {
+			return fmt.Errorf("zeroing slot %d of %s: %w", slot, s.hists.String(), err)
+		}
+		if err := s.free.Update(nil, slot, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("returning slot %d to %s: %w", slot, s.free.String(), err)
+		}
+	}
+	s.pending = s.pending[:0]
+	return nil
+}

@@ -23,12 +23,21 @@ func TestOddCommsKeepTheirOwnSeries(t *testing.T) {
 		sleeps := map[string]int{}
 		for i, name := range testenv.OddComms {
 			n := i + 1
+			var err error
+			// No require inside: FailNow on that thread would never return.
 			testenv.AsNamedThread(t, name, func() {
 				for range n {
 					ts := unix.NsecToTimespec(int64(time.Millisecond))
-					require.NoError(t, unix.Nanosleep(&ts, nil))
+					// The Go runtime's preemption signal interrupts a sleep.
+					for err = unix.Nanosleep(&ts, &ts); err == unix.EINTR; {
+						err = unix.Nanosleep(&ts, &ts)
+					}
+					if err != nil {
+						return
+					}
 				}
 			})
+			require.NoError(t, err, "sleeping as %q", name)
 			sleeps[tagvalue.Escape(name)] = n
 		}
 		acc := testenv.ThroughLineProtocol(t, gather(t, p))

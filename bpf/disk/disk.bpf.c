@@ -44,6 +44,31 @@ struct {
 	__type(value, struct disk_hists);
 } disk_hists SEC(".maps");
 
+/*
+ * The default path (no by_cgroup, no flags): the series of the disks user
+ * space gave rows, in a per-CPU array the verifier inlines instead of the
+ * hash. disk_row_of_dev is direct-mapped by a hash of the dev and holds the
+ * dev for the compare; a disk without an entry (not seen yet, or its entry
+ * another's) is measured through disk_hists, and user space merges both.
+ * Both are sized by user space; one entry each when unused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 64 * DISK_OPS);
+	__type(key, __u32);
+	__type(value, struct disk_hists);
+} disk_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct disk_row);
+} disk_row_of_dev SEC(".maps");
+const volatile bool use_rows = false;
+/* disk_row_of_dev's max_entries - 1, a power of two minus one. */
+const volatile __u32 row_of_dev_mask = 4095;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -156,12 +181,32 @@ static __always_inline void slow_requests(struct disk_owner *d, __u32 dev, __u8 
 		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, cgroup, d);
 }
 
-/* The series of a request: with by_cgroup, a new cgroup takes a
- * max_cgroups slot (or folds) only when its series is not there yet. */
+/* The row of a disk's op in disk_rows; NULL when the disk has none.
+ * The entry's dev is checked, so one that is another disk's (or free) is
+ * never taken for this one's. User space hashes the same (rowOfDevSlot). */
+static __always_inline struct disk_hists *row_of(__u32 dev, __u8 op)
+{
+	__u32 idx = (__u32)(((__u64)dev * 0x9E3779B97F4A7C15ULL) >> 32) & row_of_dev_mask;
+	struct disk_row *r = bpf_map_lookup_elem(&disk_row_of_dev, &idx);
+
+	if (!r || r->dev != dev || !dev)
+		return NULL;
+	idx = r->row * DISK_OPS + op;
+	return bpf_map_lookup_elem(&disk_rows, &idx);
+}
+
+/* The series of a request: its disk's row where it has one, else the
+ * hash; with by_cgroup, a new cgroup takes a max_cgroups slot (or folds)
+ * only when its series is not there yet. */
 static __always_inline struct disk_hists *series_of(struct disk_hist_key *key)
 {
 	struct disk_hists *h;
 
+	if (use_rows) {
+		h = row_of(key->dev, key->op);
+		if (h)
+			return h;
+	}
 	if (!by_cgroup)
 		return map_lookup_or_init(&disk_hists, key, &empty_hists);
 	h = bpf_map_lookup_elem(&disk_hists, key);

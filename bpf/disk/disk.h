@@ -11,6 +11,7 @@ enum disk_op {
 	DISK_OP_FLUSH,
 	DISK_OP_DISCARD,
 	DISK_OP_OTHER,
+	DISK_OPS,
 };
 
 enum disk_stage {
@@ -52,6 +53,15 @@ struct disk_hists {
 	__u64 completions;
 	struct hist_head stage[DISK_STAGES];
 	__u64 slots[DISK_STAGES * HIST_MAX_SLOTS];
+};
+
+/*
+ * A disk user space gave rows in disk_rows (the default series path): its
+ * series of op o are row * DISK_OPS + o. dev 0: a free entry.
+ */
+struct disk_row {
+	__u32 dev;
+	__u32 row;
 };
 
 /* Start times the probe keeps itself, only where the kernel's are missing. */

@@ -50,6 +50,12 @@ type DiskDiskRequestSlot struct {
 	}
 }
 
+type DiskDiskRow struct {
+	_   structs.HostLayout
+	Dev uint32
+	Row uint32
+}
+
 type DiskDiskStart struct {
 	_         structs.HostLayout
 	InsertNs  uint64
@@ -92,6 +98,8 @@ const (
 	DiskMapDiskHists            = "disk_hists"
 	DiskMapDiskInflight         = "disk_inflight"
 	DiskMapDiskRequests         = "disk_requests"
+	DiskMapDiskRowOfDev         = "disk_row_of_dev"
+	DiskMapDiskRows             = "disk_rows"
 	DiskMapHistEpoch            = "hist_epoch"
 	DiskMapSlowBucket           = "slow_bucket"
 	DiskMapSlowCounters         = "slow_counters"
@@ -114,6 +122,7 @@ const (
 	DiskVarFilterCgroups        = "filter_cgroups"
 	DiskVarHistScheme           = "hist_scheme"
 	DiskVarRequestSlotMask      = "request_slot_mask"
+	DiskVarRowOfDevMask         = "row_of_dev_mask"
 	DiskVarSlotCmpxchg          = "slot_cmpxchg"
 	DiskVarSlowBurstNs          = "slow_burst_ns"
 	DiskVarSlowEventLayout      = "slow_event_layout"
@@ -122,6 +131,7 @@ const (
 	DiskVarStartsKept           = "starts_kept"
 	DiskVarTrackStarts          = "track_starts"
 	DiskVarUseKernelTimes       = "use_kernel_times"
+	DiskVarUseRows              = "use_rows"
 	DiskVarWantFlags            = "want_flags"
 	DiskVarWantQueue            = "want_queue"
 	DiskVarWantService          = "want_service"
@@ -194,6 +204,8 @@ type DiskMapSpecs struct {
 	DiskHists      *ebpf.MapSpec `ebpf:"disk_hists"`
 	DiskInflight   *ebpf.MapSpec `ebpf:"disk_inflight"`
 	DiskRequests   *ebpf.MapSpec `ebpf:"disk_requests"`
+	DiskRowOfDev   *ebpf.MapSpec `ebpf:"disk_row_of_dev"`
+	DiskRows       *ebpf.MapSpec `ebpf:"disk_rows"`
 	HistEpoch      *ebpf.MapSpec `ebpf:"hist_epoch"`
 	SlowBucket     *ebpf.MapSpec `ebpf:"slow_bucket"`
 	SlowCounters   *ebpf.MapSpec `ebpf:"slow_counters"`
@@ -210,6 +222,7 @@ type DiskVariableSpecs struct {
 	FilterCgroups        *ebpf.VariableSpec `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	RequestSlotMask      *ebpf.VariableSpec `ebpf:"request_slot_mask"`
+	RowOfDevMask         *ebpf.VariableSpec `ebpf:"row_of_dev_mask"`
 	SlotCmpxchg          *ebpf.VariableSpec `ebpf:"slot_cmpxchg"`
 	SlowBurstNs          *ebpf.VariableSpec `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.VariableSpec `ebpf:"slow_event_layout"`
@@ -218,6 +231,7 @@ type DiskVariableSpecs struct {
 	StartsKept           *ebpf.VariableSpec `ebpf:"starts_kept"`
 	TrackStarts          *ebpf.VariableSpec `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.VariableSpec `ebpf:"use_kernel_times"`
+	UseRows              *ebpf.VariableSpec `ebpf:"use_rows"`
 	WantFlags            *ebpf.VariableSpec `ebpf:"want_flags"`
 	WantQueue            *ebpf.VariableSpec `ebpf:"want_queue"`
 	WantService          *ebpf.VariableSpec `ebpf:"want_service"`
@@ -250,6 +264,8 @@ type DiskMaps struct {
 	DiskHists      *ebpf.Map `ebpf:"disk_hists"`
 	DiskInflight   *ebpf.Map `ebpf:"disk_inflight"`
 	DiskRequests   *ebpf.Map `ebpf:"disk_requests"`
+	DiskRowOfDev   *ebpf.Map `ebpf:"disk_row_of_dev"`
+	DiskRows       *ebpf.Map `ebpf:"disk_rows"`
 	HistEpoch      *ebpf.Map `ebpf:"hist_epoch"`
 	SlowBucket     *ebpf.Map `ebpf:"slow_bucket"`
 	SlowCounters   *ebpf.Map `ebpf:"slow_counters"`
@@ -265,6 +281,8 @@ func (m *DiskMaps) Close() error {
 		m.DiskHists,
 		m.DiskInflight,
 		m.DiskRequests,
+		m.DiskRowOfDev,
+		m.DiskRows,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -282,6 +300,7 @@ type DiskVariables struct {
 	FilterCgroups        *ebpf.Variable `ebpf:"filter_cgroups"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
 	RequestSlotMask      *ebpf.Variable `ebpf:"request_slot_mask"`
+	RowOfDevMask         *ebpf.Variable `ebpf:"row_of_dev_mask"`
 	SlotCmpxchg          *ebpf.Variable `ebpf:"slot_cmpxchg"`
 	SlowBurstNs          *ebpf.Variable `ebpf:"slow_burst_ns"`
 	SlowEventLayout      *ebpf.Variable `ebpf:"slow_event_layout"`
@@ -290,6 +309,7 @@ type DiskVariables struct {
 	StartsKept           *ebpf.Variable `ebpf:"starts_kept"`
 	TrackStarts          *ebpf.Variable `ebpf:"track_starts"`
 	UseKernelTimes       *ebpf.Variable `ebpf:"use_kernel_times"`
+	UseRows              *ebpf.Variable `ebpf:"use_rows"`
 	WantFlags            *ebpf.Variable `ebpf:"want_flags"`
 	WantQueue            *ebpf.Variable `ebpf:"want_queue"`
 	WantService          *ebpf.Variable `ebpf:"want_service"`

@@ -16,9 +16,14 @@ type Reader struct {
 	now     uint64 // the epoch the kernel is stamping
 	cpus    int
 	shape   Shape
-	noBatch bool     // the kernel lacks batch lookups (before 5.6): iterate
-	keys    any      // batch keys of the last walk, reused by the next
-	values  []uint64 // batch values: keys * CPUs * shape.Words()
+	noBatch bool  // the kernel lacks batch lookups (before 5.6): iterate
+	batch   batch // of hists
+}
+
+// batch is the buffers of one map's batched walk, reused by the next.
+type batch struct {
+	keys   any      // []K
+	values []uint64 // keys * CPUs * shape.Words()
 }
 
 // NewReader reads the map named histMap, whose values are shaped as shape
@@ -58,12 +63,17 @@ func ReadAll[K any](r *Reader, fn func(key *K, iv *Interval)) error {
 // Series.Merge. s is reused after fn returns.
 func ReadSeries[K any](r *Reader, fn func(key *K, s *Series)) error {
 	s := Series{shape: &r.shape, epoch: r.now}
-	if err := walk(r, func(k *K, words []uint64) {
+	if err := walk(r, r.hists, &r.batch, func(k *K, words []uint64) {
 		s.words = words
 		fn(k, &s)
 	}); err != nil {
 		return fmt.Errorf("reading histogram map: %w", err)
 	}
+	return r.nextInterval()
+}
+
+// nextInterval advances the epoch once every series was read.
+func (r *Reader) nextInterval() error {
 	r.now++
 	if err := r.epoch.Update(uint32(0), r.now, ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("advancing interval epoch: %w", err)
@@ -71,34 +81,35 @@ func ReadSeries[K any](r *Reader, fn func(key *K, s *Series)) error {
 	return nil
 }
 
-// walk visits every entry, in batches of syscalls where the kernel can.
-// The kernel writes a batch's values straight into r.values: a []uint64
-// exactly the batch's size is one cilium/ebpf hands to the syscall as is
-// (any other size fails the per-CPU length check instead of misreading).
-func walk[K any](r *Reader, fn func(*K, []uint64)) error {
+// walk visits every entry of m (a per-CPU map of the reader's shape), in
+// batches of syscalls where the kernel can. The kernel writes a batch's
+// values straight into b.values: a []uint64 exactly the batch's size is one
+// cilium/ebpf hands to the syscall as is (any other size fails the per-CPU
+// length check instead of misreading).
+func walk[K any](r *Reader, m *ebpf.Map, b *batch, fn func(*K, []uint64)) error {
 	if r.noBatch {
-		return iterate(r, fn)
+		return iterate(r, m, fn)
 	}
 	// 256 keys per syscall; a hash bucket never holds that many, which is
 	// what the kernel would otherwise refuse with ENOSPC.
-	keys, _ := r.keys.([]K)
+	keys, _ := b.keys.([]K)
 	per := r.cpus * r.shape.Words()
 	if keys == nil {
 		keys = make([]K, 256)
-		r.keys, r.values = keys, make([]uint64, len(keys)*per)
+		b.keys, b.values = keys, make([]uint64, len(keys)*per)
 	}
 	var cursor ebpf.MapBatchCursor
 	for first := true; ; first = false {
-		n, err := r.hists.BatchLookup(&cursor, keys, r.values, nil)
+		n, err := m.BatchLookup(&cursor, keys, b.values, nil)
 		for i := 0; i < n; i++ {
-			fn(&keys[i], r.values[i*per:(i+1)*per])
+			fn(&keys[i], b.values[i*per:(i+1)*per])
 		}
 		switch {
 		case errors.Is(err, ebpf.ErrKeyNotExist):
 			return nil
 		case first && n == 0 && errors.Is(err, ebpf.ErrNotSupported):
 			r.noBatch = true
-			return iterate(r, fn)
+			return iterate(r, m, fn)
 		case err != nil:
 			return err
 		}
@@ -106,14 +117,14 @@ func walk[K any](r *Reader, fn func(*K, []uint64)) error {
 }
 
 // iterate is the one-syscall-per-key walk for kernels without batches.
-func iterate[K any](r *Reader, fn func(*K, []uint64)) error {
+func iterate[K any](r *Reader, m *ebpf.Map, fn func(*K, []uint64)) error {
 	var key K
 	perCPU := make([]cpuValue, r.cpus)
 	words := make([]uint64, r.cpus*r.shape.Words())
 	for i := range perCPU {
 		perCPU[i] = words[i*r.shape.Words() : (i+1)*r.shape.Words()]
 	}
-	it := r.hists.Iterate()
+	it := m.Iterate()
 	for it.Next(&key, perCPU) {
 		fn(&key, words)
 	}

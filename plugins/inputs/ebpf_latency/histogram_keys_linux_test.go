@@ -110,7 +110,7 @@ var histValueBytes = map[string]map[string]uint32{
 func requireHistValueSizes(t *testing.T, before ebpf.MapID, scheme string) {
 	t.Helper()
 	wantMaps := map[string]string{
-		"disk_hists": "disk", "syscall_hists": "single", "tcp_rtt_hists": "single",
+		"disk_hists": "disk", "disk_rows": "disk", "syscall_hists": "single", "tcp_rtt_hists": "single",
 		"tcp_connect_his": "single", "func_hists": "single", "runq_hists": "single",
 	}
 	seen := map[string]int{}

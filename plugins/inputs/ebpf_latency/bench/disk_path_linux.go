@@ -24,6 +24,7 @@ const (
 	DiskFloorRaw      = "floor: raw_tp complete"
 	DiskFloorTP3      = "floor: tracepoint insert+issue+complete"
 	DiskDefault       = "disk: default (tp_btf, kernel start times)"
+	DiskHashSeries    = "disk: default, series in the per-CPU hash (before disk rows)"
 	DiskFlags         = "disk: flags = true"
 	DiskLog2x4        = `disk: buckets = "log2x4"`
 	DiskProbeTimes    = `disk: start_times = "probe"`
@@ -109,6 +110,7 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 		{Name: DiskFloorRaw, Role: Floor, Start: floor(hooks.RawTP, "block_rq_complete")},
 		{Name: DiskFloorTP3, Role: Floor, Start: floor(hooks.Tracepoint, all...)},
 		{Name: DiskDefault, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(*disk.Config) {})},
+		{Name: DiskHashSeries, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.HashSeries = true })},
 		{Name: DiskFlags, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Flags = true })},
 		{Name: DiskLog2x4, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Buckets = histogram.SchemeLog2x4 })},
 		{Name: DiskKernelTimes, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.StartTimes = disk.StartTimesKernel })},

@@ -65,6 +65,7 @@ type diskProbe struct {
 	fallback      bool // auto: the probe's start-time hooks are loaded, not yet attached
 	warnedUntimed bool
 	seriesRoom    uint32 // histogram map entries: (disk, op, flags) keys
+	rows          diskRows
 	completions   *completionCheck
 	unseen        uint64         // completions the kernel counted and the hook missed, at the last gather
 	cgroups       *cgroup.Tagger // nil unless by_cgroup
@@ -77,6 +78,9 @@ type diskProbe struct {
 	// without block_io_start (cgroups kept at insert/issue).
 	requestSlots uint32
 	noIOStart    bool
+	// Tests: disks with rows (0: the default) and which disks may have one.
+	rowDisks  uint32
+	rowAccept func(dev uint32) bool
 }
 
 func newProbe(cfg *Config, log telegraf.Logger) probe.Probe {
@@ -135,6 +139,11 @@ func (p *diskProbe) Start() error {
 				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
 			}
 			p.seriesRoom = granted
+			// Rows where the keys are disk and op alone; by_cgroup and
+			// flags keep the hash for their open-ended keys.
+			if err := p.rows.plan(spec, !p.cfg.ByCgroup && !p.cfg.Flags && !p.cfg.HashSeries, p.rowDisks, p.rowAccept); err != nil {
+				return err
+			}
 			if err := p.sizeRequestMap(spec); err != nil {
 				return err
 			}
@@ -167,6 +176,9 @@ func (p *diskProbe) Start() error {
 		return err
 	}
 	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
+	if err := p.rows.open(att.Collection, p.reader); err != nil {
+		return errors.Join(err, p.Stop())
+	}
 	p.retired = map[string][2]uint64{}
 	p.expiry = idle.NewSeries[diskbpf.DiskDiskHistKey](p.IdleAfter())
 	p.emitter = histogram.NewEmitter(p.Histograms())
@@ -175,7 +187,7 @@ func (p *diskProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
-	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series%s", att.Kind, p.startTimes, p.seriesRoom, p.cfg.Config.Describe()+p.cfg.Attribution.Describe())
+	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series%s%s", att.Kind, p.startTimes, p.seriesRoom, p.rows.describe(), p.cfg.Config.Describe()+p.cfg.Attribution.Describe())
 	return nil
 }
 
@@ -297,8 +309,14 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	var (
 		iv      histogram.Interval
 		dropped []diskbpf.DiskDiskHistKey // series of cgroups `cgroups` excludes
+		rowless []uint32                  // disks whose series are in the hash alone
+		read    = map[uint32]bool{}       // disks with a series
 	)
-	err := histogram.ReadSeries(p.reader, func(k *diskbpf.DiskDiskHistKey, s *histogram.Series) {
+	err := p.readSeries(func(k *diskbpf.DiskDiskHistKey, s *histogram.Series) {
+		read[k.Dev] = true
+		if p.rows.on && !p.rows.hasRow(k.Dev) {
+			rowless = append(rowless, k.Dev)
+		}
 		name := p.devices.name(k.Dev)
 		completions := s.Lead(leadCompletions)
 		countCompletions(seen, name, k.Op, completions)
@@ -338,7 +356,18 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 		return err
 	}
 	p.unseen = p.completions.emit(acc, kernelNow, seen, p.wantDevice, now)
-	return p.deleteSeries(dropped)
+	if err := p.deleteSeries(dropped); err != nil {
+		return err
+	}
+	return p.rows.adopt(rowless, read)
+}
+
+// readSeries reads every series, from the hash and the disks' rows.
+func (p *diskProbe) readSeries(fn func(*diskbpf.DiskDiskHistKey, *histogram.Series)) error {
+	if p.rows.on {
+		return histogram.ReadSeriesWithRows(p.reader, p.rows.rows, fn)
+	}
+	return histogram.ReadSeries(p.reader, fn)
 }
 
 // cgroupTag is the cgroup tag of a series with by_cgroup and what to do
@@ -377,6 +406,13 @@ func (p *diskProbe) deleteSeries(dropped []diskbpf.DiskDiskHistKey) error {
 	hists := p.att.Collection.Maps[diskbpf.DiskMapDiskHists]
 	if err := idle.Delete(hists, append(expired, dropped...)); err != nil {
 		return fmt.Errorf("disk: %w", err)
+	}
+	for i := range expired {
+		if row, ok := p.rows.rowOfKey(&expired[i]); ok {
+			if err := p.rows.rows.Clear(row); err != nil {
+				return fmt.Errorf("disk: %w", err)
+			}
+		}
 	}
 	if p.cgroups == nil {
 		return nil

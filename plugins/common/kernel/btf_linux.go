@@ -36,6 +36,12 @@ func StructHasMember(name, field string) bool {
 	if err != nil {
 		return false
 	}
+	return SpecHasMember(spec, name, field)
+}
+
+// SpecHasMember is StructHasMember on the types of spec (tests stand in
+// an older kernel's).
+func SpecHasMember(spec *btf.Spec, name, field string) bool {
 	var s *btf.Struct
 	if err := spec.TypeByName(name, &s); err != nil {
 		return false

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
+
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/kernel"
 )
 
 // errNoStamps is why the scheduler's enqueue stamps cannot time the waits.
@@ -28,7 +30,7 @@ var stampFields = []struct{ typ, member, option string }{
 	{"task_struct", "se", "CONFIG_FAIR_GROUP_SCHED"},
 	{"sched_entity", "cfs_rq", "CONFIG_FAIR_GROUP_SCHED"},
 	{"cfs_rq", "rq", "CONFIG_FAIR_GROUP_SCHED"},
-	{"rq", "clock", "CONFIG_FAIR_GROUP_SCHED"},
+	{"rq", "clock", "the scheduler's run-queue clock"},
 }
 
 // checkStamps says why the stamp flavour cannot run here, or nil: a field
@@ -42,11 +44,7 @@ func checkStamps(kernelTypes *btf.Spec, schedstat string) error {
 		}
 	}
 	for _, f := range stampFields {
-		var s *btf.Struct
-		if err := kernelTypes.TypeByName(f.typ, &s); err != nil {
-			return errNoStamps{fmt.Sprintf("this kernel has no struct %s (%s)", f.typ, f.option)}
-		}
-		if !hasMember(s, f.member) {
+		if !kernel.SpecHasMember(kernelTypes, f.typ, f.member) {
 			return errNoStamps{fmt.Sprintf("this kernel has no %s.%s (%s)", f.typ, f.member, f.option)}
 		}
 	}
@@ -54,15 +52,6 @@ func checkStamps(kernelTypes *btf.Spec, schedstat string) error {
 		return errNoStamps{err.Error()}
 	}
 	return nil
-}
-
-func hasMember(s *btf.Struct, name string) bool {
-	for _, m := range s.Members {
-		if m.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // stampsKept checks the scheduler stamps enqueues at run time (before

@@ -72,6 +72,22 @@ func ReadSeries[K any](r *Reader, fn func(key *K, s *Series)) error {
 	return r.nextInterval()
 }
 
+// ReadAllOf is ReadAll for the entries of keys alone, one lookup each: a
+// sparsely used array (series in slots) is read without walking every
+// slot. A key without an entry is skipped.
+func ReadAllOf[K any](r *Reader, keys []K, fn func(key *K, iv *Interval)) error {
+	var iv Interval
+	s := Series{shape: &r.shape, epoch: r.now}
+	if err := lookupEach(r, keys, func(k *K, words []uint64) {
+		s.words = words
+		s.Merge(0, &iv)
+		fn(k, &iv)
+	}); err != nil {
+		return fmt.Errorf("reading histogram map: %w", err)
+	}
+	return r.nextInterval()
+}
+
 // nextInterval advances the epoch once every series was read.
 func (r *Reader) nextInterval() error {
 	r.now++
@@ -119,11 +135,7 @@ func walk[K any](r *Reader, m *ebpf.Map, b *batch, fn func(*K, []uint64)) error 
 // iterate is the one-syscall-per-key walk for kernels without batches.
 func iterate[K any](r *Reader, m *ebpf.Map, fn func(*K, []uint64)) error {
 	var key K
-	perCPU := make([]cpuValue, r.cpus)
-	words := make([]uint64, r.cpus*r.shape.Words())
-	for i := range perCPU {
-		perCPU[i] = words[i*r.shape.Words() : (i+1)*r.shape.Words()]
-	}
+	perCPU, words := r.perCPUValue()
 	it := m.Iterate()
 	for it.Next(&key, perCPU) {
 		fn(&key, words)
@@ -142,4 +154,31 @@ func (v *cpuValue) UnmarshalBinary(buf []byte) error {
 		(*v)[i] = binary.NativeEndian.Uint64(buf[8*i:])
 	}
 	return nil
+}
+
+// lookupEach visits the entries of keys, one lookup each.
+func lookupEach[K any](r *Reader, keys []K, fn func(*K, []uint64)) error {
+	perCPU, words := r.perCPUValue()
+	for i := range keys {
+		err := r.hists.Lookup(&keys[i], perCPU)
+		if errors.Is(err, ebpf.ErrKeyNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fn(&keys[i], words)
+	}
+	return nil
+}
+
+// perCPUValue is one lookup's destination: a value per CPU, each decoded
+// in place into its part of words.
+func (r *Reader) perCPUValue() ([]cpuValue, []uint64) {
+	perCPU := make([]cpuValue, r.cpus)
+	words := make([]uint64, r.cpus*r.shape.Words())
+	for i := range perCPU {
+		perCPU[i] = words[i*r.shape.Words() : (i+1)*r.shape.Words()]
+	}
+	return perCPU, words
 }

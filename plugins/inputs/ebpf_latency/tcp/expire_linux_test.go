@@ -52,9 +52,17 @@ func connectCounts(acc *testutil.Accumulator) map[string]uint64 {
 // A socket keeps its series' slot (sock_ops); when the series expires, the
 // slot is freed and reused, here by the next new series (free slots are a
 // stack). The old connection's later samples must start a series of their
-// own, exactly counted, and none may land in the slot's new series.
+// own, exactly counted, and none may land in the slot's new series. Both
+// ways of reading the slots: a lookup per slot in use, and the walk of
+// them all (taken when most are in use).
 func TestRTTExpiredSlotIsNotReusedByItsSocket(t *testing.T) {
 	testenv.RequirePrivileged(t)
+	for name, sparse := range map[string]float64{"lookups": 1, "walk": -1} {
+		t.Run(name, func(t *testing.T) { testExpiredSlot(t, sparse) })
+	}
+}
+
+func testExpiredSlot(t *testing.T, sparse float64) {
 	const expiry = 300 * time.Millisecond
 	l := testenv.NewVethLink(t)
 	second := l.V4(11)
@@ -63,6 +71,7 @@ func TestRTTExpiredSlotIsNotReusedByItsSocket(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Hook, cfg.Ports = "sock_ops", []int{port}
 	p := startProbe(t, NameRTT, cfg, func(p probe.Probe) { p.(idle.Expiring).ExpireIdleSeries(expiry) })
+	p.(*rttProbe).slots.sparse = sparse
 	client := func(a netip.Addr) string { return "peer=" + a.String() }
 	clientCounts := func() map[string]uint64 {
 		out := map[string]uint64{}

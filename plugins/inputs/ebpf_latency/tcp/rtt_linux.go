@@ -138,7 +138,7 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 	}
 	// A slot without a series is free, or taken after the read: its
 	// samples are read at the next gather.
-	err = histogram.ReadAll(p.reader, func(slot *uint32, iv *histogram.Interval) {
+	emit := func(slot *uint32, iv *histogram.Interval) {
 		k, ok := series[*slot]
 		if !ok {
 			return
@@ -146,7 +146,12 @@ func (p *rttProbe) Gather(acc telegraf.Accumulator) error {
 		if tags, ok := p.series(tcpbpf.RttMapTcpRttSeries, &k, iv.Count(), now); ok {
 			p.emitter.Emit(acc, MeasurementRTT, tags, iv, now)
 		}
-	})
+	}
+	if used, sparse := p.slots.used(); sparse {
+		err = histogram.ReadAllOf(p.reader, used, emit)
+	} else {
+		err = histogram.ReadAll(p.reader, emit)
+	}
 	if err != nil {
 		return err
 	}

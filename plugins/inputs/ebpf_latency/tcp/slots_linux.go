@@ -47,13 +47,18 @@ type rttSlots struct {
 	keys    []tcpKey // batch buffers
 	values  []tcpSlot
 	noBatch bool
+	inUse   []uint32
+	// sparse: at most this share of the slots in use, the gather looks
+	// up each in use instead of walking them all (the walk reads every
+	// slot's value on every CPU, MapBudget bytes at max_peers' limit).
+	sparse float64
 }
 
 func newRTTSlots(coll *ebpf.Collection) (*rttSlots, error) {
 	s := &rttSlots{
 		hists: coll.Maps[tcpbpf.RttMapTcpRttHists], series: coll.Maps[tcpbpf.RttMapTcpRttSeries],
 		gens: coll.Maps[tcpbpf.RttMapTcpRttGens], free: coll.Maps[tcpbpf.RttMapTcpRttFree],
-		bySlot: map[uint32]tcpKey{}, byKey: map[tcpKey]tcpSlot{},
+		bySlot: map[uint32]tcpKey{}, byKey: map[tcpKey]tcpSlot{}, sparse: 0.25,
 	}
 	cpus, err := ebpf.PossibleCPU()
 	if err != nil {
@@ -87,6 +92,19 @@ func (s *rttSlots) read() (map[uint32]tcpKey, error) {
 		return nil, fmt.Errorf("reading %s: %w", s.series.String(), err)
 	}
 	return s.bySlot, nil
+}
+
+// used lists the slots read found in use; false when so many are that
+// walking every slot is cheaper than a lookup per slot.
+func (s *rttSlots) used() ([]uint32, bool) {
+	if float64(len(s.bySlot)) > s.sparse*float64(s.hists.MaxEntries()) {
+		return nil, false
+	}
+	s.inUse = s.inUse[:0]
+	for slot := range s.bySlot {
+		s.inUse = append(s.inUse, slot)
+	}
+	return s.inUse, true
 }
 
 // walk visits every series, in batches where the kernel can.

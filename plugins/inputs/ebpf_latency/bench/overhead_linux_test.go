@@ -182,8 +182,6 @@ func checkHonest(t *testing.T, rows []*Row, n int) {
 	}
 }
 
-func mib(kib uint64) float64 { return float64(kib) / 1024 }
-
 // machine describes where the numbers come from.
 func machine() string {
 	var u unix.Utsname

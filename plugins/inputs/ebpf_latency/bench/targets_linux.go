@@ -43,6 +43,9 @@ func rssTarget(what string, hwmKiB uint64) Target {
 		Measured: fmt.Sprintf("%.1f MiB", mib(hwmKiB)), Met: mib(hwmKiB) < limitRSSMiB}
 }
 
+// mib is KiB in MiB.
+func mib(kib uint64) float64 { return float64(kib) / 1024 }
+
 // notMeasured is a target row for a figure this run does not take.
 func notMeasured(what, limit, why string) Target {
 	return Target{What: what, Limit: limit, Measured: "–", Note: why}

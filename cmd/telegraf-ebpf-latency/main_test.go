@@ -183,6 +183,16 @@ func TestConfigErrors(t *testing.T) {
 			config: table + "    start_times = \"sometimes\"\n",
 			want:   []string{"inputs.ebpf_latency.disk.start_times", `"sometimes"`},
 		},
+		{
+			name:   "runq start_times unknown",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    start_times = \"sched\"\n",
+			want:   []string{`inputs.ebpf_latency.runq.start_times: unknown value "sched" (want "auto", "kernel", "task_storage" or "hash")`},
+		},
+		{
+			name:   "runq start_times kernel on raw_tp",
+			config: "[[inputs.ebpf_latency]]\n  probes = [\"runq\"]\n  [inputs.ebpf_latency.runq]\n    hook = \"raw_tp\"\n    start_times = \"kernel\"\n",
+			want:   []string{`inputs.ebpf_latency.runq.start_times: "kernel" needs hook "tp_btf" or "auto", not "raw_tp"`},
+		},
 		// Issue 11's keys (slow events, cgroup attribution) through the
 		// binary: one line naming key and value, exit 1.
 		{

@@ -69,6 +69,20 @@ const volatile bool use_rows = false;
 /* disk_row_of_dev's max_entries - 1, a power of two minus one. */
 const volatile __u32 row_of_dev_mask = 4095;
 
+/*
+ * Slow events with a `devices` filter: the disks user space judged
+ * unwanted. Their series are dropped in user space, but an event of theirs
+ * would spend the rate meant for the wanted disks and count as dropped.
+ * Looked up only for a request over the threshold.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} disk_slow_excluded SEC(".maps");
+const volatile bool filter_slow_devices = false;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -151,6 +165,8 @@ static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 n
 	struct slow_event *e;
 
 	if (!slow_wanted(ns))
+		return;
+	if (filter_slow_devices && bpf_map_lookup_elem(&disk_slow_excluded, &dev))
 		return;
 	e = slow_reserve(ns, end);
 	if (!e)

@@ -58,6 +58,8 @@ type diskProbe struct {
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	devices *deviceNames
+	// slowDevices: the disks whose slow events the kernel skips.
+	slowDevices slowDevices
 	// pathDisks are the whole disks the path entries of devices resolved to.
 	pathDisks map[string]bool
 	// startTimes says where start times come from: "kernel", "probe" or "kernel+probe".
@@ -144,6 +146,12 @@ func (p *diskProbe) Start() error {
 			if err := p.rows.plan(spec, !p.cfg.ByCgroup && !p.cfg.Flags && !p.cfg.HashSeries, p.rowDisks, p.rowAccept); err != nil {
 				return err
 			}
+			names := newDeviceNames()
+			if err := p.slowDevices.plan(spec, p.cfg.On() && len(p.cfg.Devices) > 0, func(dev uint32) bool {
+				return p.wantDevice(names.name(dev))
+			}); err != nil {
+				return err
+			}
 			if err := p.sizeRequestMap(spec); err != nil {
 				return err
 			}
@@ -176,6 +184,7 @@ func (p *diskProbe) Start() error {
 		return err
 	}
 	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
+	p.slowDevices.open(att.Collection)
 	if err := p.rows.open(att.Collection, p.reader); err != nil {
 		return errors.Join(err, p.Stop())
 	}
@@ -358,6 +367,9 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	p.unseen = p.completions.emit(acc, kernelNow, seen, p.wantDevice, now)
 	if err := p.deleteSeries(dropped); err != nil {
 		return err
+	}
+	if err := p.slowDevices.add(read); err != nil {
+		acc.AddError(err)
 	}
 	return p.rows.adopt(rowless, read)
 }

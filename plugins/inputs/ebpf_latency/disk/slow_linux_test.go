@@ -93,6 +93,36 @@ func TestSlowEventsOverTheRateAreCounted(t *testing.T) {
 	require.LessOrEqual(t, sent, perSecond+int(elapsed.Seconds()*perSecond)+1, "no more than burst + rate x time")
 }
 
+// A disk the devices filter leaves out sends no slow event and counts
+// none as dropped: its slow reads, issued first, would otherwise spend the
+// burst meant for the wanted disk. With a rate of 4 a second, the wanted
+// disk's 4 slow reads after 8 unwanted ones are all sent.
+func TestSlowEventsOfUnwantedDisksSpendNoRate(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const unwantedReads, wantedReads, perSecond = 8, 4, 4
+	delay := 20 * time.Millisecond
+	wanted := testenv.NewLoopDevice(t, testenv.NewDelayedFile(t, 16<<20, delay))
+	unwanted := testenv.NewLoopDevice(t, testenv.NewDelayedFile(t, 16<<20, delay))
+	cfg := DefaultConfig()
+	cfg.Devices, cfg.Threshold, cfg.PerSecond = []string{wanted.Name}, "10ms", perSecond
+	cfg.Stages = []string{StageService} // see TestSlowEventsAreExactlyTheSlowRequests
+	p := startProbe(t, cfg)
+
+	testenv.IssueDirect(t, unwanted.Path, false, unwantedReads, 0)
+	testenv.IssueDirect(t, wanted.Path, false, wantedReads, 0)
+	acc := gather(t, p)
+
+	events := testenv.SlowEvents(acc)
+	require.Len(t, events, wantedReads, "every slow read of the wanted disk is sent")
+	for _, e := range events {
+		require.Equal(t, wanted.Name, e.Tags()["device"])
+	}
+	require.Zero(t, p.Status().Counters[slowevent.CounterDropped], "the unwanted disk's slow reads are not dropped events")
+	s, ok := findSeries(acc, map[string]string{"device": wanted.Name, "op": "read", "stage": StageService})
+	require.True(t, ok)
+	require.Equal(t, uint64(wantedReads), s.Count)
+}
+
 // A request whose owner slot another request in flight took over still
 // has its slow event, without a task (pid 0), and the takeover is counted:
 // with one disk_requests slot and four readers in flight together on a slow

@@ -63,8 +63,9 @@ func (d *diskRows) plan(spec *ebpf.CollectionSpec, on bool, disks uint32, accept
 		rowsMap.MaxEntries, table.MaxEntries = 1, 1
 		return setRowKnobs(spec, false, 0)
 	}
+	present := blockDevs()
 	if disks == 0 {
-		disks = max(2*uint32(len(blockDevs())), 8)
+		disks = max(2*uint32(len(present)), 8)
 	}
 	granted, err := histogram.FitMap(rowsMap, disks*diskOps)
 	if err != nil {
@@ -73,7 +74,7 @@ func (d *diskRows) plan(spec *ebpf.CollectionSpec, on bool, disks uint32, accept
 	disks = max(granted/diskOps, 1)
 	rowsMap.MaxEntries, table.MaxEntries = disks*diskOps, rowEntries
 	d.devs, d.mask = make([]uint32, disks), rowEntries-1
-	for _, dev := range blockDevs() {
+	for _, dev := range present {
 		if entry, row, ok := d.place(dev); ok {
 			table.Contents = append(table.Contents, ebpf.MapKV{Key: entry, Value: diskbpf.DiskDiskRow{Dev: dev, Row: row}})
 		}

@@ -41,6 +41,18 @@ struct {
 	__type(value, struct hist);
 } func_hists SEC(".maps");
 
+/*
+ * The series of a function without by_cgroup ({cgroup 0, fn}): row fn of a
+ * per-CPU array, no key to hash (the per-CPU hash lookup was about 0.5x the
+ * uprobe pair's floor). func_hists keeps the by_cgroup series.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FUNC_MAX);
+	__type(key, __u32);
+	__type(value, struct hist);
+} func_rows SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FUNC_COUNTERS);
@@ -186,12 +198,15 @@ static __always_inline int on_return(struct pt_regs *ctx, __u32 fn)
 	if (!cgroup_wanted(hkey.cgroup))
 		return 0;
 
-	/* Only a new series of a function with by_cgroup takes a cgroup slot. */
-	h = bpf_map_lookup_elem(&func_hists, &hkey);
-	if (!h) {
-		if (hkey.cgroup)
+	if (!hkey.cgroup) {
+		h = bpf_map_lookup_elem(&func_rows, &fn);
+	} else {
+		/* Only a new series of a function with by_cgroup takes a cgroup slot. */
+		h = bpf_map_lookup_elem(&func_hists, &hkey);
+		if (!h) {
 			hkey.cgroup = cgroup_admit(hkey.cgroup);
-		h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
+			h = map_lookup_or_init(&func_hists, &hkey, &empty_hist);
+		}
 	}
 	/* After admission: the event carries its series' cgroup. */
 	if (slow_wanted(ns))

@@ -53,6 +53,7 @@ const (
 	FuncMapFuncByCgroup       = "func_by_cgroup"
 	FuncMapFuncCounters       = "func_counters"
 	FuncMapFuncHists          = "func_hists"
+	FuncMapFuncRows           = "func_rows"
 	FuncMapFuncSlowNs         = "func_slow_ns"
 	FuncMapHistEpoch          = "hist_epoch"
 	FuncMapSlowBucket         = "slow_bucket"
@@ -192,6 +193,7 @@ type FuncMapSpecs struct {
 	FuncByCgroup       *ebpf.MapSpec `ebpf:"func_by_cgroup"`
 	FuncCounters       *ebpf.MapSpec `ebpf:"func_counters"`
 	FuncHists          *ebpf.MapSpec `ebpf:"func_hists"`
+	FuncRows           *ebpf.MapSpec `ebpf:"func_rows"`
 	FuncSlowNs         *ebpf.MapSpec `ebpf:"func_slow_ns"`
 	HistEpoch          *ebpf.MapSpec `ebpf:"hist_epoch"`
 	SlowBucket         *ebpf.MapSpec `ebpf:"slow_bucket"`
@@ -241,6 +243,7 @@ type FuncMaps struct {
 	FuncByCgroup       *ebpf.Map `ebpf:"func_by_cgroup"`
 	FuncCounters       *ebpf.Map `ebpf:"func_counters"`
 	FuncHists          *ebpf.Map `ebpf:"func_hists"`
+	FuncRows           *ebpf.Map `ebpf:"func_rows"`
 	FuncSlowNs         *ebpf.Map `ebpf:"func_slow_ns"`
 	HistEpoch          *ebpf.Map `ebpf:"hist_epoch"`
 	SlowBucket         *ebpf.Map `ebpf:"slow_bucket"`
@@ -259,6 +262,7 @@ func (m *FuncMaps) Close() error {
 		m.FuncByCgroup,
 		m.FuncCounters,
 		m.FuncHists,
+		m.FuncRows,
 		m.FuncSlowNs,
 		m.HistEpoch,
 		m.SlowBucket,

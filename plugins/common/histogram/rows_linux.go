@@ -77,6 +77,16 @@ func ReadSeriesWithRows[K comparable](r *Reader, rows *Rows[K], fn func(key *K, 
 	return r.nextInterval()
 }
 
+// ReadAllWithRows is ReadAll over the hash and rows together
+// (ReadSeriesWithRows), for values holding one histogram.
+func ReadAllWithRows[K comparable](r *Reader, rows *Rows[K], fn func(key *K, iv *Interval)) error {
+	var iv Interval
+	return ReadSeriesWithRows(r, rows, func(key *K, s *Series) {
+		s.Merge(0, &iv)
+		fn(key, &iv)
+	})
+}
+
 // read takes every row holding a series.
 func (rows *Rows[K]) read(r *Reader) error {
 	rows.held, rows.store = rows.held[:0], rows.store[:0]

@@ -1,11 +1,13 @@
 package funcprobe
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
+	funcbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/func"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
 )
@@ -45,6 +47,30 @@ func TestByCgroupSplitsOnlyItsFunction(t *testing.T) {
 	require.Equal(t, map[string]uint64{a.Path: 7, b.Path: 5}, callsByCgroup(t, p, "do_work"))
 	require.Equal(t, map[string]uint64{"": 7}, callsByCgroup(t, p, "nest"), "no by_cgroup: one series")
 	require.Zero(t, p.Status().Counters["cgroup_folded"])
+	requireSeriesWhere(t, p, map[uint32]bool{0: false, 1: true})
+}
+
+// requireSeriesWhere checks where the kernel keeps each function's series:
+// in its row of func_rows (rowed[fn]) or, with by_cgroup, in func_hists
+// under a cgroup, never both.
+func requireSeriesWhere(t *testing.T, p *funcProbe, rowed map[uint32]bool) {
+	t.Helper()
+	coll := p.att.Collection
+	var key funcbpf.FuncFuncHistKey
+	var perCPU [][]byte
+	hashed := map[uint32]bool{}
+	it := coll.Maps[funcbpf.FuncMapFuncHists].Iterate()
+	for it.Next(&key, &perCPU) {
+		require.NotZero(t, key.Cgroup, "function %d: a series without cgroup belongs in its row", key.Fn)
+		hashed[key.Fn] = true
+	}
+	require.NoError(t, it.Err())
+	for fn, inRow := range rowed {
+		require.NoError(t, coll.Maps[funcbpf.FuncMapFuncRows].Lookup(fn, &perCPU))
+		held := slices.ContainsFunc(perCPU, func(b []byte) bool { return slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) })
+		require.Equal(t, inRow, held, "function %d: series in its row", fn)
+		require.Equal(t, !inRow, hashed[fn], "function %d: series in the hash", fn)
+	}
 }
 
 // Past max_cgroups the calls of later cgroups fold into cgroup="other",

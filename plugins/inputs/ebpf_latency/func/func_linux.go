@@ -30,6 +30,7 @@ type funcProbe struct {
 	events   *slowevent.Reader
 	cgroups  *cgroup.Tagger // nil unless a function has by_cgroup
 	reader   *histogram.Reader
+	rows     *histogram.Rows[funcbpf.FuncFuncHistKey] // the series of functions without by_cgroup
 	emitter  *histogram.Emitter
 	attached int
 	failed   int
@@ -108,7 +109,11 @@ func (p *funcProbe) Start() error {
 	if err != nil {
 		return err
 	}
-	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
+	rows, err := histogram.NewRows(r.Hists, att.Collection.Maps[funcbpf.FuncMapFuncRows], p.rowKey)
+	if err != nil {
+		return errors.Join(err, r.Events.Close(), att.Close())
+	}
+	p.att, p.reader, p.rows, p.events, p.cgroups = att, r.Hists, rows, r.Events, r.Cgroups
 	p.emitter = histogram.NewEmitter(p.Histograms())
 	p.log.Infof("func: %d of %d functions attached, %s%s%s", p.attached, len(p.cfg), p.store, slow.Describe(), attribution.Describe())
 	return nil
@@ -126,7 +131,7 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	var dropped []funcbpf.FuncFuncHistKey // series of cgroups `cgroups` excludes
-	err := histogram.ReadAll(p.reader, func(k *funcbpf.FuncFuncHistKey, iv *histogram.Interval) {
+	err := histogram.ReadAllWithRows(p.reader, p.rows, func(k *funcbpf.FuncFuncHistKey, iv *histogram.Interval) {
 		if int(k.Fn) >= len(p.cfg) {
 			return
 		}
@@ -150,6 +155,12 @@ func (p *funcProbe) Gather(acc telegraf.Accumulator) error {
 		ids[i] = k.Cgroup
 	}
 	return p.cgroups.Finish(ids)
+}
+
+// rowKey is the series row fn of func_rows holds: function fn's, with
+// no cgroup (the kernel records there for functions without by_cgroup).
+func (p *funcProbe) rowKey(fn uint32) (funcbpf.FuncFuncHistKey, bool) {
+	return funcbpf.FuncFuncHistKey{Fn: fn}, int(fn) < len(p.cfg)
 }
 
 func (p *funcProbe) Status() probe.Status {

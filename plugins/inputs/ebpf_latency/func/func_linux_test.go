@@ -138,6 +138,7 @@ func TestDelaysLandInTheirBuckets(t *testing.T) {
 			for _, c := range counterNames {
 				require.Zero(t, st[c], c)
 			}
+			requireSeriesWhere(t, p, map[uint32]bool{0: true})
 		})
 	}
 }

@@ -9,18 +9,17 @@ import (
 )
 
 // prepareCgroups sets the cgroup knobs, marks the functions with by_cgroup
-// and sizes the histogram map: one series per function, max_cgroups plus
-// "other" for each with by_cgroup.
+// and sizes the histogram map: max_cgroups plus "other" for each function
+// with by_cgroup (the others keep their series in func_rows).
 func (p *funcProbe) prepareCgroups(spec *ebpf.CollectionSpec) error {
 	attribution := p.cfg.attribution()
 	if err := attribution.Prepare(spec); err != nil {
 		return err
 	}
 	marks := spec.Maps[funcbpf.FuncMapFuncByCgroup]
-	series := 0
+	series := 0 // in the hash: a function without by_cgroup has its row in func_rows
 	for i, f := range p.cfg {
 		if !f.ByCgroup {
-			series++
 			continue
 		}
 		series += attribution.SeriesPerKey()

@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"errors"
 	"runtime"
 	"testing"
 	"unsafe"
@@ -16,24 +17,34 @@ import (
 // gives the thread its old name back before it returns to the runtime.
 func AsNamedThread(t testing.TB, name string, fn func()) {
 	t.Helper()
-	done := make(chan error)
+	done := make(chan error, 1)
 	go func() {
+		// Sent whatever ends the goroutine: a require failing inside fn
+		// calls runtime.Goexit here, which must fail the test, not hang it.
+		err := errNamedThreadStopped
+		defer func() { done <- err }()
+		// Unlocked only once the old name is back: a goroutine that ends
+		// locked takes its thread, odd name and all, with it.
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		var old [16]byte
-		if err := unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err != nil {
-			done <- err
+		if err = unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err != nil {
 			return
 		}
-		if err := setThreadName(name); err != nil {
-			done <- err
+		if err = setThreadName(name); err != nil {
 			return
 		}
+		err = errNamedThreadStopped
 		fn()
-		done <- unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0)
+		if err = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err == nil {
+			runtime.UnlockOSThread()
+		}
 	}()
-	require.NoError(t, <-done, "naming a thread %q", name)
+	require.NoError(t, <-done, "running as a thread named %q", name)
 }
+
+// errNamedThreadStopped: fn did not return (runtime.Goexit, as a failing
+// require inside it does); what failed is in the log above.
+var errNamedThreadStopped = errors.New("the named thread stopped before fn returned")
 
 func setThreadName(name string) error {
 	buf := make([]byte, len(name)+1) // NUL-terminated; the kernel cuts at 15

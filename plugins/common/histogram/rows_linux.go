@@ -25,7 +25,6 @@ type Rows[K comparable] struct {
 	index map[K]int    // key -> held index
 	store []uint64     // held rows' values, one after another
 	both  []uint64     // a key's hash value followed by its row's
-	zero  [][]byte     // one zero value per CPU
 }
 
 // heldRow is a row that held a series at the last read.
@@ -41,11 +40,7 @@ func NewRows[K comparable](r *Reader, m *ebpf.Map, key func(row uint32) (K, bool
 	if want := uint32(8 * r.shape.Words()); m.ValueSize() != want {
 		return nil, fmt.Errorf("map %s holds %d-byte values, the histogram map %d", m, m.ValueSize(), want)
 	}
-	zero := make([][]byte, r.cpus)
-	for i := range zero {
-		zero[i] = make([]byte, 8*r.shape.Words())
-	}
-	return &Rows[K]{m: m, key: key, words: r.shape.Words(), cpus: r.cpus, index: map[K]int{}, zero: zero}, nil
+	return &Rows[K]{m: m, key: key, words: r.shape.Words(), cpus: r.cpus, index: map[K]int{}}, nil
 }
 
 // ReadSeriesWithRows is ReadSeries over the hash and rows together: each
@@ -116,9 +111,26 @@ func (rows *Rows[K]) Held(row uint32) bool {
 // Clear empties row on every CPU: its series ends, as a hash entry's does
 // when deleted. A sample the kernel records between the read and the clear
 // is lost with it, as with a deleted hash entry.
-func (rows *Rows[K]) Clear(row uint32) error {
-	if err := rows.m.Update(row, rows.zero, ebpf.UpdateExist); err != nil {
-		return fmt.Errorf("clearing row %d of %s: %w", row, rows.m, err)
+func (rows *Rows[K]) Clear(row uint32) error { return ZeroRows(rows.m, row) }
+
+// ZeroRows zeroes the given entries of the per-CPU array m on every CPU:
+// an array entry cannot be deleted, so this is how the series it held ends.
+func ZeroRows(m *ebpf.Map, rows ...uint32) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return err
+	}
+	zero := make([][]byte, cpus)
+	for i := range zero {
+		zero[i] = make([]byte, m.ValueSize())
+	}
+	for _, row := range rows {
+		if err := m.Update(row, zero, ebpf.UpdateExist); err != nil {
+			return fmt.Errorf("zeroing entry %d of %s: %w", row, m, err)
+		}
 	}
 	return nil
 }

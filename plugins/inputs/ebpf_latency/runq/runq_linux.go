@@ -260,7 +260,11 @@ func (p *runqProbe) expire(live map[[16]int8]bool, dropped []runqbpf.RunqRunqHis
 	expired := append(p.expiry.Sweep(), dropped...)
 	coll := p.att.Collection
 	if p.cfg.singleSeries() {
-		return resetSingle(coll.Maps[runqbpf.RunqMapRunqSingle], len(expired) > 0)
+		if len(expired) == 0 {
+			return nil
+		}
+		// It comes back from zero, as a deleted hash series would.
+		return histogram.ZeroRows(coll.Maps[runqbpf.RunqMapRunqSingle], 0)
 	}
 	err := idle.DeleteFreeing(coll.Maps[runqbpf.RunqMapRunqHists], coll.Maps[runqbpf.RunqMapRunqCommSlots], expired, live,
 		func(k *runqbpf.RunqRunqHistKey) ([16]int8, bool) { return k.Comm, k.Series == seriesComm })
@@ -299,22 +303,4 @@ func (p *runqProbe) Stop() error {
 	err := errors.Join(p.events.Close(), p.att.Close())
 	p.att, p.events, p.cgroups = nil, nil, nil
 	return err
-}
-
-// resetSingle zeroes the one series of the single-series array when it
-// expired: it comes back from zero, as a deleted hash series would (an
-// array entry cannot be deleted).
-func resetSingle(single *ebpf.Map, expired bool) error {
-	if !expired {
-		return nil
-	}
-	cpus, err := ebpf.PossibleCPU()
-	if err != nil {
-		return err
-	}
-	zero := make([][]byte, cpus)
-	for i := range zero {
-		zero[i] = make([]byte, single.ValueSize())
-	}
-	return single.Update(uint32(0), zero, ebpf.UpdateExist)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	tcpbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/tcp"
+	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/histogram"
 )
 
 // tcpSlot is struct tcp_slot: where a tcp_rtt series' histogram lives.
@@ -43,7 +44,6 @@ type rttSlots struct {
 	bySlot  map[uint32]tcpKey // this gather's series
 	byKey   map[tcpKey]tcpSlot
 	pending []uint32 // freed in the last expire: zeroed and returned next gather
-	zero    [][]byte // one zero value per CPU
 	keys    []tcpKey // batch buffers
 	values  []tcpSlot
 	noBatch bool
@@ -59,14 +59,6 @@ func newRTTSlots(coll *ebpf.Collection) (*rttSlots, error) {
 		hists: coll.Maps[tcpbpf.RttMapTcpRttHists], series: coll.Maps[tcpbpf.RttMapTcpRttSeries],
 		gens: coll.Maps[tcpbpf.RttMapTcpRttGens], free: coll.Maps[tcpbpf.RttMapTcpRttFree],
 		bySlot: map[uint32]tcpKey{}, byKey: map[tcpKey]tcpSlot{}, sparse: 0.25,
-	}
-	cpus, err := ebpf.PossibleCPU()
-	if err != nil {
-		return nil, err
-	}
-	s.zero = make([][]byte, cpus)
-	for i := range s.zero {
-		s.zero[i] = make([]byte, s.hists.ValueSize())
 	}
 	// Every slot starts free (and zero: the array is created so).
 	for slot := uint32(0); slot < s.hists.MaxEntries(); slot++ {
@@ -165,10 +157,10 @@ func (s *rttSlots) expired(gone []tcpKey) error {
 
 // release zeroes the slots freed in the last expire and returns them.
 func (s *rttSlots) release() error {
+	if err := histogram.ZeroRows(s.hists, s.pending...); err != nil {
+		return err
+	}
 	for _, slot := range s.pending {
-		if err := s.hists.Update(slot, s.zero, ebpf.UpdateExist); err != nil {
-			return fmt.Errorf("zeroing slot %d of %s: %w", slot, s.hists.String(), err)
-		}
 		if err := s.free.Update(nil, slot, ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("returning slot %d to %s: %w", slot, s.free.String(), err)
 		}

@@ -104,6 +104,7 @@ func (p *diskProbe) Start() error {
 	// auto with kernel timestamps loads the probe's own start-time hooks
 	// too, attached only if completions come without the kernel's.
 	mayFallBack := p.cfg.StartTimes == StartTimesAuto && kernelTimes
+	p.devices = newDeviceNames() // before load: slow events' device verdicts need names
 	if err := p.resolvePaths(); err != nil {
 		return err
 	}
@@ -146,9 +147,8 @@ func (p *diskProbe) Start() error {
 			if err := p.rows.plan(spec, !p.cfg.ByCgroup && !p.cfg.Flags && !p.cfg.HashSeries, p.rowDisks, p.rowAccept); err != nil {
 				return err
 			}
-			names := newDeviceNames()
 			if err := p.slowDevices.plan(spec, p.cfg.On() && len(p.cfg.Devices) > 0, func(dev uint32) bool {
-				return p.wantDevice(names.name(dev))
+				return p.wantDevice(p.devices.name(dev))
 			}); err != nil {
 				return err
 			}
@@ -191,7 +191,6 @@ func (p *diskProbe) Start() error {
 	p.retired = map[string][2]uint64{}
 	p.expiry = idle.NewSeries[diskbpf.DiskDiskHistKey](p.IdleAfter())
 	p.emitter = histogram.NewEmitter(p.Histograms())
-	p.devices = newDeviceNames()
 	p.completions = newCompletionCheck()
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)

@@ -28,7 +28,13 @@ func requireBetween(t *testing.T, p *runqProbe, s series, rounds int, switches u
 	}
 	require.GreaterOrEqual(t, s.Count+untimed+1, uint64(rounds), "a sample per round, or an untimed switch-in")
 	require.LessOrEqual(t, s.Count, switches, "no more samples than switch-outs")
-	require.Positive(t, s.Sum)
+	// The scheduler's stamps time a wakeup onto an idle CPU from a clock it
+	// did not update since the enqueue, so such waits often read 0 and a
+	// series of them may sum to 0 (TestKernelStampsAreTheSchedulersRunDelay
+	// checks those sums against the kernel's run_delay).
+	if p.Status().StartTimes != StartTimesKernel {
+		require.Positive(t, s.Sum)
+	}
 }
 
 // requireSwitchIns checks a series against the scheduler's own count of the

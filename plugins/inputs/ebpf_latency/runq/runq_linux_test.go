@@ -30,7 +30,7 @@ func requireBetween(t *testing.T, p *runqProbe, s series, rounds int, switches u
 	require.LessOrEqual(t, s.Count, switches, "no more samples than switch-outs")
 	// The scheduler's stamps time a wakeup onto an idle CPU from a clock it
 	// did not update since the enqueue, so such waits often read 0 and a
-	// series of them may sum to 0 (TestKernelStampsAreTheSchedulersRunDelay
+	// series of them may sum to 0 (TestKernelStampsAgreeWithTheSchedulersAccount
 	// checks those sums against the kernel's run_delay).
 	if p.Status().StartTimes != StartTimesKernel {
 		require.Positive(t, s.Sum)

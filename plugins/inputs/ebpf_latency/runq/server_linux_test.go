@@ -110,20 +110,3 @@ func (s *server) switchIns(t *testing.T) uint64 {
 	require.Equal(t, 2, found, "context switch counts in %sstatus", proc)
 	return switches
 }
-
-// schedstat is the scheduler's own accounting of the server's waits so far
-// (/proc/PID/schedstat: run time, run_delay in ns, pcount), read once the
-// server is blocked waiting for its next request.
-func (s *server) schedstat(t *testing.T) (runDelayNs, arrivals uint64) {
-	t.Helper()
-	s.switchIns(t) // waits until blocked
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", s.Pid))
-	require.NoError(t, err)
-	fields := strings.Fields(string(raw))
-	require.Len(t, fields, 3, "/proc/%d/schedstat: %q", s.Pid, raw)
-	runDelayNs, err = strconv.ParseUint(fields[1], 10, 64)
-	require.NoError(t, err)
-	arrivals, err = strconv.ParseUint(fields[2], 10, 64)
-	require.NoError(t, err)
-	return runDelayNs, arrivals
-}

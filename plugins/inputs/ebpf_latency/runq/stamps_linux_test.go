@@ -36,8 +36,11 @@ func schedInfo(t *testing.T, pid int) (runDelay, arrivals uint64) {
 // With start_times = "kernel" a sample is the scheduler's own account of the
 // wait: the server's samples are its arrivals as schedstat counts them, and
 // their sum is schedstat's run_delay to the nanosecond (both rq clock, one
-// CPU, nothing migrated). The one arrival sched_switch may not report
-// (requireSwitchIns) is allowed, and then only that wait is missing.
+// CPU, nothing migrated). The server sleeps alone on its CPU first (wakeups
+// onto an idle CPU, timed from a clock the scheduler did not update since
+// the enqueue: often 0), then beside a hog. The one arrival sched_switch
+// may not report (requireSwitchIns) is allowed, and then only that wait is
+// missing.
 func TestKernelStampsAgreeWithTheSchedulersAccount(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const rounds = 200
@@ -47,12 +50,13 @@ func TestKernelStampsAgreeWithTheSchedulersAccount(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Comms = []string{comm}
 	p := startProbe(t, flavour{"tp_btf", StartTimesKernel}.pin(cfg))
-	startHog(t, cpu)
 
 	srv.switchIns(t) // blocked: its schedstat holds still
 	delay0, arrivals0 := schedInfo(t, srv.Pid)
 	counters0 := p.Status().Counters
-	srv.sleep(t, rounds)
+	srv.sleep(t, rounds/2)
+	startHog(t, cpu)
+	srv.sleep(t, rounds/2)
 	srv.switchIns(t)
 	delay1, arrivals1 := schedInfo(t, srv.Pid)
 	s, ok := findSeries(gather(t, p), map[string]string{TagComm: comm})

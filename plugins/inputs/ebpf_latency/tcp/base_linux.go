@@ -148,8 +148,9 @@ func portKnobs(cfg *Config) map[string]any {
 }
 
 // seriesLimit bounds a series map: every peer, group and "other", times
-// what by_port, by_interface and the connect direction multiply. Series
-// beyond it are lost and counted (series_full).
+// what by_port, by_interface and the connect direction (tcp_rtt: its slots
+// pending release, sizeSlotMaps) multiply. Series beyond it are lost and
+// counted (series_full).
 func seriesLimit(cfg *Config, prefixes int) uint32 {
 	n := (cfg.MaxPeers + prefixes + 1) * 2
 	if cfg.ByPort {

@@ -42,11 +42,7 @@ func TestIdlePeerExpiresAndFreesItsSlot(t *testing.T) {
 }
 
 func connectCounts(acc *testutil.Accumulator) map[string]uint64 {
-	out := map[string]uint64{}
-	for id, s := range histSeries(acc, MeasurementConnect) {
-		out[id] = s.count
-	}
-	return out
+	return histCounts(acc, MeasurementConnect)
 }
 
 // A socket keeps its series' slot (sock_ops); when the series expires, the

@@ -187,6 +187,15 @@ func histSeries(acc *testutil.Accumulator, measurement string) map[string]*serie
 	return out
 }
 
+// histCounts is the sample count of each histogram series of measurement.
+func histCounts(acc *testutil.Accumulator, measurement string) map[string]uint64 {
+	out := map[string]uint64{}
+	for id, s := range histSeries(acc, measurement) {
+		out[id] = s.count
+	}
+	return out
+}
+
 // counterSeries collects a counter field by tags.
 func counterSeries(t *testing.T, acc *testutil.Accumulator, measurement, field string) map[string]uint64 {
 	t.Helper()

@@ -19,7 +19,12 @@ type tcpSlot = tcpbpf.RttTcpSlot
 var rttSlotMaps = []string{tcpbpf.RttMapTcpRttSeries, tcpbpf.RttMapTcpRttGens, tcpbpf.RttMapTcpRttFree}
 
 // sizeSlotMaps gives every slot map as many entries as the histogram array
-// was granted (prepareSpec fits it to the memory budget first).
+// was granted (prepareSpec fits it to the memory budget first). tcp_rtt has
+// no connect direction, so seriesLimit's factor 2 for it holds the slots
+// pending release: an expire may free every series at once, and their
+// peers' places at once too, so newcomers before the next gather find as
+// many slots as were freed. Only past the budget (or by_port's and
+// by_interface's guesses) can a series find none (series_full).
 func sizeSlotMaps(spec *ebpf.CollectionSpec) error {
 	hists, ok := spec.Maps[tcpbpf.RttMapTcpRttHists]
 	if !ok {

@@ -19,7 +19,7 @@ func TestSelfMetricNamesRunqStartTimes(t *testing.T) {
 		t.Run(startTimes, func(t *testing.T) {
 			plugin, err := ebpflatency.Parse([]byte(`
 [[inputs.ebpf_latency]]
-  probes = ["runq", "disk"]
+  probes = ["runq", "tcp_retransmits"]
   [inputs.ebpf_latency.runq]
     hook = "tp_btf"
     start_times = "` + startTimes + `"
@@ -37,7 +37,7 @@ func TestSelfMetricNamesRunqStartTimes(t *testing.T) {
 				}
 			}
 			require.Equal(t, map[string]string{"probe": "runq", "hook": "tp_btf", "start_times": startTimes}, tags["runq"])
-			require.Equal(t, map[string]string{"probe": "disk", "hook": "tp_btf"}, tags["disk"])
+			require.Equal(t, map[string]string{"probe": "tcp_retransmits", "hook": "tp_btf"}, tags["tcp_retransmits"])
 		})
 	}
 }

@@ -513,6 +513,7 @@ func (p *diskProbe) Status() probe.Status {
 	st := p.events.Counters(probe.StatusOf(p.att, diskbpf.DiskMapDiskCounters, counterNames))
 	if p.att != nil {
 		st.Counters["unseen_completions"] = p.unseen
+		st.StartTimes = p.startTimes
 	}
 	p.cgroups.Counters(st.Counters)
 	return st

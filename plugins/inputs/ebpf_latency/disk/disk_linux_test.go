@@ -61,13 +61,14 @@ func TestExactCountsThroughEveryHook(t *testing.T) {
 	const writes, reads = 40, 25
 	tests := []struct {
 		hook, startTimes string
-		queueMeasured    bool // loop devices never fire block_rq_insert
+		queueMeasured    bool   // loop devices never fire block_rq_insert
+		runs             string // Status: auto's tracepoints carry no request to read timestamps from
 	}{
-		{"tp_btf", StartTimesKernel, true},
-		{"raw_tp", StartTimesKernel, true},
-		{"tp_btf", StartTimesProbe, false},
-		{"raw_tp", StartTimesProbe, false},
-		{"tracepoint", StartTimesAuto, false},
+		{"tp_btf", StartTimesKernel, true, StartTimesKernel},
+		{"raw_tp", StartTimesKernel, true, StartTimesKernel},
+		{"tp_btf", StartTimesProbe, false, StartTimesProbe},
+		{"raw_tp", StartTimesProbe, false, StartTimesProbe},
+		{"tracepoint", StartTimesAuto, false, StartTimesProbe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.hook+"/"+tt.startTimes, func(t *testing.T) {
@@ -76,6 +77,7 @@ func TestExactCountsThroughEveryHook(t *testing.T) {
 			cfg.Devices, cfg.Hook, cfg.StartTimes = []string{dev.Name}, tt.hook, tt.startTimes
 			p := startProbe(t, cfg)
 			require.Equal(t, tt.hook, p.Status().Hook)
+			require.Equal(t, tt.runs, p.Status().StartTimes)
 
 			testenv.IssueDirect(t, dev.Path, true, writes, 0)
 			testenv.IssueDirect(t, dev.Path, false, reads, 0)

@@ -46,7 +46,7 @@ func TestAutoFallsBackToProbeStartTimes(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Devices = []string{disk}
 	p := startProbe(t, cfg)
-	require.Equal(t, "kernel", p.startTimes)
+	require.Equal(t, StartTimesKernel, p.Status().StartTimes)
 	issue := p.att.Collection.Programs[diskbpf.DiskProgDiskIssueBtf]
 	require.Zero(t, linksOf(t, issue), "the fallback's issue hook costs nothing until needed")
 	other := map[string]string{"device": disk, "op": "other", "stage": StageService}
@@ -56,7 +56,7 @@ func TestAutoFallsBackToProbeStartTimes(t *testing.T) {
 	require.Equal(t, uint64(before), p.Status().Counters["untimed_completions"], "requests without kernel timestamps")
 	_, ok := findSeries(acc, other)
 	require.False(t, ok, "not measured before the fallback")
-	require.Equal(t, "kernel+probe", p.startTimes)
+	require.Equal(t, "kernel+probe", p.Status().StartTimes)
 	require.Equal(t, 1, linksOf(t, issue), "attached at the fallback")
 
 	readSerial(t, disk, after)
@@ -91,7 +91,7 @@ func TestKernelStartTimesDoNotFallBack(t *testing.T) {
 	_, ok := findSeries(acc, map[string]string{"device": disk, "op": "other", "stage": StageService})
 	require.False(t, ok)
 	require.Equal(t, uint64(4), p.Status().Counters["untimed_completions"])
-	require.Equal(t, "kernel", p.startTimes)
+	require.Equal(t, StartTimesKernel, p.Status().StartTimes)
 }
 
 // linksOf counts the kernel's links that run prog.

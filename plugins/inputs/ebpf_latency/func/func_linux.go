@@ -167,6 +167,7 @@ func (p *funcProbe) Status() probe.Status {
 	st := p.events.Counters(probe.StatusOf(p.att, funcbpf.FuncMapFuncCounters, counterNames))
 	if p.att != nil {
 		st = taskstarts.Counters(p.att.Collection, st)
+		st.StartTimes = p.store.StartTimes()
 		st.Counters[counterAttached] = uint64(p.attached)
 		st.Counters[counterFailed] = uint64(p.failed)
 	}

@@ -113,13 +113,17 @@ func TestDelaysLandInTheirBuckets(t *testing.T) {
 		chain []hooks.Flavour
 		hook  string
 		store string
+		runs  string // every uprobe flavour runs in the thread: auto's task storage (TestThreadsBeyondStartRecords/auto)
 	}{
-		{"multi", nil, "uprobe_multi", taskstarts.Auto}, {"cookies", []hooks.Flavour{withCookies}, "uprobe", taskstarts.Auto},
-		{"slots", []hooks.Flavour{withSlots}, "uprobe", taskstarts.Auto}, {"multi, hash", nil, "uprobe_multi", taskstarts.Hash},
+		{"multi", nil, "uprobe_multi", taskstarts.Auto, taskstarts.TaskStorage},
+		{"cookies", []hooks.Flavour{withCookies}, "uprobe", taskstarts.Auto, taskstarts.TaskStorage},
+		{"slots", []hooks.Flavour{withSlots}, "uprobe", taskstarts.Auto, taskstarts.TaskStorage},
+		{"multi, hash", nil, "uprobe_multi", taskstarts.Hash, taskstarts.Hash},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := startProbe(t, Config{{Binary: bin, Symbol: "do_work", StartTimes: tt.store}}, tt.chain, testutil.Logger{})
 			require.Equal(t, tt.hook, p.Status().Hook)
+			require.Equal(t, tt.runs, p.Status().StartTimes)
 			startWorker(t, bin, "work", "30", "2", "10", "20").run(t)
 
 			s := gatherSeries(t, p, "worker", "do_work")

@@ -28,19 +28,21 @@ func startWithStore(t *testing.T, cfg Config, store string, entries uint32) *fun
 	p.startEntries = entries
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
-	require.Equal(t, store == taskstarts.TaskStorage, p.store.Local)
+	if store != taskstarts.Auto {
+		require.Equal(t, store, p.Status().StartTimes, "the pinned store runs")
+	}
 	return p
 }
 
 // More threads inside a function at once than the fallback hash holds:
 // exactly the first entries are timed, each other one is counted in
 // start_full when it enters and in unmatched_returns when it returns. Task
-// storage times them all.
+// storage times them all, and so does auto, which runs task storage here.
 func TestThreadsBeyondStartRecords(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	bin := buildWorker(t)
 	const threads, entries = 8, 3
-	for _, store := range stores {
+	for _, store := range append(stores, taskstarts.Auto) {
 		t.Run(store, func(t *testing.T) {
 			p := startWithStore(t, Config{{Binary: bin, Symbol: "do_work"}}, store, entries)
 			startWorker(t, bin, "threads", itoa(threads), "100").run(t)
@@ -55,6 +57,9 @@ func TestThreadsBeyondStartRecords(t *testing.T) {
 			require.Equal(t, uint64(lost), st["unmatched_returns"])
 			require.Zero(t, st[taskstarts.CounterRefused])
 			require.Zero(t, s.cumulative(t, "0.065536"), "each timed call spans its 100 ms sleep")
+			if store == taskstarts.Auto { // the whole crowd timed: not the hash
+				require.Equal(t, taskstarts.TaskStorage, p.Status().StartTimes)
+			}
 		})
 	}
 }

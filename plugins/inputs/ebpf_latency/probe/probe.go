@@ -33,9 +33,11 @@ type Probe interface {
 // Status is a probe's self-report.
 type Status struct {
 	Hook string // flavour that attached, e.g. "tp_btf"
-	// StartTimes is where start times come from when a probe offers a
-	// choice the hook does not tell (runq: "kernel", "task_storage",
-	// "hash"); empty otherwise.
+	// StartTimes is the start_times value that runs (never "auto") for
+	// probes offering a choice the hook does not tell (disk: "kernel",
+	// "probe", "kernel+probe"; syscall, func: "task_storage", "hash";
+	// tcp_connect: "socket_storage", "lru"; runq: "kernel",
+	// "task_storage", "hash"); empty otherwise.
 	StartTimes string
 	Counters   map[string]uint64 // field name -> cumulative count
 }

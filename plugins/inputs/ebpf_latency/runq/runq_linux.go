@@ -131,7 +131,7 @@ func (p *runqProbe) describeStartTimes() string {
 	if p.startTimes == StartTimesKernel {
 		return "start_times \"kernel\": enqueue times from the scheduler's own stamps (sched_info.last_queued, rq clock)"
 	}
-	return fmt.Sprintf("start_times %q: %s", p.startTimes, p.store)
+	return p.store.String()
 }
 
 // prepareStartTimes sets up where enqueue times come from for one load:
@@ -144,10 +144,7 @@ func (p *runqProbe) prepareStartTimes(spec *ebpf.CollectionSpec, kind hooks.Kind
 		if err != nil {
 			return err
 		}
-		p.store, p.startTimes = store, taskstarts.Hash
-		if store.Local {
-			p.startTimes = taskstarts.TaskStorage
-		}
+		p.store, p.startTimes = store, store.StartTimes()
 		return nil
 	}
 	schedstat := p.schedstat

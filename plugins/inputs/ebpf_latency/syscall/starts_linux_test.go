@@ -31,6 +31,11 @@ func TestStartTimesInEveryStore(t *testing.T) {
 				p := startProbe(t, cfg)
 				local := hook == HookTPBTF && store != taskstarts.Hash
 				require.Equal(t, local, p.store.Local)
+				runs := taskstarts.Hash
+				if local { // the record found in task storage below confirms it
+					runs = taskstarts.TaskStorage
+				}
+				require.Equal(t, runs, p.Status().StartTimes)
 				h.do(t, "fdatasync %d", syncs)
 				require.Equal(t, uint64(syncs), count(gather(t, p), "fdatasync", comm))
 

@@ -207,6 +207,7 @@ func (p *syscallProbe) Status() probe.Status {
 		return st
 	}
 	p.cgroups.Counters(st.Counters)
+	st.StartTimes = p.store.StartTimes()
 	return taskstarts.Counters(p.att.Collection, st)
 }
 

@@ -34,14 +34,23 @@ type Store struct {
 	HashEntries uint32
 }
 
-func (s Store) String() string {
+// StartTimes is the start_times value this store is: never Auto.
+func (s Store) StartTimes() string {
 	if s.Local {
-		return "start times in task storage"
+		return TaskStorage
 	}
-	if s.Why != "" {
-		return fmt.Sprintf("start times in a hash of %d threads (%s)", s.HashEntries, s.Why)
+	return Hash
+}
+
+func (s Store) String() string {
+	where := fmt.Sprintf("start times in a hash of %d threads", s.HashEntries)
+	switch {
+	case s.Local:
+		where = "start times in task storage"
+	case s.Why != "":
+		where += " (" + s.Why + ")"
 	}
-	return fmt.Sprintf("start times in a hash of %d threads", s.HashEntries)
+	return fmt.Sprintf("start_times %q: %s", s.StartTimes(), where)
 }
 
 // Prepare chooses the store for one load and sets the object up for it:

@@ -98,12 +98,21 @@ func (p *connectProbe) prepareStarts(spec *ebpf.CollectionSpec) error {
 	return nil
 }
 
+// startTimes is the start_times value the attached flavour runs: only
+// the socket-storage program keeps its map.
+func (p *connectProbe) startTimes() string {
+	if _, ok := p.att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]; ok {
+		return StartsSocketStorage
+	}
+	return StartsLRU
+}
+
 // startsWhere says where the attached flavour keeps start times.
 func (p *connectProbe) startsWhere() string {
-	if _, ok := p.att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]; ok {
-		return "start times in socket storage"
+	if p.startTimes() == StartsSocketStorage {
+		return `start_times "socket_storage": start times in socket storage`
 	}
-	where := fmt.Sprintf("start times in an LRU map of %d connects in flight", p.startSlots)
+	where := fmt.Sprintf(`start_times "lru": start times in an LRU map of %d connects in flight`, p.startSlots)
 	if p.cfg.StartTimes == StartsAuto && p.att.Kind == hooks.TPBTF {
 		where += " (this kernel gives tracing programs no socket storage: Linux 5.11+)"
 	}
@@ -146,7 +155,11 @@ func (p *connectProbe) emitSlowEvents(acc telegraf.Accumulator) {
 }
 
 func (p *connectProbe) Status() probe.Status {
-	return p.events.Counters(p.base.Status())
+	st := p.events.Counters(p.base.Status())
+	if p.att != nil {
+		st.StartTimes = p.startTimes()
+	}
+	return st
 }
 
 func (p *connectProbe) Stop() error {

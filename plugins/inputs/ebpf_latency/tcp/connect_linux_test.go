@@ -18,11 +18,12 @@ func TestConnectExactCounts(t *testing.T) {
 	const conns, fails = 7, 3
 	for _, tc := range []struct {
 		name, hook, starts string
+		runs               string // start_times in Status: auto's LRU where no socket storage program exists
 	}{
-		{"tp_btf", "tp_btf", StartsSocketStorage},
-		{"tp_btf LRU", "tp_btf", StartsLRU},
-		{"raw_tp", "raw_tp", StartsAuto},
-		{"tracepoint", "tracepoint", StartsAuto},
+		{"tp_btf", "tp_btf", StartsSocketStorage, StartsSocketStorage},
+		{"tp_btf LRU", "tp_btf", StartsLRU, StartsLRU},
+		{"raw_tp", "raw_tp", StartsAuto, StartsLRU},
+		{"tracepoint", "tracepoint", StartsAuto, StartsLRU},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := testenv.NewVethLink(t)
@@ -35,6 +36,7 @@ func TestConnectExactCounts(t *testing.T) {
 			cfg.Hook, cfg.Ports, cfg.StartTimes = tc.hook, []int{port, closed}, tc.starts
 			p := startProbe(t, NameConnect, cfg)
 			require.Equal(t, tc.hook, p.Status().Hook)
+			require.Equal(t, tc.runs, p.Status().StartTimes)
 			_, inSocket := p.(*connectProbe).att.Collection.Maps[tcpbpf.ConnectMapTcpStarts]
 			require.Equal(t, tc.starts == StartsSocketStorage, inSocket, "start times in socket storage")
 

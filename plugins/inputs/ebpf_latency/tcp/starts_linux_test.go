@@ -78,6 +78,13 @@ func TestConnectStartsInFlightAreAllAccountedFor(t *testing.T) {
 
 			failed := counterSeries(t, gather(t, p), MeasurementFailures, FieldFailed)["peer="+silent.String()]
 			st := p.Status()
+			// auto runs socket storage here, as the default case's
+			// unevicted crowd shows; the forced fallback runs the LRU.
+			runs := StartsSocketStorage
+			if tc.lru {
+				runs = StartsLRU
+			}
+			require.Equal(t, runs, st.StartTimes, "start_times that runs")
 			untimed, refused := st.Counters["active_untimed"], st.Counters["inflight_full"]
 			require.Equal(t, uint64(inFlight), failed+untimed, "every connect is a failure or counted untimed")
 			switch {

@@ -59,12 +59,15 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 	if err != nil {
 		return err
 	}
+	var cut []string
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: pin,
 		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
-			if err := prepareSpec(spec, b.cfg, len(prefixes), seriesMaps); err != nil {
+			c, err := prepareSpec(spec, b.cfg, len(prefixes), seriesMaps)
+			if err != nil {
 				return err
 			}
+			cut = c
 			if err := b.cfg.Attribution.Prepare(spec); err != nil {
 				return err
 			}
@@ -89,14 +92,18 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 	for _, a := range att.Passed {
 		b.log.Warnf("%s: hook %s unavailable, fell back: %v", b.name, a.Kind, a.Err)
 	}
+	for _, c := range cut {
+		b.log.Warnf("%s: the kernel memory budget cuts %s (max_peers, peer_groups, by_port, by_interface, max_cgroups): samples of series beyond are lost, counted in series_full", b.name, c)
+	}
 	b.att, b.cgroups = att, cgroups
 	b.tags = newTagger(b.cfg)
 	b.expiry = peerExpiry{after: b.IdleAfter()}
 	return nil
 }
 
-// prepareSpec sizes the maps from the config and sets the shared knobs.
-func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMaps []string) error {
+// prepareSpec sizes the maps from the config and sets the shared knobs. It
+// describes each series map the memory budget cut below its size.
+func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMaps []string) (cut []string, err error) {
 	sizes := map[string]uint32{mapGroups: uint32(max(prefixes, 1)), mapPeers: uint32(cfg.MaxPeers)}
 	for _, name := range seriesMaps {
 		sizes[name] = uint32(min(int(seriesLimit(cfg, prefixes))*cfg.SeriesPerKey(), 1<<20))
@@ -104,16 +111,20 @@ func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMap
 	for name, n := range sizes {
 		m, ok := spec.Maps[name]
 		if !ok {
-			return fmt.Errorf("object lacks map %s", name)
+			return nil, fmt.Errorf("object lacks map %s", name)
 		}
 		m.MaxEntries = n
 		if m.Type == ebpf.PerCPUHash || m.Type == ebpf.PerCPUArray { // per-CPU series: within the memory budget
-			if _, err := histogram.FitMap(m, n); err != nil {
-				return err
+			granted, err := histogram.FitMap(m, n)
+			if err != nil {
+				return nil, err
+			}
+			if granted < n {
+				cut = append(cut, fmt.Sprintf("%s to %d of the %d series the config asks", name, granted, n))
 			}
 		}
 	}
-	return hooks.SetKnobs(spec, map[string]any{
+	return cut, hooks.SetKnobs(spec, map[string]any{
 		varByPort:      cfg.ByPort,
 		varByInterface: cfg.ByInterface,
 		varHasGroups:   prefixes > 0,

@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/idle"
@@ -92,6 +94,29 @@ func TestRTTNewcomersFindSlotsRightAfterExpiry(t *testing.T) {
 	require.Equal(t, wave(addrs[series:]), rttCounts(t, p), "every newcomer found a slot")
 	require.Zero(t, p.Status().Counters["series_full"])
 	require.EqualValues(t, 2, p.Status().Counters["peers_folded"], "one address of each wave")
+}
+
+// A config asking for more series than the kernel memory budget holds
+// starts, and says once how many it got: past them, samples are lost.
+func TestRTTBudgetCutIsLogged(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cfg := DefaultConfig()
+	cfg.MaxPeers = MaxMaxPeers // (65536 + "other") * 2 series: above the budget on any host
+	require.NoError(t, cfg.Validate())
+	log := &testutil.CaptureLogger{}
+	p := newRTTProbe(cfg, log).(*rttProbe)
+	require.NoError(t, p.Start())
+	t.Cleanup(func() { require.NoError(t, p.Stop()) })
+	granted := p.slots.hists.MaxEntries()
+	require.Less(t, granted, uint32(131074))
+	var cut []string
+	for _, w := range log.Warnings() {
+		if strings.Contains(w, "memory budget") {
+			cut = append(cut, w)
+		}
+	}
+	require.Equal(t, []string{fmt.Sprintf("W! [] tcp_rtt: the kernel memory budget cuts tcp_rtt_hists to %d of the 131074 series the config asks "+
+		"(max_peers, peer_groups, by_port, by_interface, max_cgroups): samples of series beyond are lost, counted in series_full", granted)}, cut)
 }
 
 // serveReaders listens on n consecutive ports in ns, each connection read

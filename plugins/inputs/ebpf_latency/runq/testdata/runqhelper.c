@@ -184,12 +184,15 @@ static void moved(int cpu, int other, int n, double ms, const char *name)
 // the SCHED_FIFO parent, which then spins ms before it blocks: all K wait in
 // the run queue at once, each at least ms. Each child counts its own
 // switch-outs while named (the last one before it reads its wakeup is the
-// one it was woken from); prints their sum.
+// one it was woken from); prints their sums "LOW HIGH". Its switch-ins while
+// named are its switch-outs between the two renames (it runs at both), but
+// a count cannot be read at the instant of a rename: so each child counts
+// inside the renames (LOW, at least) and outside them (HIGH, at most).
 static void crowd(int k, double ms, const char *name)
 {
 	struct sched_param fifo = { .sched_priority = 1 };
 	int ready[2], result[2], wake[k][2], status;
-	long sum = 0, n;
+	long low = 0, high = 0, n[2];
 	char b = 0;
 
 	if (pipe(ready) || pipe(result))
@@ -201,15 +204,19 @@ static void crowd(int k, double ms, const char *name)
 		if (child < 0)
 			die("fork");
 		if (child == 0) {
-			long before;
+			long outer_start, inner_start, inner_end, outer_end;
 
+			outer_start = switches();
 			rename_to(name);
-			before = switches();
+			inner_start = switches();
 			if (write(ready[1], &b, 1) != 1 || read(wake[i][0], &b, 1) != 1)
 				_exit(1);
+			inner_end = switches();
 			rename_to("ebpfl-done");
-			n = switches() - before;
-			if (write(result[1], &n, sizeof(n)) != sizeof(n))
+			outer_end = switches();
+			n[0] = inner_end - inner_start;
+			n[1] = outer_end - outer_start;
+			if (write(result[1], n, sizeof(n)) != sizeof(n))
 				_exit(1);
 			_exit(0);
 		}
@@ -227,11 +234,12 @@ static void crowd(int k, double ms, const char *name)
 	for (int i = 0; i < k; i++) {
 		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 			die("child");
-		if (read(result[0], &n, sizeof(n)) != sizeof(n))
+		if (read(result[0], n, sizeof(n)) != sizeof(n))
 			die("child result");
-		sum += n;
+		low += n[0];
+		high += n[1];
 	}
-	printf("%ld\n", sum);
+	printf("%ld %ld\n", low, high);
 }
 
 // Between requests it blocks in read, so the kernel's counts of its

@@ -42,10 +42,17 @@ func startServer(t *testing.T, comm string, cpu int, usec int) *server {
 // startServerIn is startServer inside cgroup cg (nil: the test's own).
 func startServerIn(t *testing.T, comm string, cpu int, usec int, cg *testenv.Cgroup) *server {
 	t.Helper()
+	return startNamed(t, comm, cg, "serve", strconv.Itoa(cpu), strconv.Itoa(usec))
+}
+
+// startNamed runs runqhelper with args (a mode that says "ready", then
+// blocks reading stdin) as startServerIn does.
+func startNamed(t *testing.T, comm string, cg *testenv.Cgroup, args ...string) *server {
+	t.Helper()
 	requireHelper(t)
 	link := filepath.Join(t.TempDir(), comm)
 	require.NoError(t, os.Symlink(helperBin, link))
-	cmd := exec.Command(link, "serve", strconv.Itoa(cpu), strconv.Itoa(usec))
+	cmd := exec.Command(link, args...)
 	if cg != nil {
 		cg.Enter(cmd)
 	}
@@ -67,7 +74,13 @@ func (s *server) expect(t *testing.T, word string) {
 // sleep has the server sleep n times and waits for it to say it is done.
 func (s *server) sleep(t *testing.T, n int) {
 	t.Helper()
-	_, err := fmt.Fprintf(s.In, "%d\n", n)
+	s.request(t, strconv.Itoa(n))
+}
+
+// request sends the helper one line and waits for it to say it is done.
+func (s *server) request(t *testing.T, line string) {
+	t.Helper()
+	_, err := fmt.Fprintln(s.In, line)
 	require.NoError(t, err)
 	s.expect(t, "done")
 }

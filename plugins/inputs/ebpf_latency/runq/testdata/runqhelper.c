@@ -17,6 +17,13 @@
 //                                     stdin sleeps N times for USEC us and
 //                                     says "done"; named from exec on (run it
 //                                     through a symlink)
+//   runqhelper reap CPU K FDS         says "ready" once it has K children
+//                                     holding FDS open files each, their
+//                                     /proc/PID/fd entries looked up, and
+//                                     a SCHED_FIFO ticker waking every
+//                                     200 us; on a line on stdin ends and
+//                                     reaps each child, then says "done";
+//                                     named from exec on, as serve
 //
 // sleep and block rename themselves to NAME only around their loop, and
 // print how often they were switched out meanwhile: the probe must count
@@ -28,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,6 +269,121 @@ static void serve(long usec)
 	}
 }
 
+// Dies with the parent, renamed so that none of its switch-ins is the
+// parent's comm's after its first.
+static void become_child_of(pid_t parent, const char *name)
+{
+	rename_to(name);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(1);
+}
+
+// A SCHED_FIFO task on the caller's CPU woken every 200 us: each wakeup
+// preempts what runs there, a task in the kernel at its next
+// cond_resched() (with preempt=none, the only such point).
+static pid_t ticker(void)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+	pid_t parent = getpid(), child = fork();
+	struct timespec next;
+
+	if (child < 0)
+		die("fork");
+	if (child > 0)
+		return child;
+	become_child_of(parent, "ebpfl-ticker");
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+		_exit(1);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		next.tv_nsec += 200000;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+}
+
+// A child holding fds open files until its pipe closes, with a dentry for
+// each of them under /proc/PID/fd: reaping it kills those dentries one by
+// one, a reschedule point (cond_resched) each, all while the reaper's
+// wait4 already set it TASK_INTERRUPTIBLE. siblings are the ends that
+// release the children made before.
+static pid_t reapable(int fds, const int *siblings, int n, int *release)
+{
+	pid_t parent = getpid(), child;
+	int p[2], ready[2];
+	char b = 0, path[64];
+	struct stat st;
+
+	if (pipe(p) || pipe(ready))
+		die("pipe");
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		become_child_of(parent, "ebpfl-reaped");
+		// Each child must end when its own pipe closes, not hold others'.
+		close(p[1]);
+		for (int i = 0; i < n; i++)
+			close(siblings[i]);
+		for (int i = 0; i < fds; i++)
+			if (dup(p[0]) < 0)
+				_exit(1);
+		if (write(ready[1], &b, 1) != 1)
+			_exit(1);
+		while (read(p[0], &b, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	close(ready[1]);
+	if (read(ready[0], &b, 1) != 1)
+		die("reapable child");
+	close(ready[0]);
+	for (int fd = 0; fd < fds; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", child, fd);
+		lstat(path, &st); // for the dentry it leaves
+	}
+	*release = p[1];
+	return child;
+}
+
+static void reaper(int k, int fds)
+{
+	pid_t tick, children[k];
+	int release[k], status;
+	struct rlimit files;
+	char line[32];
+
+	if (getrlimit(RLIMIT_NOFILE, &files))
+		die("getrlimit(RLIMIT_NOFILE)");
+	if (files.rlim_cur < (rlim_t)fds + 64) {
+		files.rlim_cur = fds + 64;
+		if (setrlimit(RLIMIT_NOFILE, &files))
+			die("setrlimit(RLIMIT_NOFILE)");
+	}
+	tick = ticker();
+	for (int i = 0; i < k; i++)
+		children[i] = reapable(fds, release, i, &release[i]);
+	printf("ready\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		die("request");
+	for (int i = 0; i < k; i++) {
+		close(release[i]);
+		if (waitpid(children[i], &status, 0) != children[i] || !WIFEXITED(status) || WEXITSTATUS(status))
+			die("reapable child");
+	}
+	printf("done\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin))
+		;
+	kill(tick, SIGKILL);
+	waitpid(tick, &status, 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "hog")) {
@@ -294,6 +418,11 @@ int main(int argc, char **argv)
 		serve(atol(argv[3]));
 		return 0;
 	}
-	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | move CPU OTHER N MS NAME | crowd CPU K MS NAME | serve CPU USEC\n");
+	if (argc == 5 && !strcmp(argv[1], "reap")) {
+		pin(atoi(argv[2]));
+		reaper(atoi(argv[3]), atoi(argv[4]));
+		return 0;
+	}
+	fprintf(stderr, "usage: runqhelper hog CPU | sleep CPU N USEC NAME | block CPU N MS NAME | move CPU OTHER N MS NAME | crowd CPU K MS NAME | serve CPU USEC | reap CPU K FDS\n");
 	return 2;
 }

@@ -217,3 +217,23 @@ func TestByCgroupFlushIsUnknown(t *testing.T) {
 	require.True(t, ok, "no flush series under %q", CgroupUnknown)
 	require.Equal(t, uint64(syncs), s.Count)
 }
+
+// by_cgroup with max_cgroups = 4096 multiplies disk_hists' keys past the
+// memory budget: the warning names the entries the kernel's map has. The
+// default config fits, without a warning.
+func TestDiskBudgetCutIsLogged(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cfg := DefaultConfig()
+	cfg.ByCgroup, cfg.MaxCgroups = true, 4096 // at least 64 keys × (4096 + "other", unknown, excluded): above the budget on any host
+	log := &testutil.CaptureLogger{}
+	p := newProbe(cfg, log).(*diskProbe)
+	start(t, p)
+	// The ask depends on the disks in /sys/block at start: tests that add
+	// loop devices hold the kernel-tests lock, as this one does.
+	testenv.RequireBudgetCut(t, log, "disk", p.att.Collection.Maps[diskbpf.DiskMapDiskHists], wantSeries(cfg.Flags, cfg.Attribution),
+		"hist_full", "flags, max_cgroups")
+
+	log = &testutil.CaptureLogger{}
+	start(t, newProbe(DefaultConfig(), log).(*diskProbe))
+	require.Empty(t, testenv.BudgetCutWarnings(log))
+}

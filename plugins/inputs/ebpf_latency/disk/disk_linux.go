@@ -122,6 +122,7 @@ func (p *diskProbe) Start() error {
 	if mayFallBack && !cgroupAtStart {
 		deferred = p.skippedPrograms(probeTimes, p.cfg.On())
 	}
+	cuts := histogram.BudgetCuts{}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
@@ -137,9 +138,9 @@ func (p *diskProbe) Start() error {
 			} else {
 				p.startTimes = "kernel"
 			}
-			granted, err := histogram.FitMap(spec.Maps[diskbpf.DiskMapDiskHists], wantSeries(p.cfg.Flags, p.cfg.Attribution))
+			granted, err := cuts.Fit(spec, diskbpf.DiskMapDiskHists, wantSeries(p.cfg.Flags, p.cfg.Attribution))
 			if err != nil {
-				return fmt.Errorf("sizing %s: %w", diskbpf.DiskMapDiskHists, err)
+				return err
 			}
 			p.seriesRoom = granted
 			// Rows where the keys are disk and op alone; by_cgroup and
@@ -195,6 +196,7 @@ func (p *diskProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("disk: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
+	cuts.Warn(p.log, "disk", "hist_full", "flags, max_cgroups")
 	p.log.Infof("disk: attached through %s, start times from %s, room for %d device/op series%s%s", att.Kind, p.startTimes, p.seriesRoom, p.rows.describe(), p.cfg.Config.Describe()+p.cfg.Attribution.Describe())
 	return nil
 }

@@ -10,8 +10,9 @@ import (
 
 // prepareCgroups sets the cgroup knobs, marks the functions with by_cgroup
 // and sizes the histogram map: max_cgroups plus "other" for each function
-// with by_cgroup (the others keep their series in func_rows).
-func (p *funcProbe) prepareCgroups(spec *ebpf.CollectionSpec) error {
+// with by_cgroup (the others keep their series in func_rows), noting in cuts
+// if the memory budget cuts it.
+func (p *funcProbe) prepareCgroups(spec *ebpf.CollectionSpec, cuts histogram.BudgetCuts) error {
 	attribution := p.cfg.attribution()
 	if err := attribution.Prepare(spec); err != nil {
 		return err
@@ -25,7 +26,7 @@ func (p *funcProbe) prepareCgroups(spec *ebpf.CollectionSpec) error {
 		series += attribution.SeriesPerKey()
 		marks.Contents = append(marks.Contents, ebpf.MapKV{Key: uint32(i), Value: uint8(1)})
 	}
-	_, err := histogram.FitMap(spec.Maps[funcbpf.FuncMapFuncHists], uint32(series))
+	_, err := cuts.Fit(spec, funcbpf.FuncMapFuncHists, uint32(series))
 	return err
 }
 

@@ -1,6 +1,7 @@
 package funcprobe
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -90,4 +91,26 @@ func TestFuncMaxCgroupsFoldAndFilter(t *testing.T) {
 	st := p.Status().Counters
 	require.Equal(t, uint64(4), st["cgroup_folded"])
 	require.Equal(t, uint64(3), st["cgroup_excluded"])
+}
+
+// Functions with by_cgroup, each max_cgroups + 1 series, past the memory
+// budget: the warning names func_hists' entries as the kernel holds them;
+// one such function fits and is silent.
+func TestFuncBudgetCutIsLogged(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	const functions, maxCgroups = 32, 4096 // 32 × (4096 + "other"): above the budget on any host
+	bin := buildFunctions(t, functions)
+	cfg := make(Config, functions)
+	for i := range cfg {
+		cfg[i] = Function{Binary: bin, Symbol: fmt.Sprintf("f%d", i), ByCgroup: true, MaxCgroups: new(maxCgroups)}
+	}
+	log := &testutil.CaptureLogger{}
+	p := startProbe(t, cfg, nil, log)
+	require.Equal(t, functions, p.attached)
+	testenv.RequireBudgetCut(t, log, "func", p.att.Collection.Maps[funcbpf.FuncMapFuncHists], functions*(maxCgroups+1),
+		"hist_full", "max_cgroups, functions with by_cgroup")
+
+	log = &testutil.CaptureLogger{}
+	startProbe(t, Config{{Binary: bin, Symbol: "f0", ByCgroup: true}}, nil, log)
+	require.Empty(t, testenv.BudgetCutWarnings(log))
 }

@@ -55,7 +55,8 @@ func (p *funcProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
-	if err := p.prepareCgroups(spec); err != nil {
+	cuts := histogram.BudgetCuts{}
+	if err := p.prepareCgroups(spec, cuts); err != nil {
 		return err
 	}
 	slow := p.cfg.slowConfig()
@@ -84,6 +85,7 @@ func (p *funcProbe) Start() error {
 		}
 		p.log.Warnf("func: no attach cookies (%v); fell back to one program pair per function, at most %d functions", a.Err, slots)
 	}
+	cuts.Warn(p.log, "func", "hist_full", "max_cgroups, functions with by_cgroup")
 	pair := pairFor(att)
 	p.attached, p.failed = 0, 0
 	var reasons []string

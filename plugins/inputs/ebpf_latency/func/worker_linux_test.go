@@ -3,6 +3,7 @@ package funcprobe
 import (
 	"bufio"
 	_ "embed"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -106,4 +107,22 @@ func libcOf(t *testing.T, pid int) string {
 	}
 	t.Fatalf("no libc in /proc/%d/maps", pid)
 	return ""
+}
+
+// buildFunctions compiles a program of n functions f0..f(n-1), never
+// called while probed: only their symbols are needed.
+func buildFunctions(t *testing.T, n int) string {
+	t.Helper()
+	var src strings.Builder
+	for i := range n {
+		fmt.Fprintf(&src, "void f%d(void) {}\n", i)
+	}
+	src.WriteString("int main(void) { return 0; }\n")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "functions.c")
+	require.NoError(t, os.WriteFile(path, []byte(src.String()), 0o644))
+	bin := filepath.Join(dir, "functions")
+	out, err := exec.Command("gcc", "-O0", "-o", bin, path).CombinedOutput()
+	require.NoError(t, err, "gcc: %s", out)
+	return bin
 }

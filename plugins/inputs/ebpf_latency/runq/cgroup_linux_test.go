@@ -3,10 +3,13 @@ package runq
 import (
 	"testing"
 
+	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+
+	runqbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/runq"
 )
 
 // sleepCounted has srv sleep n times and returns the kernel's count of its
@@ -92,4 +95,20 @@ func TestMaxCgroupsFoldAndFilter(t *testing.T) {
 		require.LessOrEqual(t, switchInsC-excluded, untimedC+1, "each switch-in of the excluded server counted")
 		require.Equal(t, map[string]bool{a.Path: true, cgroup.Folded: true}, cgroupTags(p, t))
 	})
+}
+
+// A comm filter and by_cgroup at their limits: runq_hists gets what the
+// memory budget holds, and the warning says so; the default, one series,
+// says nothing.
+func TestRunqBudgetCutIsLogged(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cfg := DefaultConfig()
+	cfg.Comms, cfg.MaxComms, cfg.ByCgroup, cfg.MaxCgroups = []string{"*"}, 4096, true, 4096 // (4096 + "other")²: above the budget on any host
+	log := &testutil.CaptureLogger{}
+	p := startProbe(t, cfg, func(p *runqProbe) { p.log = log })
+	testenv.RequireBudgetCut(t, log, "runq", p.att.Collection.Maps[runqbpf.RunqMapRunqHists], 4097*4097, "hist_full", "max_comms, max_cgroups")
+
+	log = &testutil.CaptureLogger{}
+	startProbe(t, DefaultConfig(), func(p *runqProbe) { p.log = log })
+	require.Empty(t, testenv.BudgetCutWarnings(log))
 }

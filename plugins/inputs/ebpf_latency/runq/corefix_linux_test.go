@@ -64,7 +64,7 @@ func loadRawTP(t *testing.T, cfg *Config, kernelTypes *btf.Spec) (*runqProbe, er
 	comms, err := commglob.Compile(cfg.Comms)
 	require.NoError(t, err)
 	require.NoError(t, histogram.SetScheme(spec, histogram.Log2))
-	require.NoError(t, p.prepare(spec, hooks.RawTP, comms))
+	require.NoError(t, p.prepare(spec, hooks.RawTP, comms, histogram.BudgetCuts{}))
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{KernelTypes: kernelTypes},
 	})

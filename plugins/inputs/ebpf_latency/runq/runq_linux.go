@@ -100,10 +100,11 @@ func (p *runqProbe) Start() error {
 	if err != nil {
 		return fmt.Errorf("comms: %w", err)
 	}
+	cuts := histogram.BudgetCuts{}
 	att, err := hooks.Attach(spec, p.cfg.chain(), hooks.Options{
 		Pin: p.cfg.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
-			return p.prepare(spec, kind, comms)
+			return p.prepare(spec, kind, comms, cuts)
 		},
 	})
 	if err != nil {
@@ -123,6 +124,7 @@ func (p *runqProbe) Start() error {
 		}
 		p.log.Warnf("runq: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
+	cuts.Warn(p.log, "runq", "hist_full", "max_comms, max_cgroups")
 	p.log.Infof("runq: attached through %s, %s%s%s", att.Kind, p.describeStartTimes(), p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil
 }
@@ -165,8 +167,9 @@ func (p *runqProbe) prepareStartTimes(spec *ebpf.CollectionSpec, kind hooks.Kind
 // maps: one series without a
 // filter, else max_comms plus "other", each times the cgroups by_cgroup
 // may split it into. Enqueue times go to task storage under tp_btf, whose
-// arguments are BTF task pointers.
-func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, comms *commglob.Filter) error {
+// arguments are BTF task pointers. cuts notes the histogram map if the
+// memory budget cuts it.
+func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, comms *commglob.Filter, cuts histogram.BudgetCuts) error {
 	if err := p.prepareStartTimes(spec, kind); err != nil {
 		return err
 	}
@@ -186,7 +189,7 @@ func (p *runqProbe) prepare(spec *ebpf.CollectionSpec, kind hooks.Kind, comms *c
 	if filter {
 		want, slots.MaxEntries = uint32(p.cfg.MaxComms)+1, uint32(p.cfg.MaxComms)
 	}
-	if _, err := histogram.FitMap(hists, want*uint32(p.cfg.SeriesPerKey())); err != nil {
+	if _, err := cuts.Fit(spec, runqbpf.RunqMapRunqHists, want*uint32(p.cfg.SeriesPerKey())); err != nil {
 		return err
 	}
 	if err := comms.Prepare(spec); err != nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/cgroup"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/common/tagvalue"
 	"github.com/ebpf-latency/telegraf-ebpf-latency/plugins/inputs/ebpf_latency/internal/testenv"
+
+	syscallbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/syscall"
 )
 
 // countIn is the sample count of one syscall of comm under cgroup tag cg.
@@ -238,4 +240,21 @@ func TestOddCgroupNamesKeepTheirOwnSeries(t *testing.T) {
 		got[tag] = countIn(acc, "fdatasync", comm, tag)
 	}
 	require.Equal(t, want, got)
+}
+
+// max_comms and max_cgroups at their limits ask for more series than the
+// kernel memory budget holds: the probe starts and names the size the
+// kernel gave syscall_hists; the default config is within it, and silent.
+func TestSyscallBudgetCutIsLogged(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	cfg := DefaultConfig()
+	cfg.MaxComms, cfg.ByCgroup, cfg.MaxCgroups = 4096, true, 4096 // (4096 + "other")² × 10 syscalls: above the budget on any host
+	log := &testutil.CaptureLogger{}
+	p := startProbe(t, cfg, func(p *syscallProbe) { p.log = log })
+	testenv.RequireBudgetCut(t, log, "syscall", p.att.Collection.Maps[syscallbpf.SyscallMapSyscallHists], 4097*4097*10,
+		"hist_full", "max_comms, syscalls, max_cgroups")
+
+	log = &testutil.CaptureLogger{}
+	startProbe(t, DefaultConfig(), func(p *syscallProbe) { p.log = log })
+	require.Empty(t, testenv.BudgetCutWarnings(log))
 }

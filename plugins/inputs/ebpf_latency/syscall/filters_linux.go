@@ -21,8 +21,8 @@ const (
 
 // fillFilters sets the filter knobs and sizes and fills the maps (the comm
 // filter's among them) before load, so the programs never run against an
-// empty filter.
-func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, comms *commglob.Filter) error {
+// empty filter. cuts notes the histogram map if the memory budget cuts it.
+func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, comms *commglob.Filter, cuts histogram.BudgetCuts) error {
 	if err := hooks.SetKnobs(spec, map[string]any{
 		syscallbpf.SyscallVarFilterPids:  len(cfg.Pids) > 0,
 		syscallbpf.SyscallVarFilterComms: len(cfg.Comms) > 0,
@@ -57,7 +57,7 @@ func fillFilters(spec *ebpf.CollectionSpec, cfg *Config, comms *commglob.Filter)
 	}
 
 	maps[syscallbpf.SyscallMapSyscallCommSlots].MaxEntries = uint32(cfg.MaxComms)
-	_, err := histogram.FitMap(maps[syscallbpf.SyscallMapSyscallHists], uint32((cfg.MaxComms+1)*len(cfg.Syscalls)*cfg.SeriesPerKey()))
+	_, err := cuts.Fit(spec, syscallbpf.SyscallMapSyscallHists, uint32((cfg.MaxComms+1)*len(cfg.Syscalls)*cfg.SeriesPerKey()))
 	return err
 }
 

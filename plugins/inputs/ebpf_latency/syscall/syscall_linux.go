@@ -72,6 +72,7 @@ func (p *syscallProbe) Start() error {
 	if err := histogram.SetScheme(spec, p.Histograms().Scheme); err != nil {
 		return err
 	}
+	cuts := histogram.BudgetCuts{}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: p.pinnedHook(),
 		Prepare: func(spec *ebpf.CollectionSpec, kind hooks.Kind) error {
@@ -84,7 +85,7 @@ func (p *syscallProbe) Start() error {
 			if err := p.prepareStarts(spec, kind); err != nil {
 				return err
 			}
-			return fillFilters(spec, p.cfg, comms)
+			return fillFilters(spec, p.cfg, comms, cuts)
 		},
 	})
 	if err != nil {
@@ -101,6 +102,7 @@ func (p *syscallProbe) Start() error {
 	for _, a := range att.Passed {
 		p.log.Warnf("syscall: hook %s unavailable, fell back: %v", a.Kind, a.Err)
 	}
+	cuts.Warn(p.log, "syscall", "hist_full", "max_comms, syscalls, max_cgroups")
 	p.log.Infof("syscall: attached through %s, timing %d syscalls, %s%s%s", att.Kind, len(p.names), p.store,
 		p.cfg.Config.Describe(), p.cfg.Attribution.Describe())
 	return nil

@@ -59,15 +59,13 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 	if err != nil {
 		return err
 	}
-	var cut []string
+	cuts := histogram.BudgetCuts{}
 	att, err := hooks.Attach(spec, flavours, hooks.Options{
 		Pin: pin,
 		Prepare: func(spec *ebpf.CollectionSpec, _ hooks.Kind) error {
-			c, err := prepareSpec(spec, b.cfg, len(prefixes), seriesMaps)
-			if err != nil {
+			if err := prepareSpec(spec, b.cfg, len(prefixes), seriesMaps, cuts); err != nil {
 				return err
 			}
-			cut = c
 			if err := b.cfg.Attribution.Prepare(spec); err != nil {
 				return err
 			}
@@ -92,9 +90,7 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 	for _, a := range att.Passed {
 		b.log.Warnf("%s: hook %s unavailable, fell back: %v", b.name, a.Kind, a.Err)
 	}
-	for _, c := range cut {
-		b.log.Warnf("%s: the kernel memory budget cuts %s (max_peers, peer_groups, by_port, by_interface, max_cgroups): samples of series beyond are lost, counted in series_full", b.name, c)
-	}
+	cuts.Warn(b.log, b.name, "series_full", "max_peers, peer_groups, by_port, by_interface, max_cgroups")
 	b.att, b.cgroups = att, cgroups
 	b.tags = newTagger(b.cfg)
 	b.expiry = peerExpiry{after: b.IdleAfter()}
@@ -102,8 +98,8 @@ func (b *base) attach(spec *ebpf.CollectionSpec, flavours []hooks.Flavour, pin *
 }
 
 // prepareSpec sizes the maps from the config and sets the shared knobs. It
-// describes each series map the memory budget cut below its size.
-func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMaps []string) (cut []string, err error) {
+// notes in cuts each series map the memory budget cut below its size.
+func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMaps []string, cuts histogram.BudgetCuts) error {
 	sizes := map[string]uint32{mapGroups: uint32(max(prefixes, 1)), mapPeers: uint32(cfg.MaxPeers)}
 	for _, name := range seriesMaps {
 		sizes[name] = uint32(min(int(seriesLimit(cfg, prefixes))*cfg.SeriesPerKey(), 1<<20))
@@ -111,20 +107,16 @@ func prepareSpec(spec *ebpf.CollectionSpec, cfg *Config, prefixes int, seriesMap
 	for name, n := range sizes {
 		m, ok := spec.Maps[name]
 		if !ok {
-			return nil, fmt.Errorf("object lacks map %s", name)
+			return fmt.Errorf("object lacks map %s", name)
 		}
 		m.MaxEntries = n
 		if m.Type == ebpf.PerCPUHash || m.Type == ebpf.PerCPUArray { // per-CPU series: within the memory budget
-			granted, err := histogram.FitMap(m, n)
-			if err != nil {
-				return nil, err
-			}
-			if granted < n {
-				cut = append(cut, fmt.Sprintf("%s to %d of the %d series the config asks", name, granted, n))
+			if _, err := cuts.Fit(spec, name, n); err != nil {
+				return err
 			}
 		}
 	}
-	return cut, hooks.SetKnobs(spec, map[string]any{
+	return hooks.SetKnobs(spec, map[string]any{
 		varByPort:      cfg.ByPort,
 		varByInterface: cfg.ByInterface,
 		varHasGroups:   prefixes > 0,

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -107,16 +106,7 @@ func TestRTTBudgetCutIsLogged(t *testing.T) {
 	p := newRTTProbe(cfg, log).(*rttProbe)
 	require.NoError(t, p.Start())
 	t.Cleanup(func() { require.NoError(t, p.Stop()) })
-	granted := p.slots.hists.MaxEntries()
-	require.Less(t, granted, uint32(131074))
-	var cut []string
-	for _, w := range log.Warnings() {
-		if strings.Contains(w, "memory budget") {
-			cut = append(cut, w)
-		}
-	}
-	require.Equal(t, []string{fmt.Sprintf("W! [] tcp_rtt: the kernel memory budget cuts tcp_rtt_hists to %d of the 131074 series the config asks "+
-		"(max_peers, peer_groups, by_port, by_interface, max_cgroups): samples of series beyond are lost, counted in series_full", granted)}, cut)
+	testenv.RequireBudgetCut(t, log, "tcp_rtt", p.slots.hists, 131074, "series_full", "max_peers, peer_groups, by_port, by_interface, max_cgroups")
 }
 
 // serveReaders listens on n consecutive ports in ns, each connection read

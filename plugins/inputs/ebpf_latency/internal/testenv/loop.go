@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,7 +79,13 @@ func newLoopDevice(t testing.TB, backingFile string, flags uint32) *LoopDevice {
 		backing.Close()
 		t.Fatalf("attach %s: %v after %d attempts", backingFile, lastErr, loopAttachAttempts)
 	}
+	return boundLoop(t, num, fd, backing)
+}
 
+// boundLoop is the LoopDevice of /dev/loop<num>, bound to backing through
+// fd; it is detached at cleanup.
+func boundLoop(t testing.TB, num, fd int, backing *os.File) *LoopDevice {
+	t.Helper()
 	dev := &LoopDevice{Path: fmt.Sprintf("/dev/loop%d", num), Name: fmt.Sprintf("loop%d", num)}
 	// The kernel's view of the backing path (symlinks resolved), used to
 	// tell our binding apart from a later one of the same device.
@@ -91,6 +98,60 @@ func newLoopDevice(t testing.TB, backingFile string, flags uint32) *LoopDevice {
 	}
 	dev.Major, dev.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
 	return dev
+}
+
+// NewAddedLoopDevice is NewLoopDevice on a loop device made for it
+// (LOOP_CTL_ADD, the first number /sys/block has none of): a disk that did
+// not exist before, as a hot-plugged one. It is removed at cleanup, after
+// the detach.
+func NewAddedLoopDevice(t testing.TB, backingFile string) *LoopDevice {
+	t.Helper()
+	backing, err := os.OpenFile(backingFile, os.O_RDWR, 0)
+	require.NoError(t, err)
+	ctl, err := unix.Open("/dev/loop-control", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	require.NoError(t, err)
+	defer unix.Close(ctl)
+	num := 0
+	for ; ; num++ {
+		if _, err = os.Stat(fmt.Sprintf("/sys/block/loop%d", num)); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err = unix.IoctlSetInt(ctl, unix.LOOP_CTL_ADD, num); !errors.Is(err, unix.EEXIST) {
+			break
+		}
+	}
+	require.NoError(t, err, "LOOP_CTL_ADD loop%d", num)
+	t.Cleanup(func() { removeLoop(t, num) })
+	fd, err := attachLoop(num, backing, 0)
+	if err != nil {
+		backing.Close()
+		t.Fatalf("attach %s to the added loop%d: %v", backingFile, num, err)
+	}
+	return boundLoop(t, num, fd, backing)
+}
+
+// removeLoop removes /dev/loop<num> (LOOP_CTL_REMOVE), waiting while an
+// opener (udev's blkid) still holds it.
+func removeLoop(t testing.TB, num int) {
+	t.Helper()
+	ctl, err := unix.Open("/dev/loop-control", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Errorf("open /dev/loop-control: %v", err)
+		return
+	}
+	defer unix.Close(ctl)
+	deadline := time.Now().Add(loopDetachTimeout)
+	for {
+		err := unix.IoctlSetInt(ctl, unix.LOOP_CTL_REMOVE, num)
+		if err == nil || errors.Is(err, unix.ENODEV) {
+			return
+		}
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			t.Errorf("LOOP_CTL_REMOVE loop%d: %v", num, err)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // attachLoop binds backing to /dev/loop<num> and returns the open device fd.

@@ -70,18 +70,19 @@ const volatile bool use_rows = false;
 const volatile __u32 row_of_dev_mask = 4095;
 
 /*
- * Slow events with a `devices` filter: the disks user space judged
- * unwanted. Their series are dropped in user space, but an event of theirs
- * would spend the rate meant for the wanted disks and count as dropped.
- * Looked up only for a request over the threshold.
+ * With a `devices` filter: the disks user space judged unwanted, whose
+ * completions the kernel skips (no series, no slow event, no counter). On
+ * the rows path a disk here is also marked in its disk_row_of_dev entry
+ * (DISK_ROW_EXCLUDED), so the lookup made anyway says so; only a disk
+ * without an entry of its own is looked up here.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u8);
-} disk_slow_excluded SEC(".maps");
-const volatile bool filter_slow_devices = false;
+} disk_excluded SEC(".maps");
+const volatile bool filter_devices = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -166,8 +167,6 @@ static __always_inline void slow_request(__u32 dev, __u8 op, __u8 stage, __u64 n
 
 	if (!slow_wanted(ns))
 		return;
-	if (filter_slow_devices && bpf_map_lookup_elem(&disk_slow_excluded, &dev))
-		return;
 	e = slow_reserve(ns, end);
 	if (!e)
 		return;
@@ -197,29 +196,41 @@ static __always_inline void slow_requests(struct disk_owner *d, __u32 dev, __u8 
 		slow_request(dev, op, DISK_STAGE_QUEUE, issued - created, done, cgroup, d);
 }
 
-/* The row of a disk's op in disk_rows; NULL when the disk has none.
- * The entry's dev is checked, so one that is another disk's (or free) is
- * never taken for this one's. User space hashes the same (rowOfDevSlot). */
-static __always_inline struct disk_hists *row_of(__u32 dev, __u8 op)
+/* The disk_row_of_dev entry of a disk; NULL when it has none (no row, or
+ * the entry is another disk's or free: the dev is checked). User space
+ * hashes the same (rowEntry). */
+static __always_inline struct disk_row *row_entry(__u32 dev)
 {
 	__u32 idx = (__u32)(((__u64)dev * 0x9E3779B97F4A7C15ULL) >> 32) & row_of_dev_mask;
 	struct disk_row *r = bpf_map_lookup_elem(&disk_row_of_dev, &idx);
 
 	if (!r || r->dev != dev || !dev)
 		return NULL;
-	idx = r->row * DISK_OPS + op;
-	return bpf_map_lookup_elem(&disk_rows, &idx);
+	return r;
 }
 
-/* The series of a request: its disk's row where it has one, else the
- * hash; with by_cgroup, a new cgroup takes a max_cgroups slot (or folds)
- * only when its series is not there yet. */
-static __always_inline struct disk_hists *series_of(struct disk_hist_key *key)
+/* Whether the `devices` filter leaves dev out; r: its row entry (rows
+ * path), which says so itself. Compiled out without a filter. */
+static __always_inline bool disk_unwanted(__u32 dev, struct disk_row *r)
+{
+	if (!filter_devices)
+		return false;
+	if (r)
+		return r->row == DISK_ROW_EXCLUDED;
+	return bpf_map_lookup_elem(&disk_excluded, &dev) != NULL;
+}
+
+/* The series of a request: its disk's row where it has one (r, its
+ * entry), else the hash; with by_cgroup, a new cgroup takes a max_cgroups
+ * slot (or folds) only when its series is not there yet. */
+static __always_inline struct disk_hists *series_of(struct disk_hist_key *key, struct disk_row *r)
 {
 	struct disk_hists *h;
+	__u32 idx;
 
-	if (use_rows) {
-		h = row_of(key->dev, key->op);
+	if (r) {
+		idx = r->row * DISK_OPS + key->op;
+		h = bpf_map_lookup_elem(&disk_rows, &idx);
 		if (h)
 			return h;
 	}
@@ -235,8 +246,8 @@ static __always_inline struct disk_hists *series_of(struct disk_hist_key *key)
 
 /* Record both stages of one finished request; 0 means "time unknown".
  * Returns the cgroup its series is keyed by (folded past max_cgroups). */
-static __always_inline __u64 record_request(__u32 dev, __u8 op, __u8 flags, __u64 cgroup,
-					   __u64 created, __u64 issued, __u64 done,
+static __always_inline __u64 record_request(__u32 dev, struct disk_row *r, __u8 op, __u8 flags,
+					   __u64 cgroup, __u64 created, __u64 issued, __u64 done,
 					   bool empty_preflush)
 {
 	struct disk_hist_key key = { .cgroup = cgroup, .dev = dev, .op = op, .flags = flags };
@@ -251,7 +262,7 @@ static __always_inline __u64 record_request(__u32 dev, __u8 op, __u8 flags, __u6
 		counter_inc(&disk_counters, DISK_PREFLUSH_UNISSUED);
 		return key.cgroup;
 	}
-	h = series_of(&key);
+	h = series_of(&key, r);
 	if (!h) {
 		counter_inc(&disk_counters, DISK_HIST_FULL);
 		return key.cgroup;
@@ -413,9 +424,10 @@ static __always_inline void keep_request(struct disk_inflight_key *key, bool cgr
  * when `cgroups` excludes it; 0 when by_cgroup is off. With slow events,
  * *owner becomes the kept owner; without one (issued before attach, or its
  * slot taken over) it keeps what the caller filled in from the completion,
- * pid 0.
+ * pid 0. A request of an unwanted disk (!wanted) only frees its slot.
  */
-static __always_inline __u64 take_request(struct disk_inflight_key *key, struct disk_owner *owner)
+static __always_inline __u64 take_request(struct disk_inflight_key *key, struct disk_owner *owner,
+					 bool wanted)
 {
 	struct disk_request_slot *s;
 	__u64 id = DISK_CGROUP_UNKNOWN_ID;
@@ -439,7 +451,7 @@ static __always_inline __u64 take_request(struct disk_inflight_key *key, struct 
 			}
 		}
 	}
-	if (!by_cgroup)
+	if (!by_cgroup || !wanted)
 		return 0;
 	if (!(kept & DISK_KEPT_CGROUP)) {
 		counter_inc(&disk_counters, DISK_CGROUP_UNKNOWN);
@@ -508,12 +520,25 @@ static __always_inline int on_rq_start(struct request *rq, bool issue, bool btf)
 	return 0;
 }
 
+/* A request of a disk the `devices` filter leaves out: what was kept of
+ * it is freed (a slot left would count as taken over later), nothing is
+ * recorded or counted. */
+static __always_inline void forget_request(struct disk_inflight_key *key)
+{
+	struct disk_owner owner = {};
+
+	if (track_starts && starts_kept)
+		take_start(key);
+	take_request(key, &owner, false);
+}
+
 static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_bytes, bool btf)
 {
 	struct disk_inflight_key rq_key = { .id = (__u64)rq };
 	struct disk_owner owner = {};
 	__u64 done = bpf_ktime_get_ns();
 	__u64 created = 0, issued = 0, cgroup, series;
+	struct disk_row *row = NULL;
 	bool empty_preflush;
 	__u32 cmd_flags, dev;
 	__u8 op;
@@ -521,6 +546,13 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 	/* A partial completion leaves the request in flight: wait for the last. */
 	if (nr_bytes < RQ_READ(btf, rq, __data_len)) {
 		counter_inc(&disk_counters, DISK_PARTIAL);
+		return 0;
+	}
+	dev = request_devt(rq, btf);
+	if (use_rows)
+		row = row_entry(dev);
+	if (disk_unwanted(dev, row)) {
+		forget_request(&rq_key);
 		return 0;
 	}
 	cmd_flags = RQ_READ(btf, rq, cmd_flags);
@@ -546,14 +578,13 @@ static __always_inline int on_rq_complete(struct request *rq, unsigned int nr_by
 		if (!issued)
 			issued = kept.issue_ns;
 	}
-	dev = request_devt(rq, btf);
 	empty_preflush = !nr_bytes && op == DISK_OP_WRITE;
 	if (slow_ns) {
 		owner.sector = RQ_READ(btf, rq, __sector);
 		owner.bytes = nr_bytes;
 	}
-	cgroup = take_request(&rq_key, &owner);
-	series = record_request(dev, op, want_flags ? flags_of(cmd_flags) : 0, cgroup, created, issued,
+	cgroup = take_request(&rq_key, &owner, true);
+	series = record_request(dev, row, op, want_flags ? flags_of(cmd_flags) : 0, cgroup, created, issued,
 				done, empty_preflush);
 	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
 		slow_requests(&owner, dev, op, series, created, issued, done);
@@ -736,6 +767,7 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	struct disk_inflight_key key;
 	struct disk_start kept;
 	struct disk_owner owner = {};
+	struct disk_row *row = NULL;
 	__u64 cgroup, series;
 	__u32 dev = BPF_CORE_READ(ctx, dev);
 	__u32 nr_sector = BPF_CORE_READ(ctx, nr_sector);
@@ -743,6 +775,12 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	bpf_core_read(rwbs, sizeof(rwbs), &ctx->rwbs);
 	d = decode_rwbs(rwbs);
 	key = classic_key(dev, d.op, BPF_CORE_READ(ctx, sector));
+	if (use_rows)
+		row = row_entry(dev);
+	if (disk_unwanted(dev, row)) {
+		forget_request(&key);
+		return 0;
+	}
 	if (classic_partial(&key, nr_sector)) {
 		if (slow_ns || by_cgroup)
 			move_request(&key, nr_sector);
@@ -751,8 +789,8 @@ int disk_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	kept = take_start(&key);
 	owner.sector = key.sector;
 	owner.bytes = nr_sector * 512;
-	cgroup = take_request(&key, &owner);
-	series = record_request(dev, d.op, want_flags ? d.flags : 0, cgroup, kept.insert_ns,
+	cgroup = take_request(&key, &owner, true);
+	series = record_request(dev, row, d.op, want_flags ? d.flags : 0, cgroup, kept.insert_ns,
 				kept.issue_ns, done, d.op == DISK_OP_WRITE && !nr_sector);
 	if (slow_ns && cgroup != DISK_CGROUP_EXCLUDED_ID)
 		slow_requests(&owner, dev, d.op, series, kept.insert_ns, kept.issue_ns, done);

@@ -58,7 +58,10 @@ struct disk_hists {
 /*
  * A disk user space gave rows in disk_rows (the default series path): its
  * series of op o are row * DISK_OPS + o. dev 0: a free entry.
+ * row DISK_ROW_EXCLUDED: a disk the `devices` filter leaves out, skipped.
  */
+#define DISK_ROW_EXCLUDED 0xffffffffU
+
 struct disk_row {
 	__u32 dev;
 	__u32 row;

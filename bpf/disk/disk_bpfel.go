@@ -95,12 +95,12 @@ const (
 	DiskMapCgroupExcluded       = "cgroup_excluded"
 	DiskMapCgroupSlots          = "cgroup_slots"
 	DiskMapDiskCounters         = "disk_counters"
+	DiskMapDiskExcluded         = "disk_excluded"
 	DiskMapDiskHists            = "disk_hists"
 	DiskMapDiskInflight         = "disk_inflight"
 	DiskMapDiskRequests         = "disk_requests"
 	DiskMapDiskRowOfDev         = "disk_row_of_dev"
 	DiskMapDiskRows             = "disk_rows"
-	DiskMapDiskSlowExcluded     = "disk_slow_excluded"
 	DiskMapHistEpoch            = "hist_epoch"
 	DiskMapSlowBucket           = "slow_bucket"
 	DiskMapSlowCounters         = "slow_counters"
@@ -121,7 +121,7 @@ const (
 	DiskVarByCgroup             = "by_cgroup"
 	DiskVarCgroupAtIoStart      = "cgroup_at_io_start"
 	DiskVarFilterCgroups        = "filter_cgroups"
-	DiskVarFilterSlowDevices    = "filter_slow_devices"
+	DiskVarFilterDevices        = "filter_devices"
 	DiskVarHistScheme           = "hist_scheme"
 	DiskVarRequestSlotMask      = "request_slot_mask"
 	DiskVarRowOfDevMask         = "row_of_dev_mask"
@@ -199,20 +199,20 @@ type DiskProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type DiskMapSpecs struct {
-	CgroupCounters   *ebpf.MapSpec `ebpf:"cgroup_counters"`
-	CgroupExcluded   *ebpf.MapSpec `ebpf:"cgroup_excluded"`
-	CgroupSlots      *ebpf.MapSpec `ebpf:"cgroup_slots"`
-	DiskCounters     *ebpf.MapSpec `ebpf:"disk_counters"`
-	DiskHists        *ebpf.MapSpec `ebpf:"disk_hists"`
-	DiskInflight     *ebpf.MapSpec `ebpf:"disk_inflight"`
-	DiskRequests     *ebpf.MapSpec `ebpf:"disk_requests"`
-	DiskRowOfDev     *ebpf.MapSpec `ebpf:"disk_row_of_dev"`
-	DiskRows         *ebpf.MapSpec `ebpf:"disk_rows"`
-	DiskSlowExcluded *ebpf.MapSpec `ebpf:"disk_slow_excluded"`
-	HistEpoch        *ebpf.MapSpec `ebpf:"hist_epoch"`
-	SlowBucket       *ebpf.MapSpec `ebpf:"slow_bucket"`
-	SlowCounters     *ebpf.MapSpec `ebpf:"slow_counters"`
-	SlowEvents       *ebpf.MapSpec `ebpf:"slow_events"`
+	CgroupCounters *ebpf.MapSpec `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.MapSpec `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.MapSpec `ebpf:"cgroup_slots"`
+	DiskCounters   *ebpf.MapSpec `ebpf:"disk_counters"`
+	DiskExcluded   *ebpf.MapSpec `ebpf:"disk_excluded"`
+	DiskHists      *ebpf.MapSpec `ebpf:"disk_hists"`
+	DiskInflight   *ebpf.MapSpec `ebpf:"disk_inflight"`
+	DiskRequests   *ebpf.MapSpec `ebpf:"disk_requests"`
+	DiskRowOfDev   *ebpf.MapSpec `ebpf:"disk_row_of_dev"`
+	DiskRows       *ebpf.MapSpec `ebpf:"disk_rows"`
+	HistEpoch      *ebpf.MapSpec `ebpf:"hist_epoch"`
+	SlowBucket     *ebpf.MapSpec `ebpf:"slow_bucket"`
+	SlowCounters   *ebpf.MapSpec `ebpf:"slow_counters"`
+	SlowEvents     *ebpf.MapSpec `ebpf:"slow_events"`
 }
 
 // DiskVariableSpecs contains global variables before they are loaded into the kernel.
@@ -223,7 +223,7 @@ type DiskVariableSpecs struct {
 	ByCgroup             *ebpf.VariableSpec `ebpf:"by_cgroup"`
 	CgroupAtIoStart      *ebpf.VariableSpec `ebpf:"cgroup_at_io_start"`
 	FilterCgroups        *ebpf.VariableSpec `ebpf:"filter_cgroups"`
-	FilterSlowDevices    *ebpf.VariableSpec `ebpf:"filter_slow_devices"`
+	FilterDevices        *ebpf.VariableSpec `ebpf:"filter_devices"`
 	HistScheme           *ebpf.VariableSpec `ebpf:"hist_scheme"`
 	RequestSlotMask      *ebpf.VariableSpec `ebpf:"request_slot_mask"`
 	RowOfDevMask         *ebpf.VariableSpec `ebpf:"row_of_dev_mask"`
@@ -261,20 +261,20 @@ func (o *DiskObjects) Close() error {
 //
 // It can be passed to LoadDiskObjects or ebpf.CollectionSpec.LoadAndAssign.
 type DiskMaps struct {
-	CgroupCounters   *ebpf.Map `ebpf:"cgroup_counters"`
-	CgroupExcluded   *ebpf.Map `ebpf:"cgroup_excluded"`
-	CgroupSlots      *ebpf.Map `ebpf:"cgroup_slots"`
-	DiskCounters     *ebpf.Map `ebpf:"disk_counters"`
-	DiskHists        *ebpf.Map `ebpf:"disk_hists"`
-	DiskInflight     *ebpf.Map `ebpf:"disk_inflight"`
-	DiskRequests     *ebpf.Map `ebpf:"disk_requests"`
-	DiskRowOfDev     *ebpf.Map `ebpf:"disk_row_of_dev"`
-	DiskRows         *ebpf.Map `ebpf:"disk_rows"`
-	DiskSlowExcluded *ebpf.Map `ebpf:"disk_slow_excluded"`
-	HistEpoch        *ebpf.Map `ebpf:"hist_epoch"`
-	SlowBucket       *ebpf.Map `ebpf:"slow_bucket"`
-	SlowCounters     *ebpf.Map `ebpf:"slow_counters"`
-	SlowEvents       *ebpf.Map `ebpf:"slow_events"`
+	CgroupCounters *ebpf.Map `ebpf:"cgroup_counters"`
+	CgroupExcluded *ebpf.Map `ebpf:"cgroup_excluded"`
+	CgroupSlots    *ebpf.Map `ebpf:"cgroup_slots"`
+	DiskCounters   *ebpf.Map `ebpf:"disk_counters"`
+	DiskExcluded   *ebpf.Map `ebpf:"disk_excluded"`
+	DiskHists      *ebpf.Map `ebpf:"disk_hists"`
+	DiskInflight   *ebpf.Map `ebpf:"disk_inflight"`
+	DiskRequests   *ebpf.Map `ebpf:"disk_requests"`
+	DiskRowOfDev   *ebpf.Map `ebpf:"disk_row_of_dev"`
+	DiskRows       *ebpf.Map `ebpf:"disk_rows"`
+	HistEpoch      *ebpf.Map `ebpf:"hist_epoch"`
+	SlowBucket     *ebpf.Map `ebpf:"slow_bucket"`
+	SlowCounters   *ebpf.Map `ebpf:"slow_counters"`
+	SlowEvents     *ebpf.Map `ebpf:"slow_events"`
 }
 
 func (m *DiskMaps) Close() error {
@@ -283,12 +283,12 @@ func (m *DiskMaps) Close() error {
 		m.CgroupExcluded,
 		m.CgroupSlots,
 		m.DiskCounters,
+		m.DiskExcluded,
 		m.DiskHists,
 		m.DiskInflight,
 		m.DiskRequests,
 		m.DiskRowOfDev,
 		m.DiskRows,
-		m.DiskSlowExcluded,
 		m.HistEpoch,
 		m.SlowBucket,
 		m.SlowCounters,
@@ -304,7 +304,7 @@ type DiskVariables struct {
 	ByCgroup             *ebpf.Variable `ebpf:"by_cgroup"`
 	CgroupAtIoStart      *ebpf.Variable `ebpf:"cgroup_at_io_start"`
 	FilterCgroups        *ebpf.Variable `ebpf:"filter_cgroups"`
-	FilterSlowDevices    *ebpf.Variable `ebpf:"filter_slow_devices"`
+	FilterDevices        *ebpf.Variable `ebpf:"filter_devices"`
 	HistScheme           *ebpf.Variable `ebpf:"hist_scheme"`
 	RequestSlotMask      *ebpf.Variable `ebpf:"request_slot_mask"`
 	RowOfDevMask         *ebpf.Variable `ebpf:"row_of_dev_mask"`

@@ -91,8 +91,8 @@ func (c *completionCheck) sinceStart(name string, now [2]uint64) [2]uint64 {
 
 // emit writes one line per wanted disk and direction with activity, and
 // returns the completions the kernel counted that the probe never saw, on
-// every disk (like the other counters). kernelNow must be read before seen
-// (see completionCheck).
+// the wanted disks: the kernel skips the others' (the devices filter).
+// kernelNow must be read before seen (see completionCheck).
 func (c *completionCheck) emit(acc telegraf.Accumulator, kernelNow map[string][2]uint64,
 	seen map[string][2]uint64, want func(string) bool, now time.Time) uint64 {
 	var unseen uint64
@@ -103,14 +103,14 @@ func (c *completionCheck) emit(acc telegraf.Accumulator, kernelNow map[string][2
 			if kernel[i] == 0 && probe[i] == 0 {
 				continue
 			}
+			if !want(name) {
+				continue
+			}
 			missed := uint64(0)
 			if kernel[i] > probe[i] {
 				missed = kernel[i] - probe[i]
 			}
 			unseen += missed
-			if !want(name) {
-				continue
-			}
 			acc.AddFields(CompletionsMeasurement, map[string]any{
 				"kernel": kernel[i], "probe": probe[i], "unseen": missed,
 			}, map[string]string{"device": name, "op": opName(d.op)}, now)

@@ -58,8 +58,8 @@ type diskProbe struct {
 	reader  *histogram.Reader
 	emitter *histogram.Emitter
 	devices *deviceNames
-	// slowDevices: the disks whose slow events the kernel skips.
-	slowDevices slowDevices
+	// excluded: the disks the devices filter leaves out, skipped by the kernel.
+	excluded excludedDevices
 	// pathDisks are the whole disks the path entries of devices resolved to.
 	pathDisks map[string]bool
 	// startTimes says where start times come from: "kernel", "probe" or "kernel+probe".
@@ -80,6 +80,8 @@ type diskProbe struct {
 	// without block_io_start (cgroups kept at insert/issue).
 	requestSlots uint32
 	noIOStart    bool
+	// Tests: disk_hists' entries (0: wantSeries).
+	histEntries uint32
 	// Tests: disks with rows (0: the default) and which disks may have one.
 	rowDisks  uint32
 	rowAccept func(dev uint32) bool
@@ -138,19 +140,23 @@ func (p *diskProbe) Start() error {
 			} else {
 				p.startTimes = "kernel"
 			}
-			granted, err := cuts.Fit(spec, diskbpf.DiskMapDiskHists, wantSeries(p.cfg.Flags, p.cfg.Attribution))
+			want := wantSeries(p.cfg.Flags, p.cfg.Attribution)
+			if p.histEntries > 0 {
+				want = p.histEntries
+			}
+			granted, err := cuts.Fit(spec, diskbpf.DiskMapDiskHists, want)
 			if err != nil {
 				return err
 			}
 			p.seriesRoom = granted
-			// Rows where the keys are disk and op alone; by_cgroup and
-			// flags keep the hash for their open-ended keys.
-			if err := p.rows.plan(spec, !p.cfg.ByCgroup && !p.cfg.Flags && !p.cfg.HashSeries, p.rowDisks, p.rowAccept); err != nil {
-				return err
-			}
-			if err := p.slowDevices.plan(spec, p.cfg.On() && len(p.cfg.Devices) > 0, func(dev uint32) bool {
+			if err := p.excluded.plan(spec, len(p.cfg.Devices) > 0, func(dev uint32) bool {
 				return p.wantDevice(p.devices.name(dev))
 			}); err != nil {
+				return err
+			}
+			// Rows where the keys are disk and op alone; by_cgroup and
+			// flags keep the hash for their open-ended keys.
+			if err := p.rows.plan(spec, !p.cfg.ByCgroup && !p.cfg.Flags && !p.cfg.HashSeries, p.rowDisks, p.excluded.excluded, p.rowAccept); err != nil {
 				return err
 			}
 			if err := p.sizeRequestMap(spec); err != nil {
@@ -185,7 +191,7 @@ func (p *diskProbe) Start() error {
 		return err
 	}
 	p.att, p.reader, p.events, p.cgroups = att, r.Hists, r.Events, r.Cgroups
-	p.slowDevices.open(att.Collection)
+	p.excluded.open(att.Collection)
 	if err := p.rows.open(att.Collection, p.reader); err != nil {
 		return errors.Join(err, p.Stop())
 	}
@@ -369,8 +375,12 @@ func (p *diskProbe) Gather(acc telegraf.Accumulator) error {
 	if err := p.deleteSeries(dropped); err != nil {
 		return err
 	}
-	if err := p.slowDevices.add(read); err != nil {
+	excluded, err := p.excluded.add(read)
+	if err != nil {
 		acc.AddError(err)
+	}
+	if err := p.rows.exclude(excluded); err != nil {
+		return err
 	}
 	return p.rows.adopt(rowless, read)
 }

@@ -35,10 +35,16 @@ func start(t *testing.T, p *diskProbe) {
 // loopOnTmpfs is a loop device over a file in a fresh tmpfs.
 func loopOnTmpfs(t *testing.T) *testenv.LoopDevice {
 	t.Helper()
+	return testenv.NewLoopDevice(t, tmpfsImage(t))
+}
+
+// tmpfsImage is a 64 MiB file in a fresh tmpfs.
+func tmpfsImage(t *testing.T) string {
+	t.Helper()
 	img := filepath.Join(testenv.TmpfsDir(t), "disk.img")
 	require.NoError(t, os.WriteFile(img, nil, 0o600))
 	require.NoError(t, os.Truncate(img, 64<<20))
-	return testenv.NewLoopDevice(t, img)
+	return img
 }
 
 type series = testenv.Series

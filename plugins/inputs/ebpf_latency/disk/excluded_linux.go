@@ -8,25 +8,26 @@ import (
 	diskbpf "github.com/ebpf-latency/telegraf-ebpf-latency/bpf/disk"
 )
 
-// slowDevices fills disk_slow_excluded, the disks whose slow events the
-// kernel skips: with a devices filter and slow events on, an unwanted
-// disk's slow requests would spend slow_events_per_second and count in
-// slow_events_dropped although no line of that disk is ever written. The
-// disks here at start are judged before load; a disk that appears later,
-// at the first gather that reads a series of it (its events until then
-// are sent and dropped in user space, as before the filter).
-type slowDevices struct {
+// excludedDevices fills disk_excluded, the disks the `devices` filter
+// leaves out, whose completions the kernel skips: no series (an unwanted
+// disk's would take histogram map room a wanted disk's new series may
+// need), no slow event (it would spend slow_events_per_second and count in
+// slow_events_dropped). The disks here at start are judged before load; a
+// disk that appears later, at the first gather that reads a series of it
+// (until then it is measured, and its series dropped in user space).
+type excludedDevices struct {
 	on     bool
 	judged map[uint32]bool
-	table  *ebpf.Map // once loaded
+	out    map[uint32]bool // judged unwanted
+	table  *ebpf.Map       // once loaded
 	want   func(dev uint32) bool
 	full   bool // the map refused an entry: said once
 }
 
 // plan sets the knob and the disks judged at start into spec.
-func (s *slowDevices) plan(spec *ebpf.CollectionSpec, on bool, want func(dev uint32) bool) error {
-	*s = slowDevices{on: on, judged: map[uint32]bool{}, want: want}
-	table := spec.Maps[diskbpf.DiskMapDiskSlowExcluded]
+func (s *excludedDevices) plan(spec *ebpf.CollectionSpec, on bool, want func(dev uint32) bool) error {
+	*s = excludedDevices{on: on, judged: map[uint32]bool{}, out: map[uint32]bool{}, want: want}
+	table := spec.Maps[diskbpf.DiskMapDiskExcluded]
 	table.Contents = nil
 	if !on {
 		table.MaxEntries = 1
@@ -37,39 +38,50 @@ func (s *slowDevices) plan(spec *ebpf.CollectionSpec, on bool, want func(dev uin
 			}
 		}
 	}
-	if err := spec.Variables[diskbpf.DiskVarFilterSlowDevices].Set(on); err != nil {
-		return fmt.Errorf("setting %s: %w", diskbpf.DiskVarFilterSlowDevices, err)
+	if err := spec.Variables[diskbpf.DiskVarFilterDevices].Set(on); err != nil {
+		return fmt.Errorf("setting %s: %w", diskbpf.DiskVarFilterDevices, err)
 	}
 	return nil
 }
 
-// judge records dev as judged; true when its events are not wanted.
-func (s *slowDevices) judge(dev uint32) bool {
+// judge records dev as judged; true when it is not wanted.
+func (s *excludedDevices) judge(dev uint32) bool {
 	s.judged[dev] = true
-	return !s.want(dev)
+	if s.want(dev) {
+		return false
+	}
+	s.out[dev] = true
+	return true
 }
+
+// excluded says whether dev was judged unwanted.
+func (s *excludedDevices) excluded(dev uint32) bool { return s.out[dev] }
 
 // open takes the loaded map.
-func (s *slowDevices) open(coll *ebpf.Collection) {
+func (s *excludedDevices) open(coll *ebpf.Collection) {
 	if s.on {
-		s.table = coll.Maps[diskbpf.DiskMapDiskSlowExcluded]
+		s.table = coll.Maps[diskbpf.DiskMapDiskExcluded]
 	}
 }
 
-// add judges the disks of this gather's series that are new to it.
-func (s *slowDevices) add(devs map[uint32]bool) error {
+// add judges the disks of this gather's series that are new to it and
+// returns those judged unwanted.
+func (s *excludedDevices) add(devs map[uint32]bool) ([]uint32, error) {
 	if !s.on {
-		return nil
+		return nil, nil
 	}
+	var out []uint32
+	var err error
 	for dev := range devs {
 		if s.judged[dev] || !s.judge(dev) {
 			continue
 		}
-		if err := s.table.Put(dev, uint8(1)); err != nil && !s.full {
+		out = append(out, dev)
+		if perr := s.table.Put(dev, uint8(1)); perr != nil && !s.full {
 			s.full = true
-			return fmt.Errorf("disk: %s: disk %d:%d not excluded from slow events (its events are dropped in user space and may count in slow_events_dropped): %w",
-				diskbpf.DiskMapDiskSlowExcluded, dev>>20, dev&0xfffff, err)
+			err = fmt.Errorf("disk: %s: disk %d:%d not excluded in the kernel (its series are dropped in user space, its slow events may count in slow_events_dropped): %w",
+				diskbpf.DiskMapDiskExcluded, dev>>20, dev&0xfffff, perr)
 		}
 	}
-	return nil
+	return out, err
 }

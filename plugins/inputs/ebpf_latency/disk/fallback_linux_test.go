@@ -43,8 +43,9 @@ func TestAutoFallsBackToProbeStartTimes(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	disk := passthroughDisk(t)
 	const before, after = 3, 4
+	dev := loopOnTmpfs(t)
 	cfg := DefaultConfig()
-	cfg.Devices = []string{disk}
+	cfg.Devices = []string{disk, dev.Name}
 	p := startProbe(t, cfg)
 	require.Equal(t, StartTimesKernel, p.Status().StartTimes)
 	issue := p.att.Collection.Programs[diskbpf.DiskProgDiskIssueBtf]
@@ -68,8 +69,6 @@ func TestAutoFallsBackToProbeStartTimes(t *testing.T) {
 
 	// Requests the kernel does time keep the kernel's timestamps: the queue
 	// stage, which only they give a loop device, is still measured.
-	dev := loopOnTmpfs(t)
-	p.cfg.Devices = []string{dev.Name}
 	testenv.IssueDirect(t, dev.Path, false, 5, 0)
 	acc = gather(t, p)
 	q, ok := findSeries(acc, map[string]string{"device": dev.Name, "op": "read", "stage": StageQueue})

@@ -43,9 +43,16 @@ type diskRows struct {
 	mask     uint32
 	table    *ebpf.Map // disk_row_of_dev, once loaded
 	rows     *histogram.Rows[diskbpf.DiskDiskHistKey]
+	// excluded says a disk is left out by the devices filter: it gets no
+	// row, and its entry, if free, is marked rowExcluded.
+	excluded func(dev uint32) bool
 	// Tests: only disks this accepts get rows (nil: all).
 	accept func(dev uint32) bool
 }
+
+// rowExcluded is DISK_ROW_EXCLUDED: the row of an entry whose disk the
+// kernel skips, told by the lookup it makes anyway.
+const rowExcluded = ^uint32(0)
 
 // rowEntry is the disk_row_of_dev entry of dev: row_of's hash.
 func rowEntry(dev, mask uint32) uint32 {
@@ -55,9 +62,9 @@ func rowEntry(dev, mask uint32) uint32 {
 // plan sizes both maps in spec and gives the disks here now their rows:
 // room for twice as many disks (at least 8), within the map memory budget;
 // one entry each and no rows when off (by_cgroup or flags: open-ended keys).
-func (d *diskRows) plan(spec *ebpf.CollectionSpec, on bool, disks uint32, accept func(uint32) bool) error {
+func (d *diskRows) plan(spec *ebpf.CollectionSpec, on bool, disks uint32, excluded, accept func(uint32) bool) error {
 	rowsMap, table := spec.Maps[diskbpf.DiskMapDiskRows], spec.Maps[diskbpf.DiskMapDiskRowOfDev]
-	*d = diskRows{on: on, rowOf: map[uint32]uint32{}, draining: map[uint32]uint32{}, entries: map[uint32]uint32{}, accept: accept}
+	*d = diskRows{on: on, rowOf: map[uint32]uint32{}, draining: map[uint32]uint32{}, entries: map[uint32]uint32{}, excluded: excluded, accept: accept}
 	table.Contents = nil
 	if !on {
 		rowsMap.MaxEntries, table.MaxEntries = 1, 1
@@ -75,7 +82,9 @@ func (d *diskRows) plan(spec *ebpf.CollectionSpec, on bool, disks uint32, accept
 	rowsMap.MaxEntries, table.MaxEntries = disks*diskOps, rowEntries
 	d.devs, d.mask = make([]uint32, disks), rowEntries-1
 	for _, dev := range present {
-		if entry, row, ok := d.place(dev); ok {
+		if entry, ok := d.markExcluded(dev); ok {
+			table.Contents = append(table.Contents, ebpf.MapKV{Key: entry, Value: diskbpf.DiskDiskRow{Dev: dev, Row: rowExcluded}})
+		} else if entry, row, ok := d.place(dev); ok {
 			table.Contents = append(table.Contents, ebpf.MapKV{Key: entry, Value: diskbpf.DiskDiskRow{Dev: dev, Row: row}})
 		}
 	}
@@ -95,7 +104,7 @@ func setRowKnobs(spec *ebpf.CollectionSpec, on bool, mask uint32) error {
 // is draining waits for it to go first: one row per series key.
 func (d *diskRows) place(dev uint32) (entry, row uint32, ok bool) {
 	_, draining := d.draining[dev]
-	if d.hasRow(dev) || draining || dev == 0 || (d.accept != nil && !d.accept(dev)) {
+	if d.hasRow(dev) || draining || dev == 0 || d.excluded(dev) || (d.accept != nil && !d.accept(dev)) {
 		return 0, 0, false
 	}
 	entry = rowEntry(dev, d.mask)
@@ -109,6 +118,37 @@ func (d *diskRows) place(dev uint32) (entry, row uint32, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// markExcluded takes dev's entry for the mark rowExcluded if dev is left
+// out and the entry is free; else the kernel looks dev up in disk_excluded.
+func (d *diskRows) markExcluded(dev uint32) (entry uint32, ok bool) {
+	if dev == 0 || !d.excluded(dev) {
+		return 0, false
+	}
+	entry = rowEntry(dev, d.mask)
+	if _, taken := d.entries[entry]; taken {
+		return 0, false
+	}
+	d.entries[entry] = dev
+	return entry, true
+}
+
+// exclude marks the entries of disks judged unwanted after start.
+func (d *diskRows) exclude(devs []uint32) error {
+	if !d.on {
+		return nil
+	}
+	for _, dev := range devs {
+		entry, ok := d.markExcluded(dev)
+		if !ok {
+			continue
+		}
+		if err := d.table.Update(entry, diskbpf.DiskDiskRow{Dev: dev, Row: rowExcluded}, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("marking disk %d:%d excluded: %w", dev>>20, dev&0xfffff, err)
+		}
+	}
+	return nil
 }
 
 // open takes the loaded maps; r reads the histograms.

@@ -95,7 +95,7 @@ func TestFuncMaxCgroupsFoldAndFilter(t *testing.T) {
 
 // Functions with by_cgroup, each max_cgroups + 1 series, past the memory
 // budget: the warning names func_hists' entries as the kernel holds them;
-// one such function fits and is silent.
+// one with max_cgroups = 1 gets every series, silently.
 func TestFuncBudgetCutIsLogged(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	const functions, maxCgroups = 32, 4096 // 32 × (4096 + "other"): above the budget on any host
@@ -111,6 +111,6 @@ func TestFuncBudgetCutIsLogged(t *testing.T) {
 		"hist_full", "max_cgroups, functions with by_cgroup")
 
 	log = &testutil.CaptureLogger{}
-	startProbe(t, Config{{Binary: bin, Symbol: "f0", ByCgroup: true}}, nil, log)
-	require.Empty(t, testenv.BudgetCutWarnings(log))
+	p = startProbe(t, Config{{Binary: bin, Symbol: "f0", ByCgroup: true, MaxCgroups: new(1)}}, nil, log) // (1 + "other") series
+	testenv.RequireNoBudgetCut(t, log, p.att.Collection.Maps[funcbpf.FuncMapFuncHists], 2)
 }

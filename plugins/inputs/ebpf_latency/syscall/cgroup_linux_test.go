@@ -244,7 +244,7 @@ func TestOddCgroupNamesKeepTheirOwnSeries(t *testing.T) {
 
 // max_comms and max_cgroups at their limits ask for more series than the
 // kernel memory budget holds: the probe starts and names the size the
-// kernel gave syscall_hists; the default config is within it, and silent.
+// kernel gave syscall_hists; a small config gets every series, silently.
 func TestSyscallBudgetCutIsLogged(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	cfg := DefaultConfig()
@@ -255,6 +255,8 @@ func TestSyscallBudgetCutIsLogged(t *testing.T) {
 		"hist_full", "max_comms, syscalls, max_cgroups")
 
 	log = &testutil.CaptureLogger{}
-	startProbe(t, DefaultConfig(), func(p *syscallProbe) { p.log = log })
-	require.Empty(t, testenv.BudgetCutWarnings(log))
+	cfg = config([]string{"fsync"}, nil)
+	cfg.MaxComms = 1 // (1 + "other") series
+	p = startProbe(t, cfg, func(p *syscallProbe) { p.log = log })
+	testenv.RequireNoBudgetCut(t, log, p.att.Collection.Maps[syscallbpf.SyscallMapSyscallHists], 2)
 }

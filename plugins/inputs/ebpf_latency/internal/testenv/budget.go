@@ -44,3 +44,13 @@ func RequireBudgetCut(t testing.TB, log *testutil.CaptureLogger, probe string, m
 		"samples of series beyond are lost, counted in %s; ask for fewer (%s) or, under buckets = \"log2x4\", use \"log2\"",
 		probe, info.Name, info.MaxEntries, asked, counter, keys)}, BudgetCutWarnings(log))
 }
+
+// RequireNoBudgetCut checks that the kernel holds m with all the asked
+// series, and that log holds no budget warning.
+func RequireNoBudgetCut(t testing.TB, log *testutil.CaptureLogger, m *ebpf.Map, asked uint32) {
+	t.Helper()
+	info, err := m.Info()
+	require.NoError(t, err)
+	require.Equal(t, asked, info.MaxEntries, "the map holds every series asked")
+	require.Empty(t, BudgetCutWarnings(log))
+}

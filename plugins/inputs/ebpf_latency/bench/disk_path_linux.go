@@ -33,6 +33,8 @@ const (
 	DiskTracepoint    = `disk: hook = "tracepoint"`
 	DiskByCgroup      = "disk: by_cgroup = true"
 	DiskCgroupsFilter = `disk: by_cgroup, cgroups = ["*"]`
+	DiskDevices       = "disk: devices = [the loop device] (rows: the entry lookup says which disks are out)"
+	DiskCgroupDevices = "disk: by_cgroup, devices = [the loop device] (hash: one disk_excluded lookup)"
 	DiskSlow          = `disk: slow_threshold = "1s" (events on, none sent)`
 	DiskBpftrace      = "bpftrace biolatency (tracepoints)"
 	diskImageBytes    = 128 << 20 // 32768 distinct 4 KiB blocks for fio
@@ -102,6 +104,7 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 			return startDiskProbe(t, cfg, w.dev.Name)
 		}
 	}
+	onlyTheLoop := func(c *disk.Config) { c.Devices = []string{w.dev.Name} }
 	all := []string{"block_rq_insert", "block_rq_issue", "block_rq_complete"}
 	return w, []Variant{
 		{Name: DiskBaseline, Role: Baseline, Start: func(t testing.TB) (*Running, error) { return newRunning(t, nil), nil }},
@@ -125,6 +128,13 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 		// Slow events on, with a threshold no read reaches: the cost of the
 		// check on every request (an event's own cost is per slow request).
 		{Name: DiskSlow, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) { c.Threshold = "1s" })},
+		// The devices filter, applied in the kernel: against DiskDefault and
+		// DiskByCgroup, which run without one.
+		{Name: DiskDevices, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(onlyTheLoop)},
+		{Name: DiskCgroupDevices, Role: Probe, Records: 1, Floor: DiskFloorBTF, Start: probeWith(func(c *disk.Config) {
+			onlyTheLoop(c)
+			c.ByCgroup = true
+		})},
 		{Name: DiskBpftrace, Role: Alternative, Start: func(t testing.TB) (*Running, error) {
 			return startBpftrace(t, bpftraceBiolatency, []string{"block_rq_issue", diskBpftraceEvent}, diskBpftraceEvent)
 		}},
@@ -134,8 +144,8 @@ func setupDisk(t testing.TB) (Workload, []Variant) {
 // startDiskProbe starts the disk probe through the registry, as the plugin
 // does, counting the workload device's service-stage reads.
 func startDiskProbe(t testing.TB, cfg *disk.Config, device string) (*Running, error) {
-	// Only gathering filters devices: the kernel side sees every disk.
-	cfg.Devices = []string{device}
+	// No devices filter unless the variant sets one (it applies in the
+	// kernel): the workload device's lines are picked at gather.
 	return startRegistered(t, disk.Name, cfg, "disk_", "disk_complete",
 		func(p probe.Probe) (uint64, error) { return diskReads(p, device) })
 }

@@ -81,11 +81,17 @@ func (d *diskRows) plan(spec *ebpf.CollectionSpec, on bool, disks uint32, exclud
 	disks = max(granted/diskOps, 1)
 	rowsMap.MaxEntries, table.MaxEntries = disks*diskOps, rowEntries
 	d.devs, d.mask = make([]uint32, disks), rowEntries-1
+	// Wanted disks first: where a wanted and an unwanted disk share an
+	// entry, the wanted one keeps its row (the unwanted one is still
+	// skipped, through disk_excluded).
+	for _, dev := range present {
+		if entry, row, ok := d.place(dev); ok {
+			table.Contents = append(table.Contents, ebpf.MapKV{Key: entry, Value: diskbpf.DiskDiskRow{Dev: dev, Row: row}})
+		}
+	}
 	for _, dev := range present {
 		if entry, ok := d.markExcluded(dev); ok {
 			table.Contents = append(table.Contents, ebpf.MapKV{Key: entry, Value: diskbpf.DiskDiskRow{Dev: dev, Row: rowExcluded}})
-		} else if entry, row, ok := d.place(dev); ok {
-			table.Contents = append(table.Contents, ebpf.MapKV{Key: entry, Value: diskbpf.DiskDiskRow{Dev: dev, Row: row}})
 		}
 	}
 	return setRowKnobs(spec, true, d.mask)
